@@ -1,0 +1,33 @@
+// Hand-written: extends the generated caffe2.TensorShape.
+namespace Caffe2Sharp.Proto;
+
+public partial class TensorShape
+{
+    /// <summary>Creates a known shape with the given dims and element type.</summary>
+    public static TensorShape Create(IEnumerable<long> dims, DataType dataType = DataType.Float)
+    {
+        var s = new TensorShape { DataType = dataType };
+        s.Dims.AddRange(dims);
+        return s;
+    }
+
+    /// <summary>A shape whose dims are not known (Caffe2's <c>unknown_shape</c>).</summary>
+    public static TensorShape Unknown(DataType dataType = DataType.Undefined) =>
+        new() { UnknownShape = true, DataType = dataType };
+
+    /// <summary>Number of elements: the product of the dims (1 for a scalar); -1 when the shape is unknown.</summary>
+    public long ElementCount
+    {
+        get
+        {
+            if (UnknownShape || UnknownDims.Count > 0) return -1;
+            long n = 1;
+            foreach (var d in Dims) n = checked(n * d);
+            return n;
+        }
+    }
+
+    /// <summary>Readable form such as <c>FLOAT[2, 3]</c> or <c>FLOAT[?]</c>.</summary>
+    public string Describe() =>
+        UnknownShape ? $"{DataTypes.Name(DataType)}[?]" : $"{DataTypes.Name(DataType)}[{string.Join(", ", Dims)}]";
+}
