@@ -1,0 +1,236 @@
+// Hand-written.
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schemas;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caffe2Sharp.Operators.Fill;
+
+/// <summary>
+/// Fill operators (<c>ConstantFill</c>, <c>GivenTensorFill</c> and its typed variants) and
+/// <c>Copy</c>: what real Caffe2 init nets are made of. Registered as a plugin pack like any other.
+/// </summary>
+public static class FillOperators
+{
+    /// <summary>The pack name used by <see cref="AddFillOperators"/>.</summary>
+    public const string PackName = "Caffe2Sharp.Fill";
+
+    private static readonly (string Type, DataType Type2, string Field)[] GivenTensorFills =
+    [
+        ("GivenTensorFill", DataType.Float, "floats"),
+        ("GivenTensorDoubleFill", DataType.Double, "floats"),
+        ("GivenTensorIntFill", DataType.Int32, "ints"),
+        ("GivenTensorInt64Fill", DataType.Int64, "ints"),
+        ("GivenTensorBoolFill", DataType.Bool, "ints"),
+    ];
+
+    /// <summary>Adds the fill pack to a Caffe2Sharp service registration.</summary>
+    public static Caffe2SharpBuilder AddFillOperators(this Caffe2SharpBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddOperatorPack(PackName, Register);
+    }
+
+    /// <summary>Registers the schemas, kernels and gradients of the fill pack into <paramref name="catalog"/>.</summary>
+    public static void Register(OperatorCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.Schemas.Schema("ConstantFill")
+            .NumInputs(0, 1).NumOutputs(1)
+            .Arg("value", "(float or int, matching dtype; default 0) Value to fill with.", null, ArgumentKind.Any)
+            .Arg("dtype", "(int; default 1 = FLOAT) Output TensorProto.DataType.", (int)DataType.Float)
+            .Arg("shape", "(ints) Output shape, when there is no input.", Array.Empty<long>())
+            .Arg("extra_shape", "(ints) Dims appended to the input's shape.", Array.Empty<long>())
+            .Arg("input_as_shape", "(bool; default false) Read the shape from the values of the 1-D input.", false)
+            .Input(0, "input", "(optional) Tensor whose shape (or, with input_as_shape, values) gives the output shape.")
+            .Output(0, "output", "Tensor filled with value.")
+            .TensorInferenceFunction(InferFillShape)
+            .SetDoc("Fills the output with a constant. The shape comes from `shape`, or from the input's shape (plus `extra_shape`), or from the input's values when `input_as_shape` is set.");
+        catalog.Operators.Register("ConstantFill", (d, ws) => new ConstantFillOp(d, ws));
+        catalog.Gradients.NoGradient("ConstantFill");
+
+        foreach (var (type, dtype, field) in GivenTensorFills)
+        {
+            var t = dtype;
+            catalog.Schemas.Schema(type)
+                .NumInputs(0, 1).NumOutputs(1)
+                .Arg("values", $"({field}) The values, in row-major order.", null, field == "floats" ? ArgumentKind.Floats : ArgumentKind.Ints, required: true)
+                .Arg("shape", "(ints) Output shape, when there is no input.", Array.Empty<long>())
+                .Arg("extra_shape", "(ints) Dims appended to the input's shape.", Array.Empty<long>())
+                .Output(0, "output", $"{DataTypes.Name(dtype)} tensor holding values.")
+                .TensorInferenceFunction((def, inputs) => InferGivenShape(def, inputs, t))
+                .SetDoc($"Fills the output with the given {DataTypes.Name(dtype)} `values` in the given `shape`.");
+            catalog.Operators.Register(type, (d, ws) => new GivenTensorFillOp(d, ws, t));
+            catalog.Gradients.NoGradient(type);
+        }
+
+        catalog.Schemas.Schema("Copy")
+            .NumInputs(1).NumOutputs(1)
+            .IdenticalTypeAndShape()
+            .CostInferenceFunction(CostFunctions.Pointwise(0))
+            .Input(0, "input", "Tensor to copy.").Output(0, "output", "Copy of the input.")
+            .SetDoc("Copies the input tensor to the output.");
+        catalog.Operators.Register("Copy", (d, ws) => new CopyOp(d, ws));
+        catalog.Gradients.Register("Copy", (d, g) => new CopyGradient(d, g));
+    }
+
+    private static IReadOnlyList<TensorShape> InferFillShape(OperatorDef def, IReadOnlyList<TensorShape> inputs)
+    {
+        var dtype = (DataType)def.GetSingleArgument("dtype", (int)DataType.Float);
+        if (inputs.Count == 0) return [TensorShape.Create(def.GetRepeatedArgument<long>("shape"), dtype)];
+        if (def.GetSingleArgument("input_as_shape", false)) return [TensorShape.Unknown(dtype)];
+        return [TensorShape.Create(inputs[0].Dims.Concat(def.GetRepeatedArgument<long>("extra_shape")), dtype)];
+    }
+
+    private static IReadOnlyList<TensorShape> InferGivenShape(OperatorDef def, IReadOnlyList<TensorShape> inputs, DataType dtype) =>
+        inputs.Count == 0
+            ? [TensorShape.Create(def.GetRepeatedArgument<long>("shape"), dtype)]
+            : [TensorShape.Create(inputs[0].Dims.Concat(def.GetRepeatedArgument<long>("extra_shape")), dtype)];
+
+    private sealed class CopyGradient(OperatorDef def, IReadOnlyList<Gradients.GradientWrapper> g) : Gradients.GradientMakerBase(def, g)
+    {
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs() => SingleGradientDef("Copy", "", [GO(0)], [GI(0)]);
+    }
+}
+
+/// <summary>Shape resolution shared by the fill operators.</summary>
+internal abstract class FillOpBase : OperatorBase
+{
+    private readonly long[] _shape;
+    private readonly long[] _extraShape;
+    private readonly bool _inputAsShape;
+    private long[] _scratch = [];
+
+    protected FillOpBase(OperatorDef def, Workspace ws) : base(def, ws)
+    {
+        _shape = GetRepeatedArgument<long>("shape");
+        _extraShape = GetRepeatedArgument<long>("extra_shape");
+        _inputAsShape = GetSingleArgument("input_as_shape", false);
+        if (InputSize == 1 && def.HasArgument("shape"))
+            throw Error("cannot take both an input and the 'shape' argument.");
+        if (InputSize == 0 && (_extraShape.Length > 0 || _inputAsShape))
+            throw Error("'extra_shape' and 'input_as_shape' need an input.");
+        foreach (var d in _shape)
+            if (d < 0) throw Error($"argument 'shape' has negative dim {d}.");
+    }
+
+    /// <summary>The output shape for this run (from arguments or from the input); no allocation in steady state.</summary>
+    protected ReadOnlySpan<long> ResolveShape()
+    {
+        if (InputSize == 0) return _shape;
+        var input = Input(0);
+        if (_inputAsShape)
+        {
+            if (input.Rank != 1) throw Error($"with input_as_shape the input '{Def.Input[0]}' must be 1-D; it is {input.Describe()}.");
+            int n = (int)input.Size;
+            if (_scratch.Length != n) _scratch = new long[n];
+            switch (input.DataType)
+            {
+                case DataType.Int64: input.Data<long>().CopyTo(_scratch); break;
+                case DataType.Int32: for (int k = 0; k < n; k++) _scratch[k] = input.Data<int>()[k]; break;
+                default: throw Error($"with input_as_shape the input '{Def.Input[0]}' must be INT64 or INT32; it is {input.Describe()}.");
+            }
+            foreach (var d in _scratch)
+                if (d < 0) throw Error($"input '{Def.Input[0]}' asks for negative dim {d}.");
+            return _scratch;
+        }
+        int rank = input.Rank + _extraShape.Length;
+        if (_scratch.Length != rank) _scratch = new long[rank];
+        input.Dims.CopyTo(_scratch);
+        _extraShape.CopyTo(_scratch.AsSpan(input.Rank));
+        return _scratch;
+    }
+}
+
+/// <summary>Fills its output with one value of the requested dtype.</summary>
+internal sealed class ConstantFillOp : FillOpBase
+{
+    private readonly DataType _dtype;
+    private readonly double _value;
+    private readonly string _stringValue = "";
+
+    public ConstantFillOp(OperatorDef def, Workspace ws) : base(def, ws)
+    {
+        _dtype = (DataType)GetSingleArgument("dtype", (int)DataType.Float);
+        var arg = def.Arg.FirstOrDefault(a => a.Name == "value");
+        if (_dtype == DataType.String)
+        {
+            _stringValue = arg is null ? "" : def.GetSingleArgument("value", "");
+            return;
+        }
+        if (DataTypes.ElementSize(_dtype) == 0) throw Error($"argument 'dtype' = {(int)_dtype} is not a type ConstantFill can produce.");
+        if (arg is not null)
+        {
+            if (arg.HasF) _value = arg.F;
+            else if (arg.HasI) _value = arg.I;
+            else throw Error("argument 'value' has no float (f) or integer (i) value.");
+        }
+        bool integral = _dtype is not (DataType.Float or DataType.Double or DataType.Float16);
+        if (integral && _value != Math.Floor(_value)) throw Error($"value {_value} is not an integer, but dtype is {DataTypes.Name(_dtype)}.");
+        if (_dtype == DataType.Bool && _value is not (0 or 1)) throw Error($"value {_value} is not a bool (0 or 1).");
+    }
+
+    public override void Run()
+    {
+        var shape = ResolveShape();
+        var y = Output(0);
+        y.Resize(_dtype, shape);
+        switch (_dtype)
+        {
+            case DataType.Float: y.Data<float>().Fill((float)_value); break;
+            case DataType.Double: y.Data<double>().Fill(_value); break;
+            case DataType.Float16: y.Data<Half>().Fill((Half)_value); break;
+            case DataType.Int32: y.Data<int>().Fill(checked((int)_value)); break;
+            case DataType.Int64: y.Data<long>().Fill(checked((long)_value)); break;
+            case DataType.Int8: y.Data<sbyte>().Fill(checked((sbyte)_value)); break;
+            case DataType.Uint8 or DataType.Byte: y.Data<byte>().Fill(checked((byte)_value)); break;
+            case DataType.Int16: y.Data<short>().Fill(checked((short)_value)); break;
+            case DataType.Uint16: y.Data<ushort>().Fill(checked((ushort)_value)); break;
+            case DataType.Bool: y.Data<bool>().Fill(_value != 0); break;
+            case DataType.String: y.Strings().Fill(_stringValue); break;
+        }
+    }
+}
+
+/// <summary>Fills its output with the given values.</summary>
+internal sealed class GivenTensorFillOp : FillOpBase
+{
+    private readonly Tensor _values;
+
+    public GivenTensorFillOp(OperatorDef def, Workspace ws, DataType dtype) : base(def, ws)
+    {
+        _values = dtype switch
+        {
+            DataType.Float => Tensor.From(GetRepeatedArgument<float>("values")),
+            DataType.Double => Tensor.From(GetRepeatedArgument<double>("values")),
+            DataType.Int32 => Tensor.From(GetRepeatedArgument<int>("values")),
+            DataType.Int64 => Tensor.From(GetRepeatedArgument<long>("values")),
+            DataType.Bool => Tensor.From(GetRepeatedArgument<bool>("values")),
+            _ => throw Error($"unsupported dtype {DataTypes.Name(dtype)}."),
+        };
+        if (InputSize == 0)
+        {
+            long n = 1;
+            foreach (var d in ResolveShape()) n *= d;
+            if (n != _values.Size)
+                throw Error($"argument 'values' has {_values.Size} values but shape [{string.Join(", ", ResolveShape().ToArray())}] needs {n}.");
+        }
+    }
+
+    public override void Run()
+    {
+        var shape = ResolveShape();
+        long n = 1;
+        foreach (var d in shape) n *= d;
+        if (n != _values.Size)
+            throw Error($"argument 'values' has {_values.Size} values but shape [{string.Join(", ", shape.ToArray())}] needs {n}.");
+        var y = Output(0);
+        y.Resize(_values.DataType, shape);
+        _values.RawBytes.CopyTo(y.RawBytes);
+    }
+}
+
+/// <summary>Copies its input to its output.</summary>
+internal sealed class CopyOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
+{
+    public override void Run() => Output(0).CopyFrom(Input(0));
+}

@@ -1,0 +1,268 @@
+// Hand-written.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Caffe2Sharp.Runtime;
+
+/// <summary>
+/// A dense, contiguous, row-major tensor of one Caffe2 <see cref="DataType"/>.
+/// </summary>
+/// <remarks>
+/// Numeric storage is a pinned byte buffer aligned to 64 bytes (a cache line, and one
+/// <c>Vector512</c>), so kernels never split a vector load across lines at the start. Resizing
+/// keeps the buffer whenever the new contents fit: a blob rewritten with the same size by every
+/// run of a net allocates only on the first run. STRING tensors hold a managed string array.
+/// </remarks>
+public sealed class Tensor
+{
+    private const int Alignment = 64;
+    private byte[] _buffer = [];
+    private int _offset;
+    private int _byteLength;
+    private string[] _strings = [];
+    private long[] _dims = [0];
+
+    /// <summary>An empty FLOAT tensor of shape [0].</summary>
+    public Tensor() => DataType = DataType.Float;
+
+    /// <summary>A tensor of <paramref name="dataType"/> and <paramref name="dims"/>; contents are zero.</summary>
+    public Tensor(DataType dataType, params ReadOnlySpan<long> dims)
+    {
+        Resize(dataType, dims);
+        RawBytes.Clear();
+        if (dataType == DataType.String) _strings.AsSpan().Fill("");
+    }
+
+    /// <summary>The element type.</summary>
+    public DataType DataType { get; private set; }
+
+    /// <summary>The dims, outermost first. Empty for a scalar.</summary>
+    public ReadOnlySpan<long> Dims => _dims;
+
+    /// <summary>A copy of the dims.</summary>
+    public long[] Shape => (long[])_dims.Clone();
+
+    /// <summary>Number of dims.</summary>
+    public int Rank => _dims.Length;
+
+    /// <summary>Number of elements (product of the dims; 1 for a scalar).</summary>
+    public long Size { get; private set; }
+
+    /// <summary>Bytes per element (0 for STRING).</summary>
+    public int ElementSize => DataTypes.ElementSize(DataType);
+
+    /// <summary>Bytes of numeric storage in use.</summary>
+    public int ByteLength => _byteLength;
+
+    /// <summary>Bytes of numeric storage available before a resize must allocate.</summary>
+    public int Capacity => Math.Max(0, _buffer.Length - _offset);
+
+    /// <summary>
+    /// Makes this tensor <paramref name="dataType"/> with <paramref name="dims"/>, keeping the
+    /// storage when it is large enough. Contents are unspecified afterwards (kept when the type and
+    /// size did not change, which is what makes in-place operators work).
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">A dim is negative, the type has no storage, or the tensor would exceed 2 GiB.</exception>
+    public void Resize(DataType dataType, params ReadOnlySpan<long> dims)
+    {
+        long size = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0) throw new EnforceNotMetException($"Tensor dims must be non-negative; got [{string.Join(", ", dims.ToArray())}].");
+            size = d == 0 ? 0 : (size > long.MaxValue / d ? long.MaxValue : size * d);
+        }
+        int elementSize = DataTypes.ElementSize(dataType);
+        if (elementSize == 0 && dataType != DataType.String)
+            throw new EnforceNotMetException($"Tensor element type {DataTypes.Name(dataType)} cannot be stored.");
+        long bytes = dataType == DataType.String ? 0 : size * elementSize;
+        if (bytes > Array.MaxLength - Alignment || size > Array.MaxLength)
+            throw new EnforceNotMetException($"Tensor of {DataTypes.Name(dataType)}[{string.Join(", ", dims.ToArray())}] is too large ({size} elements).");
+
+        if (_dims.Length != dims.Length) _dims = new long[dims.Length];
+        dims.CopyTo(_dims);
+        DataType = dataType;
+        Size = size;
+        if (dataType == DataType.String)
+        {
+            _byteLength = 0;
+            if (_strings.Length != size) _strings = new string[size];
+            return;
+        }
+        _strings = [];
+        if (bytes > Capacity) Allocate((int)bytes);
+        _byteLength = (int)bytes;
+    }
+
+    /// <summary>Makes this tensor the type and shape of <paramref name="other"/>.</summary>
+    public void ResizeLike(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Resize(other.DataType, other.Dims);
+    }
+
+    private unsafe void Allocate(int bytes)
+    {
+        // Pinned, so the aligned offset stays aligned for the buffer's lifetime.
+        _buffer = GC.AllocateUninitializedArray<byte>(bytes + Alignment - 1, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
+        _offset = (int)((Alignment - (address & (Alignment - 1))) & (Alignment - 1));
+    }
+
+    /// <summary>The numeric contents as bytes.</summary>
+    public Span<byte> RawBytes => _buffer.AsSpan(_offset, _byteLength);
+
+    /// <summary>The contents as <typeparamref name="T"/>, which must match <see cref="DataType"/>.</summary>
+    /// <exception cref="EnforceNotMetException">The element type is not <typeparamref name="T"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Data<T>() where T : unmanaged
+    {
+        if (!Matches<T>(DataType)) ThrowTypeMismatch(typeof(T));
+        return MemoryMarshal.CreateSpan(
+            ref Unsafe.As<byte, T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buffer), _offset)),
+            (int)Size);
+    }
+
+    /// <summary>The contents of a STRING tensor.</summary>
+    public Span<string> Strings()
+    {
+        if (DataType != DataType.String) ThrowTypeMismatch(typeof(string));
+        return _strings;
+    }
+
+    /// <summary>True when <typeparamref name="T"/> is the CLR type of <paramref name="type"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Matches<T>(DataType type) where T : unmanaged =>
+        typeof(T) == typeof(float) ? type == DataType.Float :
+        typeof(T) == typeof(double) ? type == DataType.Double :
+        typeof(T) == typeof(Half) ? type == DataType.Float16 :
+        typeof(T) == typeof(int) ? type == DataType.Int32 :
+        typeof(T) == typeof(long) ? type == DataType.Int64 :
+        typeof(T) == typeof(byte) ? type is DataType.Uint8 or DataType.Byte :
+        typeof(T) == typeof(sbyte) ? type == DataType.Int8 :
+        typeof(T) == typeof(short) ? type == DataType.Int16 :
+        typeof(T) == typeof(ushort) ? type == DataType.Uint16 :
+        typeof(T) == typeof(bool) && type == DataType.Bool;
+
+    /// <summary>The Caffe2 data type of CLR type <typeparamref name="T"/> (byte maps to UINT8).</summary>
+    public static DataType DataTypeOf<T>() => DataTypeOf(typeof(T));
+
+    /// <summary>The Caffe2 data type of a CLR type (byte maps to UINT8, string to STRING).</summary>
+    public static DataType DataTypeOf(Type type) =>
+        type == typeof(float) ? DataType.Float :
+        type == typeof(double) ? DataType.Double :
+        type == typeof(Half) ? DataType.Float16 :
+        type == typeof(int) ? DataType.Int32 :
+        type == typeof(long) ? DataType.Int64 :
+        type == typeof(byte) ? DataType.Uint8 :
+        type == typeof(sbyte) ? DataType.Int8 :
+        type == typeof(short) ? DataType.Int16 :
+        type == typeof(ushort) ? DataType.Uint16 :
+        type == typeof(bool) ? DataType.Bool :
+        type == typeof(string) ? DataType.String :
+        throw new ArgumentException($"Type {type.Name} has no Caffe2 data type.", nameof(type));
+
+    /// <summary>Creates a tensor holding a copy of <paramref name="data"/> with <paramref name="dims"/>.</summary>
+    /// <exception cref="ArgumentException">The number of values does not match the dims.</exception>
+    public static Tensor From<T>(ReadOnlySpan<T> data, params ReadOnlySpan<long> dims) where T : unmanaged
+    {
+        var t = new Tensor();
+        t.Resize(DataTypeOf<T>(), dims);
+        if (t.Size != data.Length)
+            throw new ArgumentException($"{data.Length} values do not fill a tensor of shape [{string.Join(", ", dims.ToArray())}] ({t.Size} elements).", nameof(data));
+        data.CopyTo(t.Data<T>());
+        return t;
+    }
+
+    /// <summary>Creates a 1-D tensor holding a copy of <paramref name="data"/>.</summary>
+    public static Tensor From<T>(T[] data) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return From<T>(data, data.LongLength);
+    }
+
+    /// <summary>Creates a STRING tensor.</summary>
+    public static Tensor FromStrings(IReadOnlyList<string> data, params ReadOnlySpan<long> dims)
+    {
+        var t = new Tensor();
+        t.Resize(DataType.String, dims);
+        if (t.Size != data.Count)
+            throw new ArgumentException($"{data.Count} strings do not fill a tensor of shape [{string.Join(", ", dims.ToArray())}].", nameof(data));
+        for (int k = 0; k < data.Count; k++) t._strings[k] = data[k];
+        return t;
+    }
+
+    /// <summary>Makes this tensor a copy of <paramref name="source"/> (type, shape and contents), reusing storage.</summary>
+    public void CopyFrom(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (ReferenceEquals(source, this)) return;
+        ResizeLike(source);
+        if (DataType == DataType.String) source._strings.AsSpan().CopyTo(_strings);
+        else source.RawBytes.CopyTo(RawBytes);
+    }
+
+    /// <summary>A deep copy.</summary>
+    public Tensor Clone()
+    {
+        var t = new Tensor();
+        t.CopyFrom(this);
+        return t;
+    }
+
+    /// <summary>The contents copied to a new array.</summary>
+    public T[] ToArray<T>() where T : unmanaged => Data<T>().ToArray();
+
+    /// <summary>True when both tensors have the same type, shape and bitwise-equal contents.</summary>
+    public bool ContentEquals(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.DataType != DataType || !other.Dims.SequenceEqual(Dims)) return false;
+        return DataType == DataType.String ? _strings.AsSpan().SequenceEqual(other._strings) : RawBytes.SequenceEqual(other.RawBytes);
+    }
+
+    /// <summary>Type and shape, e.g. <c>FLOAT[2, 3]</c>.</summary>
+    public string Describe() => $"{DataTypes.Name(DataType)}[{string.Join(", ", _dims)}]";
+
+    /// <summary>Type, shape and the first values.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Describe());
+        const int Max = 10;
+        sb.Append(" {");
+        int n = (int)Math.Min(Size, Max);
+        for (int k = 0; k < n; k++)
+        {
+            if (k > 0) sb.Append(", ");
+            sb.Append(FormatElement(k));
+        }
+        if (Size > Max) sb.Append(", ...");
+        return sb.Append('}').ToString();
+    }
+
+    /// <summary>Element <paramref name="index"/> formatted with invariant culture (shortest round-trip for floats).</summary>
+    public string FormatElement(long index)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        int k = checked((int)index);
+        return DataType switch
+        {
+            DataType.Float => Data<float>()[k].ToString("R", inv),
+            DataType.Double => Data<double>()[k].ToString("R", inv),
+            DataType.Float16 => Data<Half>()[k].ToString(inv),
+            DataType.Int32 => Data<int>()[k].ToString(inv),
+            DataType.Int64 => Data<long>()[k].ToString(inv),
+            DataType.Uint8 or DataType.Byte => Data<byte>()[k].ToString(inv),
+            DataType.Int8 => Data<sbyte>()[k].ToString(inv),
+            DataType.Int16 => Data<short>()[k].ToString(inv),
+            DataType.Uint16 => Data<ushort>()[k].ToString(inv),
+            DataType.Bool => Data<bool>()[k] ? "true" : "false",
+            DataType.String => "\"" + _strings[k] + "\"",
+            _ => "?",
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTypeMismatch(Type requested) =>
+        throw new EnforceNotMetException($"Tensor holds {DataTypes.Name(DataType)}, not {requested.Name}.");
+}

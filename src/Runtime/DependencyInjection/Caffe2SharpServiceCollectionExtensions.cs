@@ -1,0 +1,76 @@
+// Hand-written.
+using System.Runtime.CompilerServices;
+using Caffe2Sharp.Runtime;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// One operator pack registered in a service collection: a name, the function that registers its
+/// schemas, kernels and gradients into an <see cref="OperatorCatalog"/>, and where it was added.
+/// </summary>
+/// <param name="Name">Pack name; adding the same pack twice is an error.</param>
+/// <param name="Register">Registers the pack's operators.</param>
+/// <param name="Site">Source file and line of the call that added the pack.</param>
+public sealed record OperatorPackRegistration(string Name, Action<OperatorCatalog> Register, string Site);
+
+/// <summary>Adds operator packs to a service collection; returned by <see cref="Caffe2SharpServiceCollectionExtensions.AddCaffe2Sharp"/>.</summary>
+public sealed class Caffe2SharpBuilder
+{
+    internal Caffe2SharpBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The underlying service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Adds an operator pack. Operator packs (ours and users') expose an extension method such as
+    /// <c>AddLeakyRelu()</c> that calls this.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A pack of that name was added already; the message names both call sites.</exception>
+    public Caffe2SharpBuilder AddOperatorPack(string name, Action<OperatorCatalog> register,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(register);
+        var site = $"{file}:{line}";
+        foreach (var d in Services)
+            if (d.ServiceType == typeof(OperatorPackRegistration) && d.ImplementationInstance is OperatorPackRegistration existing && existing.Name == name)
+                throw new InvalidOperationException($"Operator pack '{name}' is added twice: first at {existing.Site}, again at {site}.");
+        Services.AddSingleton(new OperatorPackRegistration(name, register, site));
+        return this;
+    }
+}
+
+/// <summary>The DI entry point: a thin adapter over the plain registries.</summary>
+public static class Caffe2SharpServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the Caffe2Sharp runtime: a singleton <see cref="OperatorCatalog"/> built from
+    /// every added operator pack, in the order added, and a transient <see cref="Workspace"/> over
+    /// it. Idempotent: a second call adds nothing and returns a builder over the same collection.
+    /// </summary>
+    public static Caffe2SharpBuilder AddCaffe2Sharp(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (!services.Any(d => d.ServiceType == typeof(OperatorCatalog)))
+        {
+            services.AddSingleton(sp =>
+            {
+                var catalog = new OperatorCatalog();
+                foreach (var pack in sp.GetServices<OperatorPackRegistration>())
+                {
+                    try
+                    {
+                        pack.Register(catalog);
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        throw new InvalidOperationException($"Operator pack '{pack.Name}' (added at {pack.Site}) failed to register: {e.Message}", e);
+                    }
+                }
+                return catalog;
+            });
+            services.AddTransient(sp => new Workspace(sp.GetRequiredService<OperatorCatalog>()));
+        }
+        return new Caffe2SharpBuilder(services);
+    }
+}

@@ -1,0 +1,212 @@
+// Hand-written.
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+
+namespace Caffe2Sharp.Runtime;
+
+/// <summary>
+/// Converts between Caffe2's <see cref="TensorProto"/> and <see cref="Tensor"/> for every type
+/// we store: FLOAT, DOUBLE, FLOAT16, INT32, INT64, INT8, UINT8, INT16, UINT16, BOOL, BYTE, STRING.
+/// </summary>
+/// <remarks>
+/// Reading accepts the typed fields Caffe2 writes (FLOAT in <c>float_data</c>; DOUBLE in
+/// <c>double_data</c>; INT64 in <c>int64_data</c>; the narrow integers, BOOL and FLOAT16's raw
+/// 16 bits in <c>int32_data</c>; BYTE and, from some writers, the narrow types as raw bytes in
+/// <c>byte_data</c>; STRING in <c>string_data</c>), and <c>raw_data</c> (little-endian) for every
+/// numeric type, including <c>data_format</c> = 1 (bfloat16 in raw_data) for FLOAT. Every count
+/// is checked against the dims; a value out of range for its type is an error, never a silent wrap.
+/// </remarks>
+public static class TensorProtoConverter
+{
+    /// <summary>Reads <paramref name="proto"/> into a new tensor.</summary>
+    /// <exception cref="EnforceNotMetException">The proto is inconsistent; the message names the tensor and field.</exception>
+    public static Tensor ToTensor(this TensorProto proto)
+    {
+        var t = new Tensor();
+        ReadInto(proto, t);
+        return t;
+    }
+
+    /// <summary>Reads <paramref name="proto"/> into <paramref name="tensor"/>, reusing its storage.</summary>
+    public static void ReadInto(TensorProto proto, Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(proto);
+        ArgumentNullException.ThrowIfNull(tensor);
+        string what = string.IsNullOrEmpty(proto.Name) ? "TensorProto" : $"TensorProto '{proto.Name}'";
+        if (proto.Segment is not null) throw new EnforceNotMetException($"{what}: segmented (chunked) tensors are not supported.");
+        var type = proto.DataType;
+        if (type is DataType.Undefined or DataType.ZeroCollisionHash or DataType.RebatchingBuffer || DataTypes.ElementSize(type) == 0 && type != DataType.String)
+            throw new EnforceNotMetException($"{what}: data type {DataTypes.Name(type)} cannot be stored in a tensor.");
+        var dims = proto.Dims.ToArray();
+        if (dims.Any(d => d < 0)) throw new EnforceNotMetException($"{what}: negative dim in [{string.Join(", ", dims)}].");
+        // Validate fully before touching the destination tensor.
+        long count = 1;
+        foreach (var d in dims) count = d == 0 ? 0 : checked(count * d);
+        string shape = $"{DataTypes.Name(type)}[{string.Join(", ", dims)}]";
+
+        if (type == DataType.String)
+        {
+            Check(proto.StringData.Count == count, what, shape, count, "string_data", proto.StringData.Count);
+            tensor.Resize(type, dims);
+            var s = tensor.Strings();
+            for (int k = 0; k < s.Length; k++) s[k] = proto.StringData[k].ToStringUtf8();
+            return;
+        }
+
+        int size = DataTypes.ElementSize(type);
+        if (proto.DataFormat == 1)
+        {
+            if (type != DataType.Float) throw new EnforceNotMetException($"{what}: data_format 1 (bfloat16) is only defined for FLOAT, not {DataTypes.Name(type)}.");
+            var raw = proto.RawData.Span;
+            Check(raw.Length == count * 2, what, shape, count * 2, "raw_data bytes (bfloat16)", raw.Length);
+            tensor.Resize(type, dims);
+            var dst = tensor.Data<float>();
+            for (int k = 0; k < dst.Length; k++)
+                dst[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * k)..]) << 16);
+            return;
+        }
+        if (proto.DataFormat != 0) throw new EnforceNotMetException($"{what}: unknown data_format {proto.DataFormat}.");
+
+        if (proto.HasRawData)
+        {
+            var raw = proto.RawData.Span;
+            Check(raw.Length == count * size, what, shape, count * size, "raw_data bytes", raw.Length);
+            if (type == DataType.Bool)
+                foreach (var b in raw)
+                    if (b > 1) throw new EnforceNotMetException($"{what}: BOOL raw_data holds byte {b}; expected 0 or 1.");
+            tensor.Resize(type, dims);
+            raw.CopyTo(tensor.RawBytes);
+            if (!BitConverter.IsLittleEndian) ReverseEndianness(tensor);
+            return;
+        }
+
+        switch (type)
+        {
+            case DataType.Float:
+                Check(proto.FloatData.Count == count, what, shape, count, "float_data", proto.FloatData.Count);
+                tensor.Resize(type, dims);
+                CopyRepeated(proto.FloatData, tensor.Data<float>());
+                return;
+            case DataType.Double:
+                Check(proto.DoubleData.Count == count, what, shape, count, "double_data", proto.DoubleData.Count);
+                tensor.Resize(type, dims);
+                CopyRepeated(proto.DoubleData, tensor.Data<double>());
+                return;
+            case DataType.Int64:
+                Check(proto.Int64Data.Count == count, what, shape, count, "int64_data", proto.Int64Data.Count);
+                tensor.Resize(type, dims);
+                CopyRepeated(proto.Int64Data, tensor.Data<long>());
+                return;
+            case DataType.Byte:
+                Check(proto.ByteData.Length == count, what, shape, count, "byte_data bytes", proto.ByteData.Length);
+                tensor.Resize(type, dims);
+                proto.ByteData.Span.CopyTo(tensor.RawBytes);
+                return;
+        }
+
+        // Narrow types: int32_data (Caffe2's classic form), or raw bytes in byte_data from some writers.
+        if (proto.Int32Data.Count == 0 && proto.ByteData.Length == count * size && count > 0 && type != DataType.Int32)
+        {
+            tensor.Resize(type, dims);
+            proto.ByteData.Span.CopyTo(tensor.RawBytes);
+            return;
+        }
+        Check(proto.Int32Data.Count == count, what, shape, count, "int32_data", proto.Int32Data.Count);
+        (long min, long max) = type switch
+        {
+            DataType.Int32 => (int.MinValue, int.MaxValue),
+            DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+            DataType.Uint8 => (0, byte.MaxValue),
+            DataType.Int16 => (short.MinValue, short.MaxValue),
+            DataType.Uint16 or DataType.Float16 => (0, ushort.MaxValue),
+            DataType.Bool => (0, 1),
+            _ => throw new EnforceNotMetException($"{what}: data type {DataTypes.Name(type)} is not supported."),
+        };
+        for (int k = 0; k < proto.Int32Data.Count; k++)
+        {
+            int v = proto.Int32Data[k];
+            // FLOAT16 bits may have been written sign-extended by some writers; accept -32768..-1 as the same 16 bits.
+            if (type == DataType.Float16 && v is < 0 and >= short.MinValue) continue;
+            if (v < min || v > max)
+                throw new EnforceNotMetException($"{what}: int32_data[{k}] = {v} is out of range for {DataTypes.Name(type)} ({min}..{max}).");
+        }
+        tensor.Resize(type, dims);
+        var src = proto.Int32Data;
+        switch (type)
+        {
+            case DataType.Int32: CopyRepeated(src, tensor.Data<int>()); break;
+            case DataType.Int8: Narrow(src, tensor.Data<sbyte>(), v => (sbyte)v); break;
+            case DataType.Uint8: Narrow(src, tensor.Data<byte>(), v => (byte)v); break;
+            case DataType.Int16: Narrow(src, tensor.Data<short>(), v => (short)v); break;
+            case DataType.Uint16: Narrow(src, tensor.Data<ushort>(), v => (ushort)v); break;
+            case DataType.Float16: Narrow(src, tensor.Data<Half>(), v => BitConverter.UInt16BitsToHalf((ushort)v)); break;
+            case DataType.Bool: Narrow(src, tensor.Data<bool>(), v => v != 0); break;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensor"/> as a TensorProto. By default the typed fields Caffe2 itself
+    /// writes are used; with <paramref name="useRawData"/> numeric contents go to <c>raw_data</c>.
+    /// </summary>
+    public static TensorProto ToProto(this Tensor tensor, string? name = null, bool useRawData = false)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var p = new TensorProto { DataType = tensor.DataType };
+        if (!string.IsNullOrEmpty(name)) p.Name = name;
+        p.Dims.AddRange(tensor.Dims.ToArray());
+        if (tensor.DataType == DataType.String)
+        {
+            foreach (var s in tensor.Strings()) p.StringData.Add(ByteString.CopyFromUtf8(s ?? ""));
+            return p;
+        }
+        if (useRawData)
+        {
+            var copy = tensor.Clone();
+            if (!BitConverter.IsLittleEndian) ReverseEndianness(copy);
+            p.RawData = ByteString.CopyFrom(copy.RawBytes);
+            return p;
+        }
+        switch (tensor.DataType)
+        {
+            case DataType.Float: p.FloatData.AddRange(tensor.ToArray<float>()); break;
+            case DataType.Double: p.DoubleData.AddRange(tensor.ToArray<double>()); break;
+            case DataType.Int64: p.Int64Data.AddRange(tensor.ToArray<long>()); break;
+            case DataType.Int32: p.Int32Data.AddRange(tensor.ToArray<int>()); break;
+            case DataType.Byte: p.ByteData = ByteString.CopyFrom(tensor.RawBytes); break;
+            case DataType.Uint8: foreach (var v in tensor.Data<byte>()) p.Int32Data.Add(v); break;
+            case DataType.Int8: foreach (var v in tensor.Data<sbyte>()) p.Int32Data.Add(v); break;
+            case DataType.Int16: foreach (var v in tensor.Data<short>()) p.Int32Data.Add(v); break;
+            case DataType.Uint16: foreach (var v in tensor.Data<ushort>()) p.Int32Data.Add(v); break;
+            case DataType.Float16: foreach (var v in tensor.Data<Half>()) p.Int32Data.Add(BitConverter.HalfToUInt16Bits(v)); break;
+            case DataType.Bool: foreach (var v in tensor.Data<bool>()) p.Int32Data.Add(v ? 1 : 0); break;
+            default: throw new EnforceNotMetException($"Tensor type {DataTypes.Name(tensor.DataType)} cannot be written.");
+        }
+        return p;
+    }
+
+    private static void Check(bool ok, string what, string shape, long expected, string field, long actual)
+    {
+        if (!ok) throw new EnforceNotMetException($"{what}: {shape} needs {expected} {field}, found {actual}.");
+    }
+
+    private static void CopyRepeated<T>(Google.Protobuf.Collections.RepeatedField<T> src, Span<T> dst)
+    {
+        for (int k = 0; k < dst.Length; k++) dst[k] = src[k];
+    }
+
+    private static void Narrow<T>(Google.Protobuf.Collections.RepeatedField<int> src, Span<T> dst, Func<int, T> convert)
+    {
+        for (int k = 0; k < dst.Length; k++) dst[k] = convert(src[k]);
+    }
+
+    private static void ReverseEndianness(Tensor t)
+    {
+        switch (t.ElementSize)
+        {
+            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), MemoryMarshal.Cast<byte, ushort>(t.RawBytes)); break;
+            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(t.RawBytes), MemoryMarshal.Cast<byte, uint>(t.RawBytes)); break;
+            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(t.RawBytes), MemoryMarshal.Cast<byte, ulong>(t.RawBytes)); break;
+        }
+    }
+}
