@@ -48,14 +48,14 @@ public static class ArgumentHelper
         var t = typeof(T);
         if (t == typeof(float) || t == typeof(double))
         {
-            if (arg.HasF) value = t == typeof(float) ? arg.F : (double)arg.F;
+            if (arg.HasF) value = t == typeof(float) ? (object)arg.F : (double)arg.F;
             else if (arg.HasI)
             {
                 double d = arg.I;
                 bool exact = t == typeof(float) ? (long)(float)arg.I == arg.I && Math.Abs(arg.I) <= (1L << 24)
                                                 : (long)d == arg.I && Math.Abs(arg.I) <= (1L << 53);
                 if (!exact) throw WrongField(arg, owner, "f (float)", $"integer {arg.I} has no exact {t.Name} value");
-                value = t == typeof(float) ? (float)arg.I : d;
+                value = t == typeof(float) ? (object)(float)arg.I : d;
             }
             else throw WrongField(arg, owner, "f (float)");
         }
