@@ -20,7 +20,7 @@ public abstract class OperatorBase
         _inputs = new Blob[def.Input.Count];
         for (int i = 0; i < _inputs.Length; i++)
             _inputs[i] = workspace.GetBlob(def.Input[i]) ?? throw new EnforceNotMetException(
-                $"Operator {def.DisplayName}: input {i} blob '{def.Input[i]}' does not exist in the workspace.");
+                $"input {i} blob '{def.Input[i]}' does not exist in the workspace.");
         _outputs = new Blob[def.Output.Count];
         for (int o = 0; o < _outputs.Length; o++) _outputs[o] = workspace.CreateBlob(def.Output[o]);
     }
@@ -60,7 +60,7 @@ public abstract class OperatorBase
     protected Tensor Input(int i)
     {
         if (_inputs[i].Value is Tensor t) return t;
-        throw new EnforceNotMetException($"Operator {Def.DisplayName}: input {i} blob '{Def.Input[i]}' holds no tensor (was it fed?).");
+        throw new EnforceNotMetException($"input {i} blob '{Def.Input[i]}' holds no tensor (was it fed?).");
     }
 
     /// <summary>The tensor of output <paramref name="o"/>, created empty when the blob has none.</summary>
@@ -75,8 +75,12 @@ public abstract class OperatorBase
     /// <summary>Reads a repeated argument of this operator (do it in the constructor).</summary>
     protected T[] GetRepeatedArgument<T>(string name, IReadOnlyList<T>? defaultValue = null) => Def.GetRepeatedArgument(name, defaultValue);
 
-    /// <summary>Builds an error naming this operator.</summary>
-    protected EnforceNotMetException Error(string message) => new($"Operator {Def.DisplayName}: {message}");
+    /// <summary>
+    /// Builds an error for this operator. The message need not name the op: nets and
+    /// <see cref="Workspace.RunOperatorOnce"/> wrap it in an <see cref="OperatorException"/>
+    /// that adds the op's index, type and name.
+    /// </summary>
+    protected EnforceNotMetException Error(string message) => new(message);
 
     /// <inheritdoc/>
     public override string ToString() => Def.Describe();

@@ -1,0 +1,50 @@
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schemas;
+
+namespace Caffe2Sharp.Runtime.Tests;
+
+/// <summary>Test-only operators: Scale (y = x * factor, float) and Fail (always throws).</summary>
+internal static class TestOps
+{
+    public static void Register(OperatorCatalog c)
+    {
+        c.Schemas.Schema("Scale").NumInputs(1).NumOutputs(1).AllowInplace((0, 0)).IdenticalTypeAndShape()
+            .Arg("factor", "multiplier", 2.0f).CostInferenceFunction(CostFunctions.Pointwise(1));
+        c.Operators.Register("Scale", (d, ws) => new ScaleOp(d, ws));
+        c.Schemas.Schema("Fail").NumInputs(0, 1).NumOutputs(0, 1);
+        c.Operators.Register("Fail", (d, ws) => new FailOp(d, ws));
+    }
+
+    public static OperatorCatalog Catalog() => new OperatorCatalog().Add(Register);
+
+    public static OperatorDef Scale(string x, string y, float? factor = null, string name = "")
+    {
+        var d = OperatorDef.Create("Scale", name, [x], [y]);
+        if (factor is { } f) d.SetArgument("factor", f);
+        return d;
+    }
+
+    public sealed class ScaleOp : OperatorBase
+    {
+        private readonly float _factor;
+        public ScaleOp(OperatorDef def, Workspace ws) : base(def, ws) => _factor = GetSingleArgument("factor", 2.0f);
+        public int Runs { get; private set; }
+
+        public override void Run()
+        {
+            var x = Input(0);
+            if (x.DataType != DataType.Float) throw Error($"input '{Def.Input[0]}' must be FLOAT, got {x.Describe()}.");
+            var y = Output(0);
+            y.Resize(DataType.Float, x.Dims);
+            var xs = x.Data<float>();
+            var ys = y.Data<float>();
+            for (int k = 0; k < xs.Length; k++) ys[k] = xs[k] * _factor;
+            Runs++;
+        }
+    }
+
+    public sealed class FailOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
+    {
+        public override void Run() => throw Error("deliberate failure");
+    }
+}
