@@ -11,6 +11,7 @@ internal static class TestOps
         c.Schemas.Schema("Scale").NumInputs(1).NumOutputs(1).AllowInplace((0, 0)).IdenticalTypeAndShape()
             .Arg("factor", "multiplier", 2.0f).CostInferenceFunction(CostFunctions.Pointwise(1));
         c.Operators.Register("Scale", (d, ws) => new ScaleOp(d, ws));
+        c.Gradients.Register("Scale", (d, g) => new ScaleGradient(d, g));
         c.Schemas.Schema("Fail").NumInputs(0, 1).NumOutputs(0, 1);
         c.Operators.Register("Fail", (d, ws) => new FailOp(d, ws));
     }
@@ -41,6 +42,12 @@ internal static class TestOps
             for (int k = 0; k < xs.Length; k++) ys[k] = xs[k] * _factor;
             Runs++;
         }
+    }
+
+    /// <summary>d(x*f)/dx = f: the gradient is Scale(Y_grad) with the forward's factor (copied by default).</summary>
+    public sealed class ScaleGradient(OperatorDef def, IReadOnlyList<Caffe2Sharp.Gradients.GradientWrapper> g) : Caffe2Sharp.Gradients.GradientMakerBase(def, g)
+    {
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs() => SingleGradientDef("Scale", "", [GO(0)], [GI(0)]);
     }
 
     public sealed class FailOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
