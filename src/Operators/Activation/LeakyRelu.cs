@@ -1,0 +1,220 @@
+// Hand-written.
+using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schemas;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caffe2Sharp.Operators.Activation;
+
+/// <summary>
+/// The LeakyRelu family: the <c>LeakyRelu</c> and <c>LeakyReluGradient</c> schemas, their
+/// operators, the gradient maker and one registration method. The kernels are in
+/// <c>LeakyRelu.Kernels.cs</c>. Reads top to bottom like Caffe2's <c>leaky_relu_op.cc</c>.
+/// </summary>
+/// <remarks>
+/// <para>Forward: <c>y = x</c> for <c>x &gt;= 0</c>, <c>alpha * x</c> otherwise, for any finite alpha
+/// (the piecewise form, not <c>max(x, alpha * x)</c>, which differs for alpha &gt; 1). NaN gives
+/// NaN; -0.0 is <c>&gt;= 0</c> and passes through unchanged.</para>
+/// <para>Gradient: <c>LeakyReluGradient(S, dY) -> dX</c> computes <c>dX = dY</c> where
+/// <c>S &gt;= 0</c> and <c>alpha * dY</c> elsewhere, as Caffe2 does. Caffe2's maker passes
+/// <c>S = Y</c>, which tells the branch only when alpha &gt; 0. Our maker passes <c>S = X</c>
+/// whenever the forward ran out of place: exact for every alpha, and still a net Caffe2 runs
+/// with the same result. When the forward ran in place (X overwritten by Y) it passes Y, as
+/// Caffe2 does, if alpha &gt; 0; with alpha &lt;= 0 it refuses with a clear error rather than
+/// produce a silently wrong gradient.</para>
+/// </remarks>
+public static class LeakyRelu
+{
+    /// <summary>The pack name used by <see cref="AddLeakyRelu"/>.</summary>
+    public const string PackName = "Caffe2Sharp.LeakyRelu";
+
+    /// <summary>Caffe2's default leakage coefficient.</summary>
+    public const float DefaultAlpha = 0.01f;
+
+    /// <summary>Adds the LeakyRelu pack to a Caffe2Sharp service registration.</summary>
+    public static Caffe2SharpBuilder AddLeakyRelu(this Caffe2SharpBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddOperatorPack(PackName, Register);
+    }
+
+    /// <summary>Registers the schemas, CPU kernels and gradient maker into <paramref name="catalog"/>.</summary>
+    public static void Register(OperatorCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+
+        catalog.Schemas.Schema("LeakyRelu")
+            .NumInputs(1)
+            .NumOutputs(1)
+            .Arg("alpha", "*(type: float; default: 0.01)* Coefficient of leakage; any finite value.", DefaultAlpha)
+            .AllowInplace((0, 0))
+            .IdenticalTypeAndShape()
+            .CostInferenceFunction(CostFunctions.Pointwise(2))
+            // ONNX's LeakyRelu (attribute alpha, default 0.01) is this operator. Upstream attaches
+            // InheritOnnxSchema to the gradient, which has no ONNX counterpart; we put it here.
+            .InheritOnnxSchema()
+            .Input(0, "X", "Input tensor of data to be operated on (FLOAT, DOUBLE or FLOAT16).")
+            .Output(0, "Y", "Output tensor, calculated as described above; may be X itself (in place).")
+            .SetDoc("""
+                The *LeakyRelu* op takes one input tensor $X$ and an argument $alpha$, and produces one
+                output tensor $Y$ of the same shape as $X$, computed element-wise as
+
+                $$Y = X \text{ for } X \ge 0, \qquad Y = alpha \cdot X \text{ for } X < 0$$
+
+                for any finite alpha (this is not max(X, alpha * X), which differs when alpha > 1).
+                NaN stays NaN; -0.0 passes through as -0.0. May run in place.
+
+                Example (alpha = 0.01):
+                X = [[-0.91060215, 0.09374836, 2.1429708], [-0.748983, 0.19164062, -1.5130422], [-0.29539835, -0.8530696, 0.7673204]]
+                Y = [[-0.00910602, 0.09374836, 2.1429708], [-0.00748983, 0.19164062, -0.01513042], [-0.00295398, -0.0085307, 0.7673204]]
+                """);
+        catalog.Operators.Register("LeakyRelu", static (d, ws) => new LeakyReluOp(d, ws));
+
+        catalog.Schemas.Schema("LeakyReluGradient")
+            .NumInputs(2)
+            .NumOutputs(1)
+            .Arg("alpha", "*(type: float; default: 0.01)* Coefficient of leakage.", DefaultAlpha)
+            .AllowInplace((1, 0))
+            .IdenticalTypeAndShapeOfInput(1)
+            .CostInferenceFunction(CostFunctions.Pointwise(2))
+            .Input(0, "S", "Sign source: the forward output Y (Caffe2's form, exact for alpha > 0) or the forward input X (exact for any alpha).")
+            .Output(0, "dX", "Gradient of the input: dY where S >= 0, alpha * dY elsewhere; may be dY itself (in place).")
+            .Input(1, "dY", "Gradient of the forward output; same type and number of elements as S.")
+            .SetDoc("Gradient of LeakyRelu: dX = dY where S >= 0, alpha * dY where S < 0 (or S is NaN).");
+        catalog.Operators.Register("LeakyReluGradient", static (d, ws) => new LeakyReluGradientOp(d, ws));
+
+        catalog.Gradients.Register("LeakyRelu", static (d, g) => new GetLeakyReluGradient(d, g));
+    }
+
+    /// <summary>Reads and checks <c>alpha</c>: a number (f, or an exact integer in i), finite.</summary>
+    internal static float ReadAlpha(OperatorDef def)
+    {
+        float alpha = def.GetSingleArgument("alpha", DefaultAlpha);
+        if (!float.IsFinite(alpha))
+            throw new EnforceNotMetException($"argument 'alpha' must be finite; got {alpha}.");
+        return alpha;
+    }
+}
+
+/// <summary>The LeakyRelu operator: <c>Y = X &gt;= 0 ? X : alpha * X</c>, FLOAT, DOUBLE or FLOAT16, in place or not.</summary>
+public sealed class LeakyReluOp : OperatorBase
+{
+    private readonly float _alpha;
+
+    /// <summary>Creates the operator; reads <c>alpha</c> once.</summary>
+    public LeakyReluOp(OperatorDef def, Workspace workspace) : base(def, workspace) => _alpha = LeakyRelu.ReadAlpha(def);
+
+    /// <summary>The leakage coefficient.</summary>
+    public float Alpha => _alpha;
+
+    /// <inheritdoc/>
+    public override void Run()
+    {
+        var x = Input(0);
+        var y = Output(0);
+        // In place, y is x: Resize to the same type and dims keeps the contents.
+        switch (x.DataType)
+        {
+            case DataType.Float:
+                y.Resize(DataType.Float, x.Dims);
+                LeakyReluKernels.Forward(x.Data<float>(), y.Data<float>(), _alpha, MaxDegreeOfParallelism);
+                break;
+            case DataType.Double:
+                y.Resize(DataType.Double, x.Dims);
+                LeakyReluKernels.Forward(x.Data<double>(), y.Data<double>(), (double)_alpha, MaxDegreeOfParallelism);
+                break;
+            case DataType.Float16:
+                y.Resize(DataType.Float16, x.Dims);
+                LeakyReluKernels.Forward(x.Data<Half>(), y.Data<Half>(), _alpha);
+                break;
+            default:
+                throw Error($"input 0 '{Def.Input[0]}' is {x.Describe()}; LeakyRelu takes FLOAT, DOUBLE or FLOAT16.");
+        }
+    }
+}
+
+/// <summary>The LeakyReluGradient operator: <c>dX = S &gt;= 0 ? dY : alpha * dY</c>.</summary>
+public sealed class LeakyReluGradientOp : OperatorBase
+{
+    private readonly float _alpha;
+
+    /// <summary>Creates the operator; reads <c>alpha</c> once.</summary>
+    public LeakyReluGradientOp(OperatorDef def, Workspace workspace) : base(def, workspace) => _alpha = LeakyRelu.ReadAlpha(def);
+
+    /// <inheritdoc/>
+    public override void Run()
+    {
+        var s = Input(0);
+        var dy = Input(1);
+        if (s.DataType != dy.DataType)
+            throw Error($"input 0 '{Def.Input[0]}' is {s.Describe()} but input 1 '{Def.Input[1]}' is {dy.Describe()}; they must have the same type.");
+        if (s.Size != dy.Size)
+            throw Error($"input 0 '{Def.Input[0]}' {s.Describe()} and input 1 '{Def.Input[1]}' {dy.Describe()} must have the same number of elements.");
+        var dx = Output(0);
+        switch (dy.DataType)
+        {
+            case DataType.Float:
+                dx.Resize(DataType.Float, dy.Dims);
+                LeakyReluKernels.Gradient(s.Data<float>(), dy.Data<float>(), dx.Data<float>(), _alpha, MaxDegreeOfParallelism);
+                break;
+            case DataType.Double:
+                dx.Resize(DataType.Double, dy.Dims);
+                LeakyReluKernels.Gradient(s.Data<double>(), dy.Data<double>(), dx.Data<double>(), (double)_alpha, MaxDegreeOfParallelism);
+                break;
+            case DataType.Float16:
+                dx.Resize(DataType.Float16, dy.Dims);
+                LeakyReluKernels.Gradient(s.Data<Half>(), dy.Data<Half>(), dx.Data<Half>(), _alpha);
+                break;
+            default:
+                throw Error($"input 1 '{Def.Input[1]}' is {dy.Describe()}; LeakyReluGradient takes FLOAT, DOUBLE or FLOAT16.");
+        }
+    }
+}
+
+/// <summary>
+/// The gradient maker of LeakyRelu: one <c>LeakyReluGradient(S, Y_grad) -> X_grad</c>, alpha
+/// copied. S is X when the forward ran out of place (exact for every alpha), Y when it ran in
+/// place and alpha &gt; 0 (Caffe2's form), and an error when it ran in place with alpha &lt;= 0.
+/// </summary>
+public sealed class GetLeakyReluGradient(OperatorDef def, IReadOnlyList<GradientWrapper> gOutput) : GradientMakerBase(def, gOutput)
+{
+    /// <inheritdoc/>
+    protected override IReadOnlyList<OperatorDef> GetGradientDefs()
+    {
+        float alpha = Def.GetSingleArgument("alpha", LeakyRelu.DefaultAlpha);
+        bool inPlace = I(0) == O(0);
+        if (!inPlace)
+            return SingleGradientDef("LeakyReluGradient", "", [I(0), GO(0)], [GI(0)]);
+        // In place, X is gone: only Y is left. Its sign tells the branch only when alpha > 0
+        // (then sign(Y) = sign(X); inputs so small that alpha * x underflows to -0 are the one
+        // exception and get slope 1, as in Caffe2).
+        if (alpha > 0)
+            return SingleGradientDef("LeakyReluGradient", "", [O(0), GO(0)], [GI(0)]);
+        throw new EnforceNotMetException(
+            $"Cannot build the gradient of {Def.DisplayName}: it runs in place on '{I(0)}' with alpha = {alpha}, " +
+            "and for alpha <= 0 the output no longer tells which branch each input took, while the input it would need was overwritten. " +
+            "Run the forward op out of place (give Y its own blob).");
+    }
+}
+
+/// <summary>Fluent <see cref="Builders.NetBuilder"/> methods for the LeakyRelu family.</summary>
+public static class LeakyReluBuilderExtensions
+{
+    /// <summary>Adds <c>LeakyRelu(x) -> y</c>; alpha is written only when given (Caffe2's default is 0.01).</summary>
+    public static Builders.NetBuilder LeakyRelu(this Builders.NetBuilder net, string x, string y, float? alpha = null, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        return alpha is { } a
+            ? net.Op("LeakyRelu", [x], [y], name, ArgumentHelper.Make("alpha", a))
+            : net.Op("LeakyRelu", [x], [y], name);
+    }
+
+    /// <summary>Adds <c>LeakyReluGradient(s, dy) -> dx</c> (s is Y in Caffe2's form, or X).</summary>
+    public static Builders.NetBuilder LeakyReluGradient(this Builders.NetBuilder net, string s, string dy, string dx, float? alpha = null, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        return alpha is { } a
+            ? net.Op("LeakyReluGradient", [s, dy], [dx], name, ArgumentHelper.Make("alpha", a))
+            : net.Op("LeakyReluGradient", [s, dy], [dx], name);
+    }
+}

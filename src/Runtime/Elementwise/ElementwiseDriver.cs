@@ -1,0 +1,338 @@
+// Hand-written.
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Caffe2Sharp.Elementwise;
+
+/// <summary>
+/// The one loop every element-wise kernel runs on: validates lengths and overlap, runs the widest
+/// hardware-accelerated vector width, finishes the tail safely (also in place), and splits large
+/// inputs across threads.
+/// </summary>
+/// <remarks>
+/// <para><b>Overlap.</b> The destination may be exactly an input (same start, same length: in
+/// place). Any other overlap is rejected: with a shifted overlap a vector store would clobber
+/// input elements that a later load still needs, so the result would depend on the vector width.</para>
+/// <para><b>Tail.</b> Many kernels finish by re-processing one full vector that overlaps the last
+/// one already stored. In place that applies the operator twice to those elements (for LeakyRelu,
+/// alpha * alpha * x), so this driver never revisits an element: after the widest width it steps
+/// down through the narrower widths and ends with scalar code. Every element is computed exactly
+/// once, by the same IEEE operations at every width, so results are bit-identical across widths,
+/// in place or not.</para>
+/// <para><b>Threads.</b> At or above <see cref="ParallelThreshold"/> elements and with
+/// <c>maxDegreeOfParallelism</c> &gt; 1, the range is cut into chunks whose bounds are multiples of
+/// 64 elements (whole cache lines and whole vectors, so no element changes width), run by the
+/// calling thread and thread-pool threads, claimed dynamically. Each element is still computed
+/// once by the same operations, so every thread count gives the same bits. Steady state allocates
+/// nothing: the work item is cached per calling thread.</para>
+/// </remarks>
+public static class ElementwiseDriver
+{
+    private const int ChunkAlignment = 64;
+    private static int s_parallelThreshold = DefaultParallelThreshold;
+
+    /// <summary>
+    /// The default element count from which work is split across threads. Chosen from the
+    /// benchmarks in <c>docs/performance.md</c>: below it the cost of waking a second thread is
+    /// larger than the time saved.
+    /// </summary>
+    public const int DefaultParallelThreshold = 1 << 17;
+
+    /// <summary>The element count from which work is split across threads (at least 1).</summary>
+    public static int ParallelThreshold
+    {
+        get => s_parallelThreshold;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            s_parallelThreshold = value;
+        }
+    }
+
+    /// <summary>Computes <c>destination[i] = op(x[i])</c>.</summary>
+    /// <exception cref="ArgumentException">Lengths differ, or <paramref name="destination"/> overlaps <paramref name="x"/> other than exactly.</exception>
+    public static void Unary<T, TOp>(in TOp op, ReadOnlySpan<T> x, Span<T> destination, int maxDegreeOfParallelism = 1)
+        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    {
+        CheckLength(x.Length, destination.Length, nameof(x));
+        CheckOverlap(x, destination, nameof(x));
+        int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
+        if (chunks <= 1)
+        {
+            UnaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
+            return;
+        }
+        unsafe
+        {
+            fixed (T* px = x)
+            fixed (T* pd = destination)
+            {
+                var work = UnaryWork<T, TOp>.Rent();
+                work.Set(op, px, pd);
+                work.Run(x.Length, chunks, maxDegreeOfParallelism);
+            }
+        }
+    }
+
+    /// <summary>Computes <c>destination[i] = op(x[i], y[i])</c>.</summary>
+    /// <exception cref="ArgumentException">Lengths differ, or <paramref name="destination"/> overlaps an input other than exactly.</exception>
+    public static void Binary<T, TOp>(in TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination, int maxDegreeOfParallelism = 1)
+        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    {
+        CheckLength(x.Length, y.Length, nameof(y));
+        CheckLength(x.Length, destination.Length, nameof(x));
+        CheckOverlap(x, destination, nameof(x));
+        CheckOverlap(y, destination, nameof(y));
+        int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
+        if (chunks <= 1)
+        {
+            BinaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
+            return;
+        }
+        unsafe
+        {
+            fixed (T* px = x)
+            fixed (T* py = y)
+            fixed (T* pd = destination)
+            {
+                var work = BinaryWork<T, TOp>.Rent();
+                work.Set(op, px, py, pd);
+                work.Run(x.Length, chunks, maxDegreeOfParallelism);
+            }
+        }
+    }
+
+    // ---- validation ----------------------------------------------------------------------------
+
+    private static void CheckLength(int expected, int actual, string name)
+    {
+        if (expected != actual)
+            throw new ArgumentException($"Length mismatch: {name} has {expected} elements but the other operand has {actual}.", name);
+    }
+
+    private static void CheckOverlap<T>(ReadOnlySpan<T> input, Span<T> destination, string name)
+    {
+        if (input.Overlaps(destination, out int offset) && offset != 0)
+            throw new ArgumentException(
+                $"destination overlaps {name} shifted by {offset} element(s); only exact in-place use (same start) is allowed.", name);
+    }
+
+    private static int ChunkCount(int length, int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism <= 1 || length < s_parallelThreshold) return 1;
+        // A few chunks per thread lets a fast thread take over from a late one.
+        int byLength = length / (ChunkAlignment * 64);
+        return Math.Max(1, Math.Min(maxDegreeOfParallelism * 4, byLength));
+    }
+
+    /// <summary>The [start, end) of chunk <paramref name="index"/> of <paramref name="chunks"/>, bounds on 64-element multiples.</summary>
+    internal static (int Start, int End) ChunkBounds(int length, int chunks, int index)
+    {
+        long per = ((long)length + chunks - 1) / chunks;
+        per = (per + ChunkAlignment - 1) / ChunkAlignment * ChunkAlignment;
+        long start = Math.Min(length, per * index);
+        long end = Math.Min(length, start + per);
+        return ((int)start, (int)end);
+    }
+
+    // ---- the loops -----------------------------------------------------------------------------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void UnaryRange<T, TOp>(in TOp op, ref T x, ref T d, nuint length)
+        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    {
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector512<T>.Count;
+            // Four vectors per iteration keep loads in flight; every element is still done once.
+            for (; i + 4 * n <= length; i += 4 * n)
+            {
+                var a = Vector512.LoadUnsafe(ref x, i);
+                var b = Vector512.LoadUnsafe(ref x, i + n);
+                var c = Vector512.LoadUnsafe(ref x, i + 2 * n);
+                var e = Vector512.LoadUnsafe(ref x, i + 3 * n);
+                op.Invoke(a).StoreUnsafe(ref d, i);
+                op.Invoke(b).StoreUnsafe(ref d, i + n);
+                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
+        }
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector256<T>.Count;
+            for (; i + 4 * n <= length; i += 4 * n)
+            {
+                var a = Vector256.LoadUnsafe(ref x, i);
+                var b = Vector256.LoadUnsafe(ref x, i + n);
+                var c = Vector256.LoadUnsafe(ref x, i + 2 * n);
+                var e = Vector256.LoadUnsafe(ref x, i + 3 * n);
+                op.Invoke(a).StoreUnsafe(ref d, i);
+                op.Invoke(b).StoreUnsafe(ref d, i + n);
+                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
+        }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector128<T>.Count;
+            for (; i + 4 * n <= length; i += 4 * n)
+            {
+                var a = Vector128.LoadUnsafe(ref x, i);
+                var b = Vector128.LoadUnsafe(ref x, i + n);
+                var c = Vector128.LoadUnsafe(ref x, i + 2 * n);
+                var e = Vector128.LoadUnsafe(ref x, i + 3 * n);
+                op.Invoke(a).StoreUnsafe(ref d, i);
+                op.Invoke(b).StoreUnsafe(ref d, i + n);
+                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
+        }
+        for (; i < length; i++) Unsafe.Add(ref d, i) = op.Invoke(Unsafe.Add(ref x, i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BinaryRange<T, TOp>(in TOp op, ref T x, ref T y, ref T d, nuint length)
+        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    {
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector512<T>.Count;
+            for (; i + 2 * n <= length; i += 2 * n)
+            {
+                var a = op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
+                var b = op.Invoke(Vector512.LoadUnsafe(ref x, i + n), Vector512.LoadUnsafe(ref y, i + n));
+                a.StoreUnsafe(ref d, i);
+                b.StoreUnsafe(ref d, i + n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
+        }
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector256<T>.Count;
+            for (; i + 2 * n <= length; i += 2 * n)
+            {
+                var a = op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
+                var b = op.Invoke(Vector256.LoadUnsafe(ref x, i + n), Vector256.LoadUnsafe(ref y, i + n));
+                a.StoreUnsafe(ref d, i);
+                b.StoreUnsafe(ref d, i + n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
+        }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector128<T>.Count;
+            for (; i + 2 * n <= length; i += 2 * n)
+            {
+                var a = op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i));
+                var b = op.Invoke(Vector128.LoadUnsafe(ref x, i + n), Vector128.LoadUnsafe(ref y, i + n));
+                a.StoreUnsafe(ref d, i);
+                b.StoreUnsafe(ref d, i + n);
+            }
+            for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
+        }
+        for (; i < length; i++) Unsafe.Add(ref d, i) = op.Invoke(Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
+    }
+
+    // ---- parallel work items -------------------------------------------------------------------
+
+    /// <summary>
+    /// Shared machinery of a parallel call: chunks claimed with an interlocked counter by the
+    /// caller and by helpers queued to the thread pool. The caller waits until every queued helper
+    /// has finished (not merely until the chunks are done), so no helper can touch the object once
+    /// the caller has returned and may reuse it for its next call.
+    /// </summary>
+    private abstract class ParallelWork : IThreadPoolWorkItem
+    {
+        private readonly ManualResetEventSlim _helpersDone = new(false);
+        private int _length, _chunks, _nextChunk, _pendingHelpers;
+        private ExceptionDispatchInfo? _error;
+
+        protected abstract void RunRange(int start, int end);
+
+        public void Run(int length, int chunks, int maxDegreeOfParallelism)
+        {
+            _length = length;
+            _chunks = chunks;
+            _nextChunk = 0;
+            _error = null;
+            int helpers = Math.Min(maxDegreeOfParallelism, chunks) - 1;
+            _pendingHelpers = helpers;
+            _helpersDone.Reset();
+            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            RunChunks();
+            if (helpers > 0) _helpersDone.Wait();
+            var error = _error;
+            _error = null;
+            error?.Throw();
+        }
+
+        void IThreadPoolWorkItem.Execute()
+        {
+            RunChunks();
+            if (Interlocked.Decrement(ref _pendingHelpers) == 0) _helpersDone.Set();
+        }
+
+        private void RunChunks()
+        {
+            int c;
+            while ((c = Interlocked.Increment(ref _nextChunk) - 1) < _chunks)
+            {
+                var (start, end) = ChunkBounds(_length, _chunks, c);
+                try
+                {
+                    if (start < end) RunRange(start, end);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+                }
+            }
+        }
+    }
+
+    private sealed unsafe class UnaryWork<T, TOp> : ParallelWork where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    {
+        [ThreadStatic] private static UnaryWork<T, TOp>? t_cached;
+        private TOp _op;
+        private T* _x, _d;
+
+        public static UnaryWork<T, TOp> Rent() => t_cached ??= new();
+
+        public void Set(in TOp op, T* x, T* d)
+        {
+            _op = op;
+            _x = x;
+            _d = d;
+        }
+
+        protected override void RunRange(int start, int end) =>
+            UnaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+    }
+
+    private sealed unsafe class BinaryWork<T, TOp> : ParallelWork where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    {
+        [ThreadStatic] private static BinaryWork<T, TOp>? t_cached;
+        private TOp _op;
+        private T* _x, _y, _d;
+
+        public static BinaryWork<T, TOp> Rent() => t_cached ??= new();
+
+        public void Set(in TOp op, T* x, T* y, T* d)
+        {
+            _op = op;
+            _x = x;
+            _y = y;
+            _d = d;
+        }
+
+        protected override void RunRange(int start, int end) =>
+            BinaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_y + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+    }
+}
