@@ -1,0 +1,223 @@
+using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Operators.Activation;
+
+namespace Caffe2Sharp.Operators.Tests.Activation;
+
+/// <summary>
+/// Kernels against a scalar reference, bitwise. CI reruns these ("Kernel" in the name) with
+/// DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 so the 128-bit and scalar paths run too.
+/// </summary>
+[Collection("ParallelThreshold")]
+public class LeakyReluKernelTests
+{
+    private static readonly int[] Lengths = [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 2048];
+    private static readonly float[] Alphas = [0.01f, 0.2f, 1f, 2f, 0f, -0.5f];
+
+    private static readonly float[] SpecialFloats =
+    [
+        0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, -float.NaN,
+        float.Epsilon, -float.Epsilon, 1.17549435e-38f, -1.17549435e-38f, float.MaxValue, float.MinValue, 1f, -1f,
+    ];
+
+    private static readonly double[] SpecialDoubles =
+    [
+        0.0, -0.0, double.PositiveInfinity, double.NegativeInfinity, double.NaN,
+        double.Epsilon, -double.Epsilon, 2.2250738585072014e-308, -2.2250738585072014e-308, double.MaxValue, double.MinValue,
+    ];
+
+    // The definition, written the plain way.
+    private static float Reference(float x, float alpha) => x >= 0 ? x : alpha * x;
+    private static double Reference(double x, double alpha) => x >= 0 ? x : alpha * x;
+
+    private static float[] Data(int n, int seed)
+    {
+        var r = new Random(seed);
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+            x[i] = r.Next(4) == 0 ? SpecialFloats[r.Next(SpecialFloats.Length)] : (float)(r.NextDouble() * 8 - 4);
+        return x;
+    }
+
+    private static void AssertBitwise(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"element {i}: expected {expected[i]} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8}), got {actual[i]} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8})");
+    }
+
+    [Fact]
+    public void Forward_MatchesScalarReference_Bitwise_EveryLengthAndAlpha()
+    {
+        foreach (var alpha in Alphas)
+            foreach (var n in Lengths)
+            {
+                var x = Data(n, n);
+                var expected = x.Select(v => Reference(v, alpha)).ToArray();
+                var y = new float[n];
+                LeakyReluKernels.Forward(x, y, alpha);
+                AssertBitwise(expected, y);
+                LeakyReluKernels.Forward(x, x, alpha); // in place
+                AssertBitwise(expected, x);
+            }
+    }
+
+    [Fact]
+    public void Forward_Double_MatchesScalarReference_Bitwise()
+    {
+        foreach (var alpha in Alphas.Select(a => (double)a))
+            foreach (var n in Lengths)
+            {
+                var r = new Random(n);
+                var x = Enumerable.Range(0, n).Select(_ => r.Next(4) == 0 ? SpecialDoubles[r.Next(SpecialDoubles.Length)] : r.NextDouble() * 8 - 4).ToArray();
+                var expected = x.Select(v => Reference(v, alpha)).ToArray();
+                var y = new double[n];
+                LeakyReluKernels.Forward(x, y, alpha);
+                Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), y.Select(BitConverter.DoubleToInt64Bits));
+                LeakyReluKernels.Forward(x, x, alpha);
+                Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), x.Select(BitConverter.DoubleToInt64Bits));
+            }
+    }
+
+    [Fact]
+    public void Forward_NegativeInputs_AreScaledByAlpha_PositivesPassThrough()
+    {
+        var y = new float[4];
+        LeakyReluKernels.Forward([-2f, -0.5f, 3f, 0f], y, 0.1f);
+        Assert.Equal([-2f * 0.1f, -0.5f * 0.1f, 3f, 0f], y);
+    }
+
+    [Fact]
+    public void Forward_AlphaAboveOne_IsPiecewise_NotMax()
+    {
+        var y = new float[2];
+        LeakyReluKernels.Forward([-1f, 1f], y, 2f);
+        Assert.Equal([-2f, 1f], y); // max(x, 2x) would give -1 and 2
+    }
+
+    [Fact]
+    public void Forward_NegativeZero_PassesThroughAsNegativeZero()
+    {
+        var x = Enumerable.Repeat(-0f, 37).ToArray();
+        LeakyReluKernels.Forward(x, x, 0.5f);
+        Assert.All(x, v => Assert.True(float.IsNegative(v) && v == 0));
+    }
+
+    [Fact]
+    public void Forward_NaN_StaysNaN_Infinities_FollowTheFormula()
+    {
+        var x = new float[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.NegativeInfinity };
+        var y = new float[4];
+        LeakyReluKernels.Forward(x, y, 0.01f);
+        Assert.True(float.IsNaN(y[0]));
+        Assert.Equal(float.PositiveInfinity, y[1]);
+        Assert.Equal(float.NegativeInfinity, y[2]);
+        LeakyReluKernels.Forward(x, y, 0f);
+        Assert.True(float.IsNaN(y[3])); // 0 * -inf is NaN, as the formula says
+        LeakyReluKernels.Forward(x, y, -0.5f);
+        Assert.Equal(float.PositiveInfinity, y[2]);
+    }
+
+    [Fact]
+    public void Forward_Denormals_AreMultipliedExactly_NotFlushed()
+    {
+        var x = Enumerable.Repeat(-1.17549435e-38f, 33).ToArray(); // smallest normal
+        var y = new float[33];
+        LeakyReluKernels.Forward(x, y, 0.5f);
+        Assert.All(y, v => Assert.Equal(-5.877472e-39f, v)); // a denormal result
+        var tiny = Enumerable.Repeat(-float.Epsilon, 33).ToArray();
+        LeakyReluKernels.Forward(tiny, y, 2f);
+        Assert.All(y, v => Assert.Equal(-2 * float.Epsilon, v));
+    }
+
+    [Fact]
+    public void Forward_Half_MatchesCorrectlyRoundedReference()
+    {
+        foreach (var alpha in Alphas)
+            foreach (var n in Lengths)
+            {
+                var r = new Random(n);
+                var x = Enumerable.Range(0, n).Select(_ => (Half)(r.NextDouble() * 8 - 4)).Concat([Half.NegativeZero, Half.NaN, Half.Epsilon, Half.NegativeInfinity]).ToArray();
+                var expected = x.Select(v => v >= Half.Zero ? v : (Half)((double)v * alpha)).ToArray();
+                var y = new Half[x.Length];
+                LeakyReluKernels.Forward(x, y, alpha);
+                Assert.Equal(expected.Select(BitConverter.HalfToUInt16Bits), y.Select(BitConverter.HalfToUInt16Bits));
+                LeakyReluKernels.Forward(x, x, alpha);
+                Assert.Equal(expected.Select(BitConverter.HalfToUInt16Bits), x.Select(BitConverter.HalfToUInt16Bits));
+            }
+    }
+
+    [Fact]
+    public void Gradient_MatchesScalarReference_Bitwise_InPlaceOnDy()
+    {
+        foreach (var alpha in Alphas)
+            foreach (var n in Lengths)
+            {
+                var s = Data(n, n + 1);
+                var dy = Data(n, n + 2);
+                var expected = s.Zip(dy, (a, g) => a >= 0 ? g : alpha * g).ToArray();
+                var dx = new float[n];
+                LeakyReluKernels.Gradient(s, dy, dx, alpha);
+                AssertBitwise(expected, dx);
+                LeakyReluKernels.Gradient(s, dy, dy, alpha);
+                AssertBitwise(expected, dy);
+            }
+    }
+
+    [Fact]
+    public void Gradient_Double_And_Half()
+    {
+        double[] s = [-1, 0, -0.0, 2, double.NaN], dy = [1, 2, 3, 4, 5];
+        var dx = new double[5];
+        LeakyReluKernels.Gradient(s, dy, dx, 0.5);
+        Assert.Equal([0.5, 2, 3, 4, 2.5], dx);
+        Half[] hs = [(Half)(-1f), (Half)1f], hdy = [(Half)3f, (Half)3f];
+        var hdx = new Half[2];
+        LeakyReluKernels.Gradient(hs, hdy, hdx, 0.5f);
+        Assert.Equal([(Half)1.5f, (Half)3f], hdx);
+    }
+
+    [Fact]
+    public void Kernels_RejectLengthMismatch_AndShiftedOverlap()
+    {
+        Assert.Throws<ArgumentException>(() => LeakyReluKernels.Forward(new float[3], new float[2], 0.1f));
+        var buf = new float[10];
+        Assert.Throws<ArgumentException>(() => LeakyReluKernels.Forward(buf.AsSpan(0, 9), buf.AsSpan(1, 9), 0.1f));
+        Assert.Throws<ArgumentException>(() => LeakyReluKernels.Gradient(new float[3], new float[4], new float[3], 0.1f));
+        var hb = new Half[10];
+        Assert.Throws<ArgumentException>(() => LeakyReluKernels.Forward(hb.AsSpan(0, 9), hb.AsSpan(1, 9), 0.1f));
+        Assert.Throws<ArgumentException>(() => LeakyReluKernels.Forward(new Half[2], new Half[3], 0.1f));
+    }
+
+    [Fact]
+    public void Parallel_IsBitIdenticalToSerial()
+    {
+        int saved = ElementwiseDriver.ParallelThreshold;
+        ElementwiseDriver.ParallelThreshold = 1024;
+        try
+        {
+            var x = Data(100_000, 7);
+            var serial = new float[x.Length];
+            LeakyReluKernels.Forward(x, serial, 0.2f, 1);
+            foreach (var threads in new[] { 2, 3, 8 })
+            {
+                var y = new float[x.Length];
+                LeakyReluKernels.Forward(x, y, 0.2f, threads);
+                AssertBitwise(serial, y);
+                var dy = Data(100_000, 8);
+                var g1 = new float[x.Length];
+                var g2 = new float[x.Length];
+                LeakyReluKernels.Gradient(x, dy, g1, 0.2f, 1);
+                LeakyReluKernels.Gradient(x, dy, g2, 0.2f, threads);
+                AssertBitwise(g1, g2);
+            }
+        }
+        finally
+        {
+            ElementwiseDriver.ParallelThreshold = saved;
+        }
+    }
+}
+
+[CollectionDefinition("ParallelThreshold", DisableParallelization = true)]
+public sealed class ParallelThresholdCollection;
