@@ -567,7 +567,8 @@ internal sealed class TextParser
         _tokens.Next();
 
         // Negating (rather than parsing "-0") keeps the sign of zero: "-0" reads as -0.0.
-        return negative ? -value : value;
+        // NaN is kept canonical: "-nan" would otherwise set a sign bit that printing drops.
+        return double.IsNaN(value) ? double.NaN : negative ? -value : value;
     }
 
     private bool ParseBool(FieldDescriptor field)
