@@ -32,6 +32,9 @@ internal sealed class TextParser
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>The quiet NaN with a clear sign bit (0x7FF8000000000000); narrows to float 0x7FC00000.</summary>
+    private static readonly double CanonicalNaN = BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0000);
+
     private readonly TextTokenizer _tokens;
 
     private TextParser(string text, string? sourceName)
@@ -567,8 +570,10 @@ internal sealed class TextParser
         _tokens.Next();
 
         // Negating (rather than parsing "-0") keeps the sign of zero: "-0" reads as -0.0.
-        // NaN is kept canonical: "-nan" would otherwise set a sign bit that printing drops.
-        return double.IsNaN(value) ? double.NaN : negative ? -value : value;
+        // NaN is kept canonical, and positive as C++'s strtod makes it (.NET's double.NaN has the
+        // sign bit set), so binary output matches protobuf's and "-nan" cannot hide a sign bit
+        // that printing would drop.
+        return double.IsNaN(value) ? CanonicalNaN : negative ? -value : value;
     }
 
     private bool ParseBool(FieldDescriptor field)

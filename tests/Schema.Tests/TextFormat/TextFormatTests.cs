@@ -341,6 +341,13 @@ public sealed class TextFormatTests
     }
 
     [Fact]
+    public void Nan_IsTheCanonicalPositiveQuietNanThatProtobufWrites()
+    {
+        Assert.Equal(0x7FC00000, BitConverter.SingleToInt32Bits(TextFormat.Parse<Argument>("f: -NaN").F));
+        Assert.Equal(0x7FF8000000000000, BitConverter.DoubleToInt64Bits(TextFormat.Parse<TensorProto>("double_data: nan").DoubleData[0]));
+    }
+
+    [Fact]
     public void FloatField_NegativeZeroKeepsItsSign()
     {
         Assert.True(float.IsNegative(TextFormat.Parse<Argument>("f: -0").F));
