@@ -29,5 +29,6 @@ public partial class TensorShape
 
     /// <summary>Readable form such as <c>FLOAT[2, 3]</c> or <c>FLOAT[?]</c>.</summary>
     public string Describe() =>
-        UnknownShape ? $"{DataTypes.Name(DataType)}[?]" : $"{DataTypes.Name(DataType)}[{string.Join(", ", Dims)}]";
+        UnknownShape ? (DataType == DataType.Undefined ? "unknown" : $"{DataTypes.Name(DataType)}[?]")
+                     : $"{DataTypes.Name(DataType)}[{string.Join(", ", Dims)}]";
 }

@@ -1,4 +1,5 @@
 // Hand-written.
+using Caffe2Sharp.Tests;
 using System.Text;
 using Caffe2Sharp.TextFormat;
 using Google.Protobuf;
@@ -7,8 +8,8 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace Caffe2Sharp.Schema.Tests.TextFormat;
 
-// Inside Caffe2Sharp.*, the bare name TextFormat would bind to the namespace Caffe2Sharp.TextFormat.
-using TextFormat = Caffe2Sharp.TextFormat.TextFormat;
+// Short alias for the reader/writer under test.
+using TextFormat = Caffe2Sharp.TextFormat.ProtoText;
 
 public sealed class TextFormatTests
 {

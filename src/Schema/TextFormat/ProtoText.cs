@@ -34,11 +34,11 @@ namespace Caffe2Sharp.TextFormat;
 /// </remarks>
 /// <example>
 /// <code>
-/// NetDef net = TextFormat.Parse&lt;NetDef&gt;(File.ReadAllText(path), Path.GetFileName(path));
-/// string text = TextFormat.Print(net);
+/// NetDef net = ProtoText.Parse&lt;NetDef&gt;(File.ReadAllText(path), Path.GetFileName(path));
+/// string text = ProtoText.Print(net);
 /// </code>
 /// </example>
-public static class TextFormat
+public static class ProtoText
 {
     /// <summary>Parses <paramref name="text"/> as a message of type <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The generated message type, for example <see cref="NetDef"/>.</typeparam>

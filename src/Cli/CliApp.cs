@@ -1,0 +1,99 @@
+// Hand-written.
+using System.CommandLine;
+using Caffe2Sharp.Runtime;
+
+namespace Caffe2Sharp.Cli;
+
+/// <summary>
+/// The caffe2sharp command line: wiring of commands and options, and the one place that turns
+/// exceptions into exit codes (0 ok, 1 user error with a one-line message, 2 internal error).
+/// </summary>
+public sealed class CliApp(TextWriter output, TextWriter error)
+{
+    /// <summary>Exit code for success.</summary>
+    public const int Ok = 0;
+    /// <summary>Exit code for bad input: files, nets, arguments.</summary>
+    public const int UserError = 1;
+    /// <summary>Exit code for a bug in caffe2sharp.</summary>
+    public const int InternalError = 2;
+
+    /// <summary>Runs the tool with <paramref name="args"/> and returns the exit code.</summary>
+    public int Run(string[] args)
+    {
+        var root = BuildCommands();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) error.WriteLine($"caffe2sharp: {e.Message}");
+            error.WriteLine("Run 'caffe2sharp --help' for usage.");
+            return UserError;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    private RootCommand BuildCommands()
+    {
+        var root = new RootCommand("caffe2sharp: run, inspect, convert and benchmark Caffe2 nets (.pb, .pbtxt, .json).");
+
+        var net = new Argument<string>("net") { Description = "The net file: .pb (binary), .pbtxt/.prototxt (text) or .json." };
+        var init = new Option<string?>("--init") { Description = "An init net run once before the net (weights)." };
+        var inputs = new Option<string[]>("--input") { Description = "NAME=FILE: feed blob NAME from an .npy or TensorProto (.pb/.pbtxt/.json) file.", AllowMultipleArgumentsPerToken = true };
+        var outputs = new Option<string[]>("--output") { Description = "NAME=FILE: write blob NAME to an .npy or TensorProto file.", AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int?>("--threads") { Description = "Threads one operator may use (default: all processors)." };
+
+        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads };
+        run.SetAction(p => Guard(() => new RunCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads))));
+        root.Subcommands.Add(run);
+
+        var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
+        var dtypes = new Option<string[]>("--dtype") { Description = "NAME=TYPE: the element type of an input (float, double, float16, int32, int64, ...; default float).", AllowMultipleArgumentsPerToken = true };
+        var inspect = new Command("inspect", "List each op, its verification, inferred shapes and types, and costs.") { net, shapes, dtypes };
+        inspect.SetAction(p => Guard(() => new InspectCommand(output).Execute(p.GetValue(net)!, p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [])));
+        root.Subcommands.Add(inspect);
+
+        var op = new Argument<string?>("op") { Description = "An operator type; all when omitted.", Arity = ArgumentArity.ZeroOrOne };
+        var schema = new Command("schema", "Show the operator catalog, or one operator's schema.") { op };
+        schema.SetAction(p => Guard(() => new SchemaCommand(output).Execute(p.GetValue(op))));
+        root.Subcommands.Add(schema);
+
+        var source = new Argument<string>("in") { Description = "The net to read (.pb, .pbtxt, .json)." };
+        var target = new Argument<string>("out") { Description = "The file to write; its extension picks the format." };
+        var convert = new Command("convert", "Convert a net between binary, text and JSON forms.") { source, target };
+        convert.SetAction(p => Guard(() => new ConvertCommand(output).Execute(p.GetValue(source)!, p.GetValue(target)!)));
+        root.Subcommands.Add(convert);
+
+        var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 100 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 10 };
+        var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, iterations, warmup };
+        bench.SetAction(p => Guard(() => new BenchCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads), p.GetValue(iterations), p.GetValue(warmup))));
+        root.Subcommands.Add(bench);
+        return root;
+    }
+
+    private int Guard(Action action)
+    {
+        try
+        {
+            action();
+            return Ok;
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            error.WriteLine($"caffe2sharp: {OneLine(e.Message)}");
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"caffe2sharp: internal error: {OneLine(e.Message)} ({e.GetType().Name}; please report it)");
+            return InternalError;
+        }
+    }
+
+    private static bool IsUserError(Exception e) =>
+        e is EnforceNotMetException or CliException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+}
+
+/// <summary>A user error detected by the command line itself (bad NAME=VALUE syntax and the like).</summary>
+public sealed class CliException(string message) : Exception(message);

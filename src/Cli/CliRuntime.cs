@@ -1,0 +1,61 @@
+// Hand-written.
+using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caffe2Sharp.Cli;
+
+/// <summary>The runtime the tool uses: our operator packs registered through DI, as a user would.</summary>
+internal static class CliRuntime
+{
+    private static readonly Lazy<ServiceProvider> Services = new(() =>
+    {
+        var services = new ServiceCollection();
+        services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu();
+        return services.BuildServiceProvider();
+    });
+
+    public static OperatorCatalog Catalog => Services.Value.GetRequiredService<OperatorCatalog>();
+
+    public static Workspace NewWorkspace(int? threads)
+    {
+        var ws = Services.Value.GetRequiredService<Workspace>();
+        if (threads is { } t)
+        {
+            if (t < 1) throw new CliException($"--threads must be at least 1; got {t}.");
+            ws.IntraOpThreads = t;
+        }
+        return ws;
+    }
+
+    /// <summary>Splits NAME=VALUE, naming the option in the error.</summary>
+    public static (string Name, string Value) SplitPair(string text, string option)
+    {
+        int eq = text.IndexOf('=');
+        if (eq <= 0 || eq == text.Length - 1)
+            throw new CliException($"{option} expects NAME=VALUE, got '{text}'.");
+        return (text[..eq], text[(eq + 1)..]);
+    }
+
+    /// <summary>Loads a net, giving an unnamed one a name so it can be created.</summary>
+    public static NetDef LoadNet(string path, string fallbackName)
+    {
+        if (!File.Exists(path)) throw new CliException($"{path}: file not found.");
+        var net = ProtoFile.ReadNetDef(path);
+        if (string.IsNullOrEmpty(net.Name)) net.Name = fallbackName;
+        return net;
+    }
+
+    /// <summary>Feeds --input NAME=FILE pairs, checking NAME against the net's declared inputs.</summary>
+    public static void FeedInputs(Workspace ws, NetDef net, IEnumerable<string> inputs)
+    {
+        foreach (var pair in inputs)
+        {
+            var (name, file) = SplitPair(pair, "--input");
+            if (net.ExternalInput.Count > 0 && !net.ExternalInput.Contains(name))
+                throw new CliException($"--input {name}: the net does not declare an input named '{name}'; it declares: {string.Join(", ", net.ExternalInput)}.");
+            ws.FeedBlob(name, TensorFiles.Read(file));
+        }
+    }
+}

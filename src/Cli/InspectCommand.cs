@@ -1,0 +1,68 @@
+// Hand-written.
+using System.Globalization;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schemas;
+
+namespace Caffe2Sharp.Cli;
+
+/// <summary><c>inspect</c>: ops, verification, inferred shapes and types, and cost per op and in total.</summary>
+internal sealed class InspectCommand(TextWriter output)
+{
+    public void Execute(string netPath, string[] shapes, string[] dtypes)
+    {
+        var net = CliRuntime.LoadNet(netPath, "");
+        var catalog = CliRuntime.Catalog;
+        var types = dtypes.Select(d => CliRuntime.SplitPair(d, "--dtype")).ToDictionary(p => p.Name, p => ParseType(p.Value), StringComparer.Ordinal);
+        var known = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
+        foreach (var s in shapes)
+        {
+            var (name, dims) = CliRuntime.SplitPair(s, "--shape");
+            var parsed = dims.Split(',', StringSplitOptions.TrimEntries).Select(d =>
+                long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v
+                : throw new CliException($"--shape {name}: '{d}' is not a non-negative integer dim.")).ToArray();
+            known[name] = TensorShape.Create(parsed, types.GetValueOrDefault(name, DataType.Float));
+        }
+        foreach (var name in types.Keys.Where(n => !known.ContainsKey(n)))
+            throw new CliException($"--dtype {name}: give its shape with --shape {name}=... as well.");
+
+        output.WriteLine($"net '{net.Name}' ({(string.IsNullOrEmpty(net.Type) ? "simple" : net.Type)}): {net.Op.Count} ops");
+        if (net.ExternalInput.Count > 0) output.WriteLine($"  external inputs: {string.Join(", ", net.ExternalInput)}");
+        if (net.ExternalOutput.Count > 0) output.WriteLine($"  external outputs: {string.Join(", ", net.ExternalOutput)}");
+
+        var analysis = NetAnalysis.Analyze(net, known, catalog.Schemas);
+        var problems = analysis.Problems.ToLookup(p => p.OpIndex, p => p.Reason);
+        for (int k = 0; k < net.Op.Count; k++)
+        {
+            var op = net.Op[k];
+            output.WriteLine($"#{k} {op.Describe()}");
+            var schema = catalog.Schemas.Find(op.Type);
+            string verdict = schema is null ? "no schema (unknown operator)" : schema.Verify(op) is { } reason ? "INVALID: it " + reason : "verified";
+            bool hasKernel = catalog.Operators.Keys.Any(key => key.Type == op.Type && key.DeviceType == (op.DeviceOption?.DeviceType ?? net.DeviceOption?.DeviceType ?? 0));
+            output.WriteLine($"    schema: {verdict}; kernel: {(hasKernel ? "yes" : "none")}");
+            foreach (var p in problems[k].Where(p => schema is not null && !p.Contains("does not match its schema", StringComparison.Ordinal)))
+                output.WriteLine($"    inference: {p}");
+            for (int o = 0; o < op.Output.Count; o++)
+                output.WriteLine($"    {op.Output[o]}: {analysis.OpOutputShapes[k][o].Describe()}");
+            if (analysis.OpCosts[k] is { } c) output.WriteLine($"    cost: {FormatCost(c)}");
+        }
+        output.WriteLine($"total cost (ops with known cost): {FormatCost(analysis.TotalCost)}");
+    }
+
+    internal static string FormatCost(Cost c) =>
+        $"{c.Flops:N0} flops, {c.BytesRead:N0} B read, {c.BytesWritten:N0} B written" + (c.ParamsBytes > 0 ? $", {c.ParamsBytes:N0} B params" : "");
+
+    private static DataType ParseType(string name) => name.ToLowerInvariant() switch
+    {
+        "float" or "float32" or "f4" => DataType.Float,
+        "double" or "float64" or "f8" => DataType.Double,
+        "float16" or "half" or "f2" => DataType.Float16,
+        "int32" or "int" or "i4" => DataType.Int32,
+        "int64" or "long" or "i8" => DataType.Int64,
+        "int16" => DataType.Int16,
+        "uint16" => DataType.Uint16,
+        "int8" => DataType.Int8,
+        "uint8" => DataType.Uint8,
+        "bool" => DataType.Bool,
+        _ => throw new CliException($"--dtype: unknown type '{name}' (float, double, float16, int8, int16, int32, int64, uint8, uint16, bool)."),
+    };
+}
