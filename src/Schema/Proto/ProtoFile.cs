@@ -73,9 +73,13 @@ public static class ProtoFile
                 _ => TextFormat.ProtoText.Parse<T>(DecodeText(content, sourceName), sourceName),
             };
         }
-        catch (InvalidProtocolBufferException e)
+        catch (InvalidProtocolBufferException e) when (format == ProtoFormat.Binary)
         {
             throw new ProtoFileException($"{sourceName}: not a valid binary {descriptor.Name} ({e.Message})", e);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ProtoFileException($"{sourceName}: not valid {descriptor.Name} JSON ({e.Message})", e);
         }
         catch (InvalidJsonException e)
         {
