@@ -1,0 +1,230 @@
+using Caffe2Sharp.Cli;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Tests;
+
+namespace Caffe2Sharp.Cli.Tests;
+
+/// <summary>Every command through the real entry point, in process, success and failure.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("c2s-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Temp(string name) => Path.Combine(_dir, name);
+
+    private static string Sample(string name) => Path.Combine(TestData.RepoRoot, "samples", "nets", "leakyrelu", name);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = new CliApp(output, error).Run(args);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static void AssertUserError((int Code, string Out, string Err) r, string expected)
+    {
+        Assert.Equal(1, r.Code);
+        Assert.Contains(expected, r.Err);
+        Assert.DoesNotContain("   at ", r.Err); // no stack trace
+        Assert.StartsWith("caffe2sharp: ", r.Err);
+    }
+
+    [Fact]
+    public void Run_BundledExample_PrintsUpstreamNumbers()
+    {
+        var r = Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("Y: FLOAT[3, 3]", r.Out);
+        Assert.Contains("[[-0.00910602, 0.09374836, 2.1429708],", r.Out);
+        Assert.Contains(" [-0.00295398, -0.0085307, 0.7673204]]", r.Out);
+    }
+
+    [Fact]
+    public void Run_WithNpyInput_AndOutputsToNpyAndTensorProto()
+    {
+        Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([-4f, 5f], 2));
+        var r = Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("x.npy")}", "--output", $"Y={Temp("y.npy")}", "--output", $"Y={Temp("y.pbtxt")}", "--threads", "1");
+        Assert.Equal(0, r.Code);
+        Assert.Equal([-0.04f, 5f], Npy.ReadFile(Temp("y.npy")).ToArray<float>());
+        Assert.Equal([-0.04f, 5f], ProtoFile.Read<TensorProto>(Temp("y.pbtxt")).ToTensor().ToArray<float>());
+    }
+
+    [Fact]
+    public void Run_TensorProtoInput_Works()
+    {
+        ProtoFile.Write(Temp("x.pb"), Tensor.From<double>([-1.0], 1).ToProto("X"));
+        var r = Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("x.pb")}");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("Y: DOUBLE[1]", r.Out);
+        Assert.Contains("[-0.01", r.Out);
+    }
+
+    [Fact]
+    public void Run_UndeclaredInput_IsRejected()
+    {
+        Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"Z={Temp("x.npy")}"),
+            "--input Z: the net does not declare an input named 'Z'; it declares: X.");
+    }
+
+    [Fact]
+    public void Run_InputTheNetRejects_IsAUserError()
+    {
+        Npy.WriteFile(Temp("i.npy"), Tensor.From<int>([1], 1));
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("i.npy")}"),
+            "op #0 'LeakyRelu' \"leaky\": input 0 'X' is INT32[1]; LeakyRelu takes FLOAT, DOUBLE or FLOAT16.");
+    }
+
+    [Fact]
+    public void Run_MissingInputBlob_IsAUserError()
+    {
+        AssertUserError(Run("run", Sample("predict_net.pbtxt")), "input 0 blob 'X' does not exist");
+    }
+
+    [Fact]
+    public void Run_BadNpy_IsAUserError()
+    {
+        File.WriteAllText(Temp("bad.npy"), "definitely not numpy");
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("bad.npy")}"), "not an .npy file");
+        var good = new MemoryStream();
+        Npy.Write(good, Tensor.From<float>([1f, 2f], 2));
+        File.WriteAllBytes(Temp("short.npy"), good.ToArray()[..^3]);
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("short.npy")}"), "(truncated)");
+    }
+
+    [Fact]
+    public void Run_NetWithOperatorsWeLack_FailsWithUnknownOperator()
+    {
+        var r = Run("run", TestData.Path("squeezenet", "predict_net.pb"), "--init", TestData.Path("squeezenet", "init_net.pb"));
+        AssertUserError(r, "Unknown operator type 'Conv'");
+    }
+
+    [Fact]
+    public void Run_MissingFile_WrongExtension_Truncated_Malformed()
+    {
+        AssertUserError(Run("run", Temp("nope.pb")), "nope.pb: file not found.");
+        File.WriteAllText(Temp("net.onnx"), "x");
+        AssertUserError(Run("run", Temp("net.onnx")), "unknown extension '.onnx'");
+        var bytes = File.ReadAllBytes(TestData.Path("mnist-lenet", "predict_net.pb"));
+        File.WriteAllBytes(Temp("cut.pb"), bytes[..100]);
+        AssertUserError(Run("run", Temp("cut.pb")), "not a valid binary NetDef");
+        File.WriteAllText(Temp("bad.pbtxt"), "op {\n  type: \"LeakyRelu\"\n  input: \"X\"\n  output: \"Y\"\n");
+        AssertUserError(Run("run", Temp("bad.pbtxt")), "bad.pbtxt:5:1:");
+    }
+
+    [Fact]
+    public void Run_BadPairSyntax_And_BadThreads()
+    {
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", "X"), "--input expects NAME=VALUE, got 'X'.");
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--threads", "0"), "--threads must be at least 1");
+    }
+
+    public static TheoryData<string> EveryTestNet()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.EnumerateFiles(TestData.Caffe2Nets, "*.pb*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            data.Add(Path.GetRelativePath(TestData.Caffe2Nets, f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryTestNet))]
+    public void Inspect_WorksOnEveryRealNet(string relative)
+    {
+        var r = Run("inspect", Path.Combine(TestData.Caffe2Nets, relative));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("total cost", r.Out);
+    }
+
+    [Fact]
+    public void Inspect_InfersShapesAndCosts()
+    {
+        var r = Run("inspect", Sample("predict_net.pbtxt"), "--shape", "X=4,8", "--dtype", "X=double");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("schema: verified; kernel: yes", r.Out);
+        Assert.Contains("Y: DOUBLE[4, 8]", r.Out);
+        Assert.Contains("cost: 64 flops, 256 B read, 256 B written", r.Out);
+    }
+
+    [Fact]
+    public void Inspect_ReportsAnInvalidOp()
+    {
+        File.WriteAllText(Temp("inv.pbtxt"), "op { type: \"LeakyRelu\" input: \"A\" input: \"B\" output: \"C\" }");
+        var r = Run("inspect", Temp("inv.pbtxt"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("INVALID: it has 2 input(s); expected 1", r.Out);
+    }
+
+    [Fact]
+    public void Inspect_BadShape_IsAUserError()
+    {
+        AssertUserError(Run("inspect", Sample("predict_net.pbtxt"), "--shape", "X=4,x"), "--shape X: 'x' is not a non-negative integer dim.");
+        AssertUserError(Run("inspect", Sample("predict_net.pbtxt"), "--shape", "X=4", "--dtype", "X=complex"), "unknown type 'complex'");
+    }
+
+    [Fact]
+    public void Schema_ListsTheCatalog_AndShowsOneOp()
+    {
+        var all = Run("schema");
+        Assert.Equal(0, all.Code);
+        Assert.Contains("LeakyRelu ", all.Out);
+        Assert.Contains("GivenTensorFill ", all.Out);
+        var one = Run("schema", "LeakyRelu");
+        Assert.Equal(0, one.Code);
+        Assert.Contains("alpha (Float) default 0.01", one.Out);
+        Assert.Contains("In-place: allowed (0,0)", one.Out);
+    }
+
+    [Fact]
+    public void Schema_UnknownOp_SuggestsCloseNames()
+    {
+        AssertUserError(Run("schema", "LeakyReLU2"), "No schema for operator 'LeakyReLU2'. Did you mean: LeakyRelu");
+    }
+
+    [Fact]
+    public void Convert_RoundTripsLosslessly()
+    {
+        var source = TestData.Path("mnist-lenet", "predict_net.pb");
+        Assert.Equal(0, Run("convert", source, Temp("m.pbtxt")).Code);
+        Assert.Equal(0, Run("convert", Temp("m.pbtxt"), Temp("m.json")).Code);
+        Assert.Equal(0, Run("convert", Temp("m.json"), Temp("m.pb")).Code);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(Temp("m.pb")));
+    }
+
+    [Fact]
+    public void Convert_UnknownTargetExtension_IsAUserError()
+    {
+        AssertUserError(Run("convert", Sample("predict_net.pbtxt"), Temp("x.yaml")), "unknown extension '.yaml'");
+        Assert.False(File.Exists(Temp("x.yaml")));
+    }
+
+    [Fact]
+    public void Bench_ReportsPerOpTimeAndBandwidth()
+    {
+        var r = Run("bench", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--iterations", "5", "--warmup", "1");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("LeakyRelu \"leaky\"", r.Out);
+        Assert.Contains("GB/s", r.Out);
+        Assert.Contains("72", r.Out); // 9 floats read + 9 written = 72 bytes moved
+        AssertUserError(Run("bench", Sample("predict_net.pbtxt"), "--iterations", "0"), "--iterations must be at least 1");
+    }
+
+    [Fact]
+    public void UnknownCommandOrOption_IsAUserError()
+    {
+        var r = Run("frobnicate");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("caffe2sharp:", r.Err);
+        Assert.Equal(1, Run("run").Code);
+    }
+
+    [Fact]
+    public void Help_ListsTheCommands()
+    {
+        var r = Run("--help");
+        Assert.Equal(0, r.Code);
+        foreach (var c in new[] { "run", "inspect", "schema", "convert", "bench" }) Assert.Contains(c, r.Out);
+    }
+}
