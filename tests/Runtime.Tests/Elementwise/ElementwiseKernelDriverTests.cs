@@ -3,19 +3,19 @@ using Caffe2Sharp.Elementwise;
 
 namespace Caffe2Sharp.Runtime.Tests.Elementwise;
 
+/// <summary>x * 3 + 1: not idempotent, so applying it twice to an element shows.</summary>
+internal readonly struct AffineOp : IUnaryOperator<float>
+{
+    public float Invoke(float x) => x * 3f + 1f;
+    public Vector128<float> Invoke(Vector128<float> x) => x * 3f + Vector128.Create(1f);
+    public Vector256<float> Invoke(Vector256<float> x) => x * 3f + Vector256.Create(1f);
+    public Vector512<float> Invoke(Vector512<float> x) => x * 3f + Vector512.Create(1f);
+}
+
 /// <summary>The driver with throwaway operators. Named "Kernel" so CI reruns it per SIMD tier.</summary>
 [Collection(nameof(ParallelThresholdCollection))]
 public class ElementwiseKernelDriverTests
 {
-    /// <summary>x * 3 + 1: not idempotent, so applying it twice to an element shows.</summary>
-    private readonly struct AffineOp : IUnaryOperator<float>
-    {
-        public float Invoke(float x) => x * 3f + 1f;
-        public Vector128<float> Invoke(Vector128<float> x) => x * 3f + Vector128.Create(1f);
-        public Vector256<float> Invoke(Vector256<float> x) => x * 3f + Vector256.Create(1f);
-        public Vector512<float> Invoke(Vector512<float> x) => x * 3f + Vector512.Create(1f);
-    }
-
     private readonly struct SubOp : IBinaryOperator<double>
     {
         public double Invoke(double x, double y) => x - y;
@@ -124,14 +124,6 @@ public sealed class ParallelThresholdCollection;
 [Collection(nameof(ParallelThresholdCollection))]
 public class ElementwiseKernelParallelTests
 {
-    private readonly struct AffineOp : IUnaryOperator<float>
-    {
-        public float Invoke(float x) => x * 3f + 1f;
-        public Vector128<float> Invoke(Vector128<float> x) => x * 3f + Vector128.Create(1f);
-        public Vector256<float> Invoke(Vector256<float> x) => x * 3f + Vector256.Create(1f);
-        public Vector512<float> Invoke(Vector512<float> x) => x * 3f + Vector512.Create(1f);
-    }
-
     private readonly struct ThrowingOp : IUnaryOperator<float>
     {
         public float Invoke(float x) => throw new InvalidOperationException("boom");
