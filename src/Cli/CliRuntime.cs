@@ -1,5 +1,6 @@
 // Hand-written.
 using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +13,7 @@ internal static class CliRuntime
     private static readonly Lazy<ServiceProvider> Services = new(() =>
     {
         var services = new ServiceCollection();
-        services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu();
+        services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu().AddSum();
         return services.BuildServiceProvider();
     });
 
