@@ -34,6 +34,8 @@ internal static class ThresholdProbe
         {
             Console.WriteLine($"LeakyRelu forward kernel, 1 vs 2 threads; best of {rounds} rounds of ~{roundSeconds * 1000:0} ms each.");
             Console.WriteLine($"Processors: {Environment.ProcessorCount}; current ParallelThreshold default: {ElementwiseDriver.DefaultParallelThreshold}.");
+            if (LoadAverage() is { } load && load > 0.5)
+                Console.WriteLine($"Warning: the 1-minute load average is {load:0.00}; the 2-thread times need an idle second core, so rerun on a quiet machine.");
             Console.WriteLine();
             Console.WriteLine($"{"N",10} {"1 thread us",12} {"2 threads us",13} {"speed-up",9}");
             var results = new List<(int N, double Speedup)>();
@@ -68,6 +70,24 @@ internal static class ThresholdProbe
         finally
         {
             ElementwiseDriver.ParallelThreshold = saved;
+        }
+    }
+
+    /// <summary>The 1-minute load average from /proc/loadavg, or null where there is none.</summary>
+    private static double? LoadAverage()
+    {
+        try
+        {
+            string first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double load) ? load : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
