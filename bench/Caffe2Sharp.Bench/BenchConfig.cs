@@ -20,7 +20,7 @@ public sealed class BenchConfig : ManualConfig
     /// <summary>
     /// The measurement job: its own process per benchmark, 3 warmup and 10 measured iterations of
     /// about 250 ms each. Enough for a stable mean of a memory-bound loop and short enough that the
-    /// whole suite (100 cases) stays near a quarter of an hour on two cores.
+    /// whole suite (95 cases) stays near a quarter of an hour on two cores.
     /// </summary>
     public static Job Measure { get; } = Job.Default
         .WithLaunchCount(1)
