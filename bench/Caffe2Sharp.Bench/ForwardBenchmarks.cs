@@ -1,0 +1,168 @@
+// Hand-written.
+using BenchmarkDotNet.Attributes;
+using Caffe2Sharp.Builders;
+using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Runtime;
+
+namespace Caffe2Sharp.Bench;
+
+/// <summary>
+/// LeakyRelu forward (alpha 0.01) on N floats: the kernel, a one-op net, ONNX Runtime, a naive
+/// loop, and the limit, a plain copy of the same bytes. Every forward moves 8N bytes (read 4N,
+/// write 4N), in place or not.
+/// </summary>
+/// <remarks>
+/// <para>All buffers, workspaces, nets and ONNX Runtime sessions are made in <see cref="Setup"/>,
+/// and every path is checked bit for bit against the scalar reference there, so the timed
+/// methods are one call each.</para>
+/// <para>In place: applying LeakyRelu again and again to the same buffer scales each negative by
+/// 0.01 per call, through denormals (slow on x86 when they are multiplied) to -0.0 after at most
+/// 24 calls. Setup therefore runs the in-place paths 32 times first, so every timed call sees the
+/// same steady state: non-negative values and -0.0, no denormals. The vector kernel is
+/// branch-free, so its cost does not depend on the signs.</para>
+/// </remarks>
+[MemoryDiagnoser]
+[Config(typeof(BenchConfig))]
+public class ForwardBenchmarks
+{
+    private const int Seed = 20240517;
+    private const int InPlaceSettleCalls = 32;
+    private const float Alpha = Reference.Alpha;
+
+    private AlignedBuffer _x = null!, _y = null!, _z = null!;
+    private Workspace _ws1 = null!, _ws2 = null!;
+    private OrtLeakyRelu _ort1 = null!, _ort2 = null!;
+
+    /// <summary>Number of float elements.</summary>
+    [ParamsSource(nameof(SizeValues))]
+    public int N { get; set; }
+
+    /// <summary>The sizes of this run (<see cref="Sizes.Current"/>).</summary>
+    public static IEnumerable<int> SizeValues => Sizes.Current;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _x = AlignedBuffer.Random(N, Seed);
+        _y = new AlignedBuffer(N);
+        _z = new AlignedBuffer(N);
+        var expected = new float[N];
+        Reference.Forward(_x.Span, expected, Alpha);
+
+        // Kernel, out of place and in place, 1 and 2 threads.
+        foreach (int threads in (int[])[1, 2])
+        {
+            _y.Span.Clear();
+            LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, threads);
+            Reference.RequireEqual(expected, _y.Span, $"kernel forward, {threads} thread(s)");
+            _x.Span.CopyTo(_z.Span);
+            LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, threads);
+            Reference.RequireEqual(expected, _z.Span, $"kernel forward in place, {threads} thread(s)");
+        }
+        _x.Span.CopyTo(_z.Span);
+        for (int i = 0; i < InPlaceSettleCalls; i++) LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha);
+        RequireSettled(_z.Span, "kernel in place");
+
+        _ws1 = CreateWorkspace(1, expected);
+        _ws2 = CreateWorkspace(2, expected);
+
+        _ort1 = new OrtLeakyRelu(_x, _y, Alpha, intraOpThreads: 1);
+        _ort2 = new OrtLeakyRelu(_x, _y, Alpha, intraOpThreads: 2);
+        foreach (var (ort, threads) in (ReadOnlySpan<(OrtLeakyRelu, int)>)[(_ort1, 1), (_ort2, 2)])
+        {
+            _y.Span.Clear();
+            ort.Run();
+            Reference.RequireEqual(expected, _y.Span, $"ONNX Runtime, {threads} intra-op thread(s)");
+        }
+    }
+
+    private Workspace CreateWorkspace(int threads, float[] expected)
+    {
+        var catalog = new OperatorCatalog().Add(LeakyRelu.Register);
+        var ws = new Workspace(catalog) { IntraOpThreads = threads };
+        ws.FeedBlob<float>("X", _x.Span, N);
+        ws.FeedBlob<float>("Z", _x.Span, N);
+        ws.CreateNet(new NetBuilder("fwd").ExternalInput("X").LeakyRelu("X", "Y", alpha: Alpha).ExternalOutput("Y").Build());
+        ws.CreateNet(new NetBuilder("fwd_inplace").ExternalInput("Z").LeakyRelu("Z", "Z", alpha: Alpha).ExternalOutput("Z").Build());
+        ws.RunNet("fwd");
+        Reference.RequireEqual(expected, ws.GetBlob("Y")!.GetTensor().Data<float>(), $"net forward, {threads} thread(s)");
+        ws.RunNet("fwd_inplace");
+        Reference.RequireEqual(expected, ws.GetBlob("Z")!.GetTensor().Data<float>(), $"net forward in place, {threads} thread(s)");
+        for (int i = 1; i < InPlaceSettleCalls; i++) ws.RunNet("fwd_inplace");
+        RequireSettled(ws.GetBlob("Z")!.GetTensor().Data<float>(), $"net in place, {threads} thread(s)");
+        return ws;
+    }
+
+    private static void RequireSettled(ReadOnlySpan<float> values, string what)
+    {
+        foreach (float v in values)
+        {
+            if (!(v >= 0)) throw new InvalidOperationException($"{what}: {v:R} left after settling; expected only non-negative values and -0.0.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort1?.Dispose();
+        _ort2?.Dispose();
+    }
+
+    // ---- the limit and the peer -----------------------------------------------------------------
+
+    /// <summary>The limit: copy N floats (read 4N bytes, write 4N), as fast as the memory system allows.</summary>
+    [Benchmark]
+    [Traffic(8)]
+    public void Copy() => _x.Span.CopyTo(_y.Span);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy))]
+    public void Ort_1T() => _ort1.Run();
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy))]
+    public void Ort_2T() => _ort2.Run();
+
+    // ---- the kernel ---------------------------------------------------------------------------
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void Kernel_1T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 1);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void Kernel_2T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 2);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void KernelInPlace_1T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, 1);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void KernelInPlace_2T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, 2);
+
+    // ---- a one-op net run by a Workspace (the kernel plus per-run overhead) ----------------------
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void Net_1T() => _ws1.RunNet("fwd");
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void Net_2T() => _ws2.RunNet("fwd");
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void NetInPlace_1T() => _ws1.RunNet("fwd_inplace");
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void NetInPlace_2T() => _ws2.RunNet("fwd_inplace");
+
+    // ---- what vectorisation buys ----------------------------------------------------------------
+
+    /// <summary>The scalar loop with a branch per element, on data with about half negatives.</summary>
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void Naive() => Reference.Forward(_x.Span, _y.Span, Alpha);
+}
