@@ -24,7 +24,7 @@ namespace Caffe2Sharp.Elementwise;
 /// <para><b>Threads.</b> At or above <see cref="ParallelThreshold"/> elements and with
 /// <c>maxDegreeOfParallelism</c> &gt; 1, the range is cut into chunks whose bounds are multiples of
 /// 64 elements (whole cache lines and whole vectors, so no element changes width), run by the
-/// calling thread and thread-pool threads, claimed dynamically. Each element is still computed
+/// calling thread and dedicated helper threads, claimed dynamically. Each element is still computed
 /// once by the same operations, so every thread count gives the same bits. Steady state allocates
 /// nothing: the work item is cached per calling thread.</para>
 /// </remarks>
@@ -244,11 +244,11 @@ public static class ElementwiseDriver
 
     /// <summary>
     /// Shared machinery of a parallel call: chunks claimed with an interlocked counter by the
-    /// caller and by helpers queued to the thread pool. The caller waits until every queued helper
-    /// has finished (not merely until the chunks are done), so no helper can touch the object once
-    /// the caller has returned and may reuse it for its next call.
+    /// caller and by the dedicated helper threads (<see cref="ElementwiseWorkers"/>). The caller
+    /// waits until every started helper has finished (not merely until the chunks are done), so
+    /// no helper can touch the object once the caller has returned and may reuse it.
     /// </summary>
-    private abstract class ParallelWork : IThreadPoolWorkItem
+    internal abstract class ParallelWork
     {
         private readonly ManualResetEventSlim _helpersDone = new(false);
         private int _length, _chunks, _nextChunk, _pendingHelpers;
@@ -262,18 +262,29 @@ public static class ElementwiseDriver
             _chunks = chunks;
             _nextChunk = 0;
             _error = null;
-            int helpers = Math.Min(maxDegreeOfParallelism, chunks) - 1;
-            _pendingHelpers = helpers;
-            _helpersDone.Reset();
-            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            RunChunks();
-            if (helpers > 0) _helpersDone.Wait();
+            var workers = ElementwiseWorkers.Shared;
+            int helpers = Math.Min(Math.Min(maxDegreeOfParallelism, chunks) - 1, workers.Count);
+            // Another region owns the helpers: do this one alone rather than wait for them.
+            if (helpers > 0 && !workers.TryAcquire()) helpers = 0;
+            try
+            {
+                _pendingHelpers = helpers;
+                _helpersDone.Reset();
+                for (int h = 0; h < helpers; h++) workers.Start(h, this);
+                RunChunks();
+                if (helpers > 0) _helpersDone.Wait();
+            }
+            finally
+            {
+                if (helpers > 0) workers.Release();
+            }
             var error = _error;
             _error = null;
             error?.Throw();
         }
 
-        void IThreadPoolWorkItem.Execute()
+        /// <summary>Runs chunks on a helper thread, then reports that this helper is done.</summary>
+        public void RunAsHelper()
         {
             RunChunks();
             if (Interlocked.Decrement(ref _pendingHelpers) == 0) _helpersDone.Set();

@@ -195,6 +195,27 @@ public class ElementwiseKernelParallelTests
     }
 
     [Fact]
+    public void ConcurrentCallers_EachGetTheRightResult()
+    {
+        int saved = ElementwiseDriver.ParallelThreshold;
+        ElementwiseDriver.ParallelThreshold = 64;
+        try
+        {
+            var inputs = Enumerable.Range(0, 8).Select(k => Enumerable.Range(0, 50_000 + k).Select(i => (float)(i % 97) - k).ToArray()).ToArray();
+            var outputs = inputs.Select(x => new float[x.Length]).ToArray();
+            Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+            {
+                for (int rep = 0; rep < 20; rep++) ElementwiseDriver.Unary(new AffineOp(), inputs[k], outputs[k], 2);
+            });
+            for (int k = 0; k < inputs.Length; k++) Assert.Equal(inputs[k].Select(v => v * 3f + 1f), outputs[k]);
+        }
+        finally
+        {
+            ElementwiseDriver.ParallelThreshold = saved;
+        }
+    }
+
+    [Fact]
     public void Threshold_RejectsZero()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ElementwiseDriver.ParallelThreshold = 0);
