@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Caffe2Sharp.Elementwise;
 using Caffe2Sharp.Operators.Activation;
 
@@ -162,6 +163,89 @@ public class LeakyReluKernelTests
                 LeakyReluKernels.Gradient(s, dy, dy, alpha);
                 AssertBitwise(expected, dy);
             }
+    }
+
+    [Fact]
+    public void Operators_EveryVectorWidth_MatchScalarInvoke_Bitwise()
+    {
+        // Calls each width directly, so Vector512 lanes are checked even on machines where the
+        // driver never uses them (software fallback there).
+        foreach (var alpha in Alphas)
+        {
+            var x = Data(64 * 16, 99);
+            var s = Data(64 * 16, 98);
+            var forward = new LeakyReluOperator<float>(alpha);
+            var gradient = new LeakyReluGradientOperator<float>(alpha);
+            for (int i = 0; i < x.Length; i += 16)
+            {
+                var f = Enumerable.Range(i, 16).Select(j => forward.Invoke(x[j])).ToArray();
+                var g = Enumerable.Range(i, 16).Select(j => gradient.Invoke(s[j], x[j])).ToArray();
+                AssertBitwise(f[..4], Lanes(forward.Invoke(Vector128.Create(x.AsSpan(i, 4)))));
+                AssertBitwise(f[..8], Lanes(forward.Invoke(Vector256.Create(x.AsSpan(i, 8)))));
+                AssertBitwise(f, Lanes(forward.Invoke(Vector512.Create(x.AsSpan(i, 16)))));
+                AssertBitwise(g[..4], Lanes(gradient.Invoke(Vector128.Create(s.AsSpan(i, 4)), Vector128.Create(x.AsSpan(i, 4)))));
+                AssertBitwise(g[..8], Lanes(gradient.Invoke(Vector256.Create(s.AsSpan(i, 8)), Vector256.Create(x.AsSpan(i, 8)))));
+                AssertBitwise(g, Lanes(gradient.Invoke(Vector512.Create(s.AsSpan(i, 16)), Vector512.Create(x.AsSpan(i, 16)))));
+            }
+        }
+    }
+
+    private static float[] Lanes(Vector128<float> v) => Enumerable.Range(0, 4).Select(i => v.GetElement(i)).ToArray();
+    private static float[] Lanes(Vector256<float> v) => Enumerable.Range(0, 8).Select(i => v.GetElement(i)).ToArray();
+    private static float[] Lanes(Vector512<float> v) => Enumerable.Range(0, 16).Select(i => v.GetElement(i)).ToArray();
+
+    [Fact]
+    public void Forward_Half_EveryBitPattern_IsTheExactProductRoundedOnce()
+    {
+        var all = Enumerable.Range(0, 1 << 16).Select(b => BitConverter.UInt16BitsToHalf((ushort)b)).ToArray();
+        foreach (var alpha in Alphas)
+        {
+            var y = new Half[all.Length];
+            LeakyReluKernels.Forward(all, y, alpha);
+            for (int i = 0; i < all.Length; i++)
+            {
+                if (all[i] >= Half.Zero) Assert.Equal(BitConverter.HalfToUInt16Bits(all[i]), BitConverter.HalfToUInt16Bits(y[i]));
+                else AssertIsNearestHalf((double)all[i] * alpha, y[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Forward_Half_RoundsOnce_NotThroughFloat()
+    {
+        // x = 0x8096 (about -8.94e-6), alpha = 0.01: the exact product is just under halfway between
+        // the two smallest subnormals; rounded to float first, it lands on the halfway point and
+        // then rounds (to even) the wrong way.
+        Half x = BitConverter.UInt16BitsToHalf(0x8096);
+        Half viaFloat = (Half)((float)x * 0.01f);
+        var y = new Half[1];
+        LeakyReluKernels.Forward([x], y, 0.01f);
+        Assert.Equal(-Half.Epsilon, y[0]);
+        Assert.NotEqual(BitConverter.HalfToUInt16Bits(viaFloat), BitConverter.HalfToUInt16Bits(y[0]));
+    }
+
+    /// <summary>Checks <paramref name="actual"/> is the Half nearest to <paramref name="product"/> (ties to even), without trusting a conversion routine.</summary>
+    private static void AssertIsNearestHalf(double product, Half actual)
+    {
+        if (double.IsNaN(product))
+        {
+            Assert.True(Half.IsNaN(actual));
+            return;
+        }
+        if (Math.Abs(product) >= 65520) // MaxValue + half an ulp rounds to infinity
+        {
+            Assert.Equal(product > 0 ? Half.PositiveInfinity : Half.NegativeInfinity, actual);
+            return;
+        }
+        Assert.True(Half.IsFinite(actual), $"{product:R} gave {actual}");
+        double distance = Math.Abs((double)actual - product);
+        foreach (var neighbour in new[] { Half.BitIncrement(actual), Half.BitDecrement(actual) })
+        {
+            if (!Half.IsFinite(neighbour)) continue;
+            double d = Math.Abs((double)neighbour - product);
+            bool tieLostToEven = d == distance && (BitConverter.HalfToUInt16Bits(actual) & 1) == 1;
+            Assert.False(d < distance || tieLostToEven, $"{product:R} rounded to {actual}, but {neighbour} is nearer (or even).");
+        }
     }
 
     [Fact]
