@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Caffe2Sharp.Elementwise;
 
@@ -51,6 +52,19 @@ public static class ElementwiseDriver
         }
     }
 
+    /// <summary>
+    /// Destination size in bytes from which an out-of-place call writes with non-temporal
+    /// (streaming) stores. Below it the output stays in cache for the next operator to read;
+    /// above it, an ordinary store first reads every destination line from memory (a
+    /// read-for-ownership), a third stream of traffic that a plain copy avoids. Chosen from the
+    /// benchmarks in <c>docs/performance.md</c>. In place, lines are already cached and ordinary
+    /// stores are used at every size.
+    /// </summary>
+    public static long NonTemporalThresholdBytes { get; set; } = DefaultNonTemporalThresholdBytes;
+
+    /// <summary>The default of <see cref="NonTemporalThresholdBytes"/>.</summary>
+    public const long DefaultNonTemporalThresholdBytes = 4L << 20;
+
     /// <summary>Computes <c>destination[i] = op(x[i])</c>.</summary>
     /// <exception cref="ArgumentException">Lengths differ, or <paramref name="destination"/> overlaps <paramref name="x"/> other than exactly.</exception>
     public static void Unary<T, TOp>(in TOp op, ReadOnlySpan<T> x, Span<T> destination, int maxDegreeOfParallelism = 1)
@@ -59,7 +73,8 @@ public static class ElementwiseDriver
         CheckLength(x.Length, destination.Length, nameof(x));
         CheckOverlap(x, destination, nameof(x));
         int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
-        if (chunks <= 1)
+        bool streaming = Streaming<T>(destination.Length, x.Overlaps(destination));
+        if (chunks <= 1 && !streaming)
         {
             UnaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
             return;
@@ -69,8 +84,13 @@ public static class ElementwiseDriver
             fixed (T* px = x)
             fixed (T* pd = destination)
             {
+                if (chunks <= 1)
+                {
+                    UnaryRangeStreaming(op, px, pd, (nuint)x.Length);
+                    return;
+                }
                 var work = UnaryWork<T, TOp>.Rent();
-                work.Set(op, px, pd);
+                work.Set(op, px, pd, streaming);
                 work.Run(x.Length, chunks, maxDegreeOfParallelism);
             }
         }
@@ -86,7 +106,8 @@ public static class ElementwiseDriver
         CheckOverlap(x, destination, nameof(x));
         CheckOverlap(y, destination, nameof(y));
         int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
-        if (chunks <= 1)
+        bool streaming = Streaming<T>(destination.Length, x.Overlaps(destination) || y.Overlaps(destination));
+        if (chunks <= 1 && !streaming)
         {
             BinaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
             return;
@@ -97,8 +118,13 @@ public static class ElementwiseDriver
             fixed (T* py = y)
             fixed (T* pd = destination)
             {
+                if (chunks <= 1)
+                {
+                    BinaryRangeStreaming(op, px, py, pd, (nuint)x.Length);
+                    return;
+                }
                 var work = BinaryWork<T, TOp>.Rent();
-                work.Set(op, px, py, pd);
+                work.Set(op, px, py, pd, streaming);
                 work.Run(x.Length, chunks, maxDegreeOfParallelism);
             }
         }
@@ -137,7 +163,98 @@ public static class ElementwiseDriver
         return ((int)start, (int)end);
     }
 
+    private static unsafe bool Streaming<T>(int length, bool inPlace) where T : unmanaged =>
+        !inPlace && (long)length * sizeof(T) >= NonTemporalThresholdBytes && Sse.IsSupported;
+
     // ---- the loops -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// <see cref="UnaryRange"/> with non-temporal stores: scalar up to the first 64-byte aligned
+    /// destination element, then whole aligned vectors streamed past the cache, then the ordinary
+    /// loop for the tail; a store fence makes the streamed data visible before the caller (or the
+    /// thread waiting for this chunk) reads it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void UnaryRangeStreaming<T, TOp>(in TOp op, T* x, T* d, nuint length)
+        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    {
+        nuint i = 0;
+        while (i < length && ((nuint)(d + i) & 63) != 0)
+        {
+            d[i] = op.Invoke(x[i]);
+            i++;
+        }
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector512<T>.Count;
+            // Four vectors = four cache lines in flight per iteration.
+            for (; i + 4 * n <= length; i += 4 * n)
+            {
+                var a = op.Invoke(Vector512.Load(x + i));
+                var b = op.Invoke(Vector512.Load(x + i + n));
+                var c = op.Invoke(Vector512.Load(x + i + 2 * n));
+                var e = op.Invoke(Vector512.Load(x + i + 3 * n));
+                a.StoreAlignedNonTemporal(d + i);
+                b.StoreAlignedNonTemporal(d + i + n);
+                c.StoreAlignedNonTemporal(d + i + 2 * n);
+                e.StoreAlignedNonTemporal(d + i + 3 * n);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector256<T>.Count;
+            for (; i + 2 * n <= length; i += 2 * n)
+            {
+                var a = op.Invoke(Vector256.Load(x + i));
+                var b = op.Invoke(Vector256.Load(x + i + n));
+                a.StoreAlignedNonTemporal(d + i);
+                b.StoreAlignedNonTemporal(d + i + n);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector128<T>.Count;
+            for (; i + 2 * n <= length; i += 2 * n)
+            {
+                var a = op.Invoke(Vector128.Load(x + i));
+                var b = op.Invoke(Vector128.Load(x + i + n));
+                a.StoreAlignedNonTemporal(d + i);
+                b.StoreAlignedNonTemporal(d + i + n);
+            }
+        }
+        if (i < length) UnaryRange(op, ref x[i], ref d[i], length - i);
+        Sse.StoreFence();
+    }
+
+    /// <summary><see cref="BinaryRange"/> with non-temporal stores; see <see cref="UnaryRangeStreaming"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void BinaryRangeStreaming<T, TOp>(in TOp op, T* x, T* y, T* d, nuint length)
+        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    {
+        nuint i = 0;
+        while (i < length && ((nuint)(d + i) & 63) != 0)
+        {
+            d[i] = op.Invoke(x[i], y[i]);
+            i++;
+        }
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector512<T>.Count;
+            for (; i + n <= length; i += n) op.Invoke(Vector512.Load(x + i), Vector512.Load(y + i)).StoreAlignedNonTemporal(d + i);
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector256<T>.Count;
+            for (; i + n <= length; i += n) op.Invoke(Vector256.Load(x + i), Vector256.Load(y + i)).StoreAlignedNonTemporal(d + i);
+        }
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            nuint n = (nuint)Vector128<T>.Count;
+            for (; i + n <= length; i += n) op.Invoke(Vector128.Load(x + i), Vector128.Load(y + i)).StoreAlignedNonTemporal(d + i);
+        }
+        if (i < length) BinaryRange(op, ref x[i], ref y[i], ref d[i], length - i);
+        Sse.StoreFence();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UnaryRange<T, TOp>(in TOp op, ref T x, ref T d, nuint length)
@@ -313,18 +430,23 @@ public static class ElementwiseDriver
         [ThreadStatic] private static UnaryWork<T, TOp>? t_cached;
         private TOp _op;
         private T* _x, _d;
+        private bool _streaming;
 
         public static UnaryWork<T, TOp> Rent() => t_cached ??= new();
 
-        public void Set(in TOp op, T* x, T* d)
+        public void Set(in TOp op, T* x, T* d, bool streaming)
         {
             _op = op;
             _x = x;
             _d = d;
+            _streaming = streaming;
         }
 
-        protected override void RunRange(int start, int end) =>
-            UnaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+        protected override void RunRange(int start, int end)
+        {
+            if (_streaming) UnaryRangeStreaming(_op, _x + start, _d + start, (nuint)(end - start));
+            else UnaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+        }
     }
 
     private sealed unsafe class BinaryWork<T, TOp> : ParallelWork where T : unmanaged where TOp : struct, IBinaryOperator<T>
@@ -332,18 +454,23 @@ public static class ElementwiseDriver
         [ThreadStatic] private static BinaryWork<T, TOp>? t_cached;
         private TOp _op;
         private T* _x, _y, _d;
+        private bool _streaming;
 
         public static BinaryWork<T, TOp> Rent() => t_cached ??= new();
 
-        public void Set(in TOp op, T* x, T* y, T* d)
+        public void Set(in TOp op, T* x, T* y, T* d, bool streaming)
         {
             _op = op;
             _x = x;
             _y = y;
             _d = d;
+            _streaming = streaming;
         }
 
-        protected override void RunRange(int start, int end) =>
-            BinaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_y + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+        protected override void RunRange(int start, int end)
+        {
+            if (_streaming) BinaryRangeStreaming(_op, _x + start, _y + start, _d + start, (nuint)(end - start));
+            else BinaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_y + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
+        }
     }
 }

@@ -274,6 +274,33 @@ public class LeakyReluKernelTests
     }
 
     [Fact]
+    public void StreamingStores_AreBitIdentical_ForwardAndGradient()
+    {
+        long saved = ElementwiseDriver.NonTemporalThresholdBytes;
+        try
+        {
+            var x = Data(10_007, 11);
+            var dy = Data(10_007, 12);
+            var y1 = new float[x.Length];
+            var g1 = new float[x.Length];
+            ElementwiseDriver.NonTemporalThresholdBytes = long.MaxValue;
+            LeakyReluKernels.Forward(x, y1, 0.3f);
+            LeakyReluKernels.Gradient(x, dy, g1, 0.3f);
+            ElementwiseDriver.NonTemporalThresholdBytes = 0;
+            var y2 = new float[x.Length + 3];
+            var g2 = new float[x.Length + 3];
+            LeakyReluKernels.Forward(x, y2.AsSpan(3), 0.3f); // misaligned destination: scalar head, then streamed vectors
+            LeakyReluKernels.Gradient(x, dy, g2.AsSpan(3), 0.3f);
+            AssertBitwise(y1, y2[3..]);
+            AssertBitwise(g1, g2[3..]);
+        }
+        finally
+        {
+            ElementwiseDriver.NonTemporalThresholdBytes = saved;
+        }
+    }
+
+    [Fact]
     public void Parallel_IsBitIdenticalToSerial()
     {
         int saved = ElementwiseDriver.ParallelThreshold;

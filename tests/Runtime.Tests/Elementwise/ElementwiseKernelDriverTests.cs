@@ -215,6 +215,43 @@ public class ElementwiseKernelParallelTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(1000)]
+    [InlineData(4099)]
+    public void Streaming_IsBitIdentical_ToOrdinaryStores_AtAnyAlignment(int offset)
+    {
+        long saved = ElementwiseDriver.NonTemporalThresholdBytes;
+        int savedThreshold = ElementwiseDriver.ParallelThreshold;
+        try
+        {
+            var r = new Random(offset);
+            var x = Enumerable.Range(0, 20_000).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            var expected = new float[x.Length];
+            ElementwiseDriver.NonTemporalThresholdBytes = long.MaxValue;
+            ElementwiseDriver.Unary(new AffineOp(), x, expected);
+            ElementwiseDriver.NonTemporalThresholdBytes = 0;
+            foreach (var threads in new[] { 1, 2 })
+            {
+                ElementwiseDriver.ParallelThreshold = threads == 1 ? int.MaxValue : 64;
+                var buffer = new float[x.Length + 5000];
+                var d = buffer.AsSpan(offset % 5000, x.Length - offset);
+                ElementwiseDriver.Unary(new AffineOp(), x.AsSpan(0, x.Length - offset), d, threads);
+                Assert.True(d.SequenceEqual(expected.AsSpan(0, x.Length - offset)));
+                var inPlace = (float[])x.Clone();
+                ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads); // in place never streams, still right
+                Assert.Equal(expected, inPlace);
+            }
+        }
+        finally
+        {
+            ElementwiseDriver.NonTemporalThresholdBytes = saved;
+            ElementwiseDriver.ParallelThreshold = savedThreshold;
+        }
+    }
+
     [Fact]
     public void Threshold_RejectsZero()
     {
