@@ -205,7 +205,7 @@ public static class LeakyReluBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return alpha is { } a
-            ? net.Op("LeakyRelu", [x], [y], name, ArgumentHelper.Make("alpha", a))
+            ? net.Op("LeakyRelu", [x], [y], name, ArgumentHelper.MakeArgument("alpha", a))
             : net.Op("LeakyRelu", [x], [y], name);
     }
 
@@ -214,7 +214,7 @@ public static class LeakyReluBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return alpha is { } a
-            ? net.Op("LeakyReluGradient", [s, dy], [dx], name, ArgumentHelper.Make("alpha", a))
+            ? net.Op("LeakyReluGradient", [s, dy], [dx], name, ArgumentHelper.MakeArgument("alpha", a))
             : net.Op("LeakyReluGradient", [s, dy], [dx], name);
     }
 }

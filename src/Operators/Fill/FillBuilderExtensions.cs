@@ -11,7 +11,7 @@ public static class FillBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return net.Op("GivenTensorFill", [], [output], name,
-            ArgumentHelper.MakeRepeated("shape", shape), ArgumentHelper.MakeRepeated("values", values));
+            ArgumentHelper.MakeRepeatedArgument("shape", shape), ArgumentHelper.MakeRepeatedArgument("values", values));
     }
 
     /// <summary>Adds <c>ConstantFill</c>: <paramref name="output"/> of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
@@ -19,7 +19,7 @@ public static class FillBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return net.Op("ConstantFill", [], [output], name,
-            ArgumentHelper.MakeRepeated("shape", shape), ArgumentHelper.Make("value", value));
+            ArgumentHelper.MakeRepeatedArgument("shape", shape), ArgumentHelper.MakeArgument("value", value));
     }
 
     /// <summary>Adds <c>Copy</c>.</summary>

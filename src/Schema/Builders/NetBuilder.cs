@@ -56,7 +56,7 @@ public sealed class NetBuilder
     /// <summary>Adds a net-level argument.</summary>
     public NetBuilder Argument<T>(string name, T value)
     {
-        _net.Arg.Add(ArgumentHelper.Make(name, value));
+        _net.Arg.Add(ArgumentHelper.MakeArgument(name, value));
         return this;
     }
 
@@ -65,7 +65,7 @@ public sealed class NetBuilder
     /// <param name="inputs">Input blob names.</param>
     /// <param name="outputs">Output blob names.</param>
     /// <param name="name">Optional operator name.</param>
-    /// <param name="args">Arguments, e.g. from <see cref="ArgumentHelper.Make{T}"/>.</param>
+    /// <param name="args">Arguments, e.g. from <see cref="ArgumentHelper.MakeArgument{T}"/>.</param>
     public NetBuilder Op(string type, IEnumerable<string> inputs, IEnumerable<string> outputs, string? name = null, params Argument[] args)
     {
         ArgumentException.ThrowIfNullOrEmpty(type);

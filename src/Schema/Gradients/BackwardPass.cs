@@ -64,7 +64,7 @@ public static class BackwardPass
             if (!version.TryGetValue(loss, out int v))
                 throw new EnforceNotMetException($"Loss blob '{loss}' is not produced by any op of {net.DisplayName}.");
             var seed = loss + AutogenSuffix;
-            result.Op.Add(OperatorDef.Create("ConstantFill", "", [loss], [seed], [ArgumentHelper.Make("value", 1.0f)]));
+            result.Op.Add(OperatorDef.Create("ConstantFill", "", [loss], [seed], [ArgumentHelper.MakeArgument("value", 1.0f)]));
             grads[(loss, v)] = seed;
         }
 

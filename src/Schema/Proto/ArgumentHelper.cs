@@ -107,7 +107,7 @@ public static class ArgumentHelper
     }
 
     /// <summary>Builds an argument holding one value in the field Caffe2 uses for its type.</summary>
-    public static Argument Make<T>(string name, T value)
+    public static Argument MakeArgument<T>(string name, T value)
     {
         ArgumentNullException.ThrowIfNull(name);
         var arg = new Argument { Name = name };
@@ -130,7 +130,7 @@ public static class ArgumentHelper
     }
 
     /// <summary>Builds an argument holding a list in the repeated field Caffe2 uses for its element type.</summary>
-    public static Argument MakeRepeated<T>(string name, IEnumerable<T> values)
+    public static Argument MakeRepeatedArgument<T>(string name, IEnumerable<T> values)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(values);

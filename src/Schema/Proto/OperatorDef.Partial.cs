@@ -23,7 +23,7 @@ public partial class OperatorDef
     public OperatorDef SetArgument<T>(string name, T value)
     {
         RemoveArgument(name);
-        Arg.Add(ArgumentHelper.Make(name, value));
+        Arg.Add(ArgumentHelper.MakeArgument(name, value));
         return this;
     }
 
@@ -31,7 +31,7 @@ public partial class OperatorDef
     public OperatorDef SetRepeatedArgument<T>(string name, IEnumerable<T> values)
     {
         RemoveArgument(name);
-        Arg.Add(ArgumentHelper.MakeRepeated(name, values));
+        Arg.Add(ArgumentHelper.MakeRepeatedArgument(name, values));
         return this;
     }
 

@@ -302,7 +302,7 @@ public class WorkspaceTests
         var def = Net("a", TestOps.Scale("X", "Y"));
         Assert.Equal(3, ws.CreateNet(def).Operators[0].MaxDegreeOfParallelism);
         var withArg = Net("b", TestOps.Scale("X", "Y"));
-        withArg.Arg.Add(ArgumentHelper.Make(Workspace.IntraOpThreadsArgument, 1));
+        withArg.Arg.Add(ArgumentHelper.MakeArgument(Workspace.IntraOpThreadsArgument, 1));
         Assert.Equal(1, ws.CreateNet(withArg).Operators[0].MaxDegreeOfParallelism);
         withArg.Name = "c";
         withArg.Arg[0].I = 0;

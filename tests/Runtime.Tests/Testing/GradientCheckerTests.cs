@@ -10,7 +10,7 @@ public class GradientCheckerTests
         // Claims d(x*f)/dx = 1 by dropping the factor: must be caught.
         public override bool CopyArguments => false;
         protected override IReadOnlyList<OperatorDef> GetGradientDefs() =>
-            SingleGradientDef("Scale", "", [GO(0)], [GI(0)], [ArgumentHelper.Make("factor", 1.0f)]);
+            SingleGradientDef("Scale", "", [GO(0)], [GI(0)], [ArgumentHelper.MakeArgument("factor", 1.0f)]);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public class NetBuilderTests
     public void Build_ProducesTheDeclaredNet()
     {
         var net = new NetBuilder("n").ExternalInput("X").Type("dag")
-            .Op("Relu", ["X"], ["Y"], "r", ArgumentHelper.Make("k", 1))
+            .Op("Relu", ["X"], ["Y"], "r", ArgumentHelper.MakeArgument("k", 1))
             .ExternalOutput("Y").Argument("intra_op_num_threads", 2).Build();
         Assert.Equal("n", net.Name);
         Assert.Equal("dag", net.Type);

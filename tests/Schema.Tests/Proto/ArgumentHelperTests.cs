@@ -16,14 +16,14 @@ public class ArgumentHelperTests
     [Fact]
     public void MakeArgument_UsesCaffe2Fields()
     {
-        Assert.True(ArgumentHelper.Make("f", 1.5f).HasF);
-        Assert.True(ArgumentHelper.Make("d", 1.5).HasF);
-        Assert.Equal(7, ArgumentHelper.Make("i", 7).I);
-        Assert.Equal(1, ArgumentHelper.Make("b", true).I);
-        Assert.Equal("s", ArgumentHelper.Make("s", "s").S.ToStringUtf8());
-        Assert.Equal([1f, 2f], ArgumentHelper.MakeRepeated("fs", new[] { 1f, 2f }).Floats);
-        Assert.Equal([3L], ArgumentHelper.MakeRepeated("is", new[] { 3 }).Ints);
-        Assert.Throws<ArgumentException>(() => ArgumentHelper.Make("x", DateTime.Now));
+        Assert.True(ArgumentHelper.MakeArgument("f", 1.5f).HasF);
+        Assert.True(ArgumentHelper.MakeArgument("d", 1.5).HasF);
+        Assert.Equal(7, ArgumentHelper.MakeArgument("i", 7).I);
+        Assert.Equal(1, ArgumentHelper.MakeArgument("b", true).I);
+        Assert.Equal("s", ArgumentHelper.MakeArgument("s", "s").S.ToStringUtf8());
+        Assert.Equal([1f, 2f], ArgumentHelper.MakeRepeatedArgument("fs", new[] { 1f, 2f }).Floats);
+        Assert.Equal([3L], ArgumentHelper.MakeRepeatedArgument("is", new[] { 3 }).Ints);
+        Assert.Throws<ArgumentException>(() => ArgumentHelper.MakeArgument("x", DateTime.Now));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public class ArgumentHelperTests
     public void NetDefArguments_Work()
     {
         var net = new NetDef { Name = "n" };
-        net.Arg.Add(ArgumentHelper.Make("threads", 2));
+        net.Arg.Add(ArgumentHelper.MakeArgument("threads", 2));
         Assert.True(net.HasArgument("threads"));
         Assert.Equal(2, net.GetSingleArgument("threads", 1));
         var e = Assert.Throws<EnforceNotMetException>(() => net.GetSingleArgument("threads", ""));

@@ -113,7 +113,7 @@ public class WireFormatTests
         op.DeviceOption.ExtraInfo.Add("x:1");
         net.Op.Add(op);
         net.PartitionInfo.Add(new PartitionInfo { Name = "p", ExtraInfo = "e" });
-        net.Arg.Add(ArgumentHelper.Make("k", "v"));
+        net.Arg.Add(ArgumentHelper.MakeArgument("k", "v"));
         var back = NetDef.Parser.ParseFrom(net.ToByteArray());
         Assert.Equal(net, back);
     }

@@ -140,10 +140,10 @@ public class OpSchemaTests
     {
         var s = new OpSchemaRegistry().Schema("Dup");
         var def = Def("Dup", [], []);
-        def.Arg.Add(ArgumentHelper.Make("a", 1));
-        def.Arg.Add(ArgumentHelper.Make("a", 1));
+        def.Arg.Add(ArgumentHelper.MakeArgument("a", 1));
+        def.Arg.Add(ArgumentHelper.MakeArgument("a", 1));
         Assert.Null(s.Verify(def));
-        def.Arg.Add(ArgumentHelper.Make("a", 2));
+        def.Arg.Add(ArgumentHelper.MakeArgument("a", 2));
         Assert.Contains("argument 'a' twice", s.Verify(def));
     }
 
