@@ -1,3 +1,4 @@
+using Caffe2Sharp.Tests;
 using System.Runtime.Intrinsics;
 using Caffe2Sharp.Elementwise;
 using Caffe2Sharp.Operators.Activation;
@@ -276,56 +277,41 @@ public class LeakyReluKernelTests
     [Fact]
     public void StreamingStores_AreBitIdentical_ForwardAndGradient()
     {
-        long saved = ElementwiseDriver.NonTemporalThresholdBytes;
-        try
-        {
-            var x = Data(10_007, 11);
-            var dy = Data(10_007, 12);
-            var y1 = new float[x.Length];
-            var g1 = new float[x.Length];
-            ElementwiseDriver.NonTemporalThresholdBytes = long.MaxValue;
-            LeakyReluKernels.Forward(x, y1, 0.3f);
-            LeakyReluKernels.Gradient(x, dy, g1, 0.3f);
-            ElementwiseDriver.NonTemporalThresholdBytes = 0;
-            var y2 = new float[x.Length + 3];
-            var g2 = new float[x.Length + 3];
-            LeakyReluKernels.Forward(x, y2.AsSpan(3), 0.3f); // misaligned destination: scalar head, then streamed vectors
-            LeakyReluKernels.Gradient(x, dy, g2.AsSpan(3), 0.3f);
-            AssertBitwise(y1, y2[3..]);
-            AssertBitwise(g1, g2[3..]);
-        }
-        finally
-        {
-            ElementwiseDriver.NonTemporalThresholdBytes = saved;
-        }
+        using var settings = new DriverSettings();
+        var x = Data(10_007, 11);
+        var dy = Data(10_007, 12);
+        var y1 = new float[x.Length];
+        var g1 = new float[x.Length];
+        settings.NonTemporalThresholdBytes = long.MaxValue;
+        LeakyReluKernels.Forward(x, y1, 0.3f);
+        LeakyReluKernels.Gradient(x, dy, g1, 0.3f);
+        settings.NonTemporalThresholdBytes = 0;
+        var y2 = new float[x.Length + 3];
+        var g2 = new float[x.Length + 3];
+        LeakyReluKernels.Forward(x, y2.AsSpan(3), 0.3f); // misaligned destination: scalar head, then streamed vectors
+        LeakyReluKernels.Gradient(x, dy, g2.AsSpan(3), 0.3f);
+        AssertBitwise(y1, y2[3..]);
+        AssertBitwise(g1, g2[3..]);
     }
 
     [Fact]
     public void Parallel_IsBitIdenticalToSerial()
     {
-        int saved = ElementwiseDriver.ParallelThreshold;
-        ElementwiseDriver.ParallelThreshold = 1024;
-        try
+        using var settings = new DriverSettings { ParallelThreshold = 1024 };
+        var x = Data(100_000, 7);
+        var serial = new float[x.Length];
+        LeakyReluKernels.Forward(x, serial, 0.2f, 1);
+        foreach (var threads in new[] { 2, 3, 8 })
         {
-            var x = Data(100_000, 7);
-            var serial = new float[x.Length];
-            LeakyReluKernels.Forward(x, serial, 0.2f, 1);
-            foreach (var threads in new[] { 2, 3, 8 })
-            {
-                var y = new float[x.Length];
-                LeakyReluKernels.Forward(x, y, 0.2f, threads);
-                AssertBitwise(serial, y);
-                var dy = Data(100_000, 8);
-                var g1 = new float[x.Length];
-                var g2 = new float[x.Length];
-                LeakyReluKernels.Gradient(x, dy, g1, 0.2f, 1);
-                LeakyReluKernels.Gradient(x, dy, g2, 0.2f, threads);
-                AssertBitwise(g1, g2);
-            }
-        }
-        finally
-        {
-            ElementwiseDriver.ParallelThreshold = saved;
+            var y = new float[x.Length];
+            LeakyReluKernels.Forward(x, y, 0.2f, threads);
+            AssertBitwise(serial, y);
+            var dy = Data(100_000, 8);
+            var g1 = new float[x.Length];
+            var g2 = new float[x.Length];
+            LeakyReluKernels.Gradient(x, dy, g1, 0.2f, 1);
+            LeakyReluKernels.Gradient(x, dy, g2, 0.2f, threads);
+            AssertBitwise(g1, g2);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Caffe2Sharp.Tests;
 using System.Runtime.Intrinsics;
 using Caffe2Sharp.Elementwise;
 
@@ -139,48 +140,32 @@ public class ElementwiseKernelParallelTests
     [InlineData(100_003)]
     public void Parallel_EqualsSerial_AtEveryThreadCount(int n)
     {
-        int saved = ElementwiseDriver.ParallelThreshold;
-        ElementwiseDriver.ParallelThreshold = 64;
-        try
+        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        var r = new Random(n);
+        var x = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble()).ToArray();
+        var serial = new float[n];
+        ElementwiseDriver.Unary(new AffineOp(), x, serial, 1);
+        foreach (var threads in new[] { 2, 3, 4, 8 })
         {
-            var r = new Random(n);
-            var x = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble()).ToArray();
-            var serial = new float[n];
-            ElementwiseDriver.Unary(new AffineOp(), x, serial, 1);
-            foreach (var threads in new[] { 2, 3, 4, 8 })
-            {
-                var parallel = new float[n];
-                ElementwiseDriver.Unary(new AffineOp(), x, parallel, threads);
-                Assert.Equal(serial, parallel);
-                var inPlace = (float[])x.Clone();
-                ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads);
-                Assert.Equal(serial, inPlace);
-            }
-        }
-        finally
-        {
-            ElementwiseDriver.ParallelThreshold = saved;
+            var parallel = new float[n];
+            ElementwiseDriver.Unary(new AffineOp(), x, parallel, threads);
+            Assert.Equal(serial, parallel);
+            var inPlace = (float[])x.Clone();
+            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads);
+            Assert.Equal(serial, inPlace);
         }
     }
 
     [Fact]
     public void WorkerException_PropagatesToTheCaller()
     {
-        int saved = ElementwiseDriver.ParallelThreshold;
-        ElementwiseDriver.ParallelThreshold = 64;
-        try
-        {
-            var x = new float[1 << 16];
-            var e = Assert.Throws<InvalidOperationException>(() => ElementwiseDriver.Unary(new ThrowingOp(), x, x, 4));
-            Assert.Equal("boom", e.Message);
-            // The driver is reusable afterwards.
-            ElementwiseDriver.Unary(new AffineOp(), x, x, 4);
-            Assert.All(x, v => Assert.Equal(1f, v));
-        }
-        finally
-        {
-            ElementwiseDriver.ParallelThreshold = saved;
-        }
+        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        var x = new float[1 << 16];
+        var e = Assert.Throws<InvalidOperationException>(() => ElementwiseDriver.Unary(new ThrowingOp(), x, x, 4));
+        Assert.Equal("boom", e.Message);
+        // The driver is reusable afterwards.
+        ElementwiseDriver.Unary(new AffineOp(), x, x, 4);
+        Assert.All(x, v => Assert.Equal(1f, v));
     }
 
     [Fact]
@@ -197,22 +182,14 @@ public class ElementwiseKernelParallelTests
     [Fact]
     public void ConcurrentCallers_EachGetTheRightResult()
     {
-        int saved = ElementwiseDriver.ParallelThreshold;
-        ElementwiseDriver.ParallelThreshold = 64;
-        try
+        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        var inputs = Enumerable.Range(0, 8).Select(k => Enumerable.Range(0, 50_000 + k).Select(i => (float)(i % 97) - k).ToArray()).ToArray();
+        var outputs = inputs.Select(x => new float[x.Length]).ToArray();
+        Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
         {
-            var inputs = Enumerable.Range(0, 8).Select(k => Enumerable.Range(0, 50_000 + k).Select(i => (float)(i % 97) - k).ToArray()).ToArray();
-            var outputs = inputs.Select(x => new float[x.Length]).ToArray();
-            Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
-            {
-                for (int rep = 0; rep < 20; rep++) ElementwiseDriver.Unary(new AffineOp(), inputs[k], outputs[k], 2);
-            });
-            for (int k = 0; k < inputs.Length; k++) Assert.Equal(inputs[k].Select(v => v * 3f + 1f), outputs[k]);
-        }
-        finally
-        {
-            ElementwiseDriver.ParallelThreshold = saved;
-        }
+            for (int rep = 0; rep < 20; rep++) ElementwiseDriver.Unary(new AffineOp(), inputs[k], outputs[k], 2);
+        });
+        for (int k = 0; k < inputs.Length; k++) Assert.Equal(inputs[k].Select(v => v * 3f + 1f), outputs[k]);
     }
 
     [Theory]
@@ -223,32 +200,23 @@ public class ElementwiseKernelParallelTests
     [InlineData(4099)]
     public void Streaming_IsBitIdentical_ToOrdinaryStores_AtAnyAlignment(int offset)
     {
-        long saved = ElementwiseDriver.NonTemporalThresholdBytes;
-        int savedThreshold = ElementwiseDriver.ParallelThreshold;
-        try
+        using var settings = new DriverSettings();
+        var r = new Random(offset);
+        var x = Enumerable.Range(0, 20_000).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+        var expected = new float[x.Length];
+        settings.NonTemporalThresholdBytes = long.MaxValue;
+        ElementwiseDriver.Unary(new AffineOp(), x, expected);
+        settings.NonTemporalThresholdBytes = 0;
+        foreach (var threads in new[] { 1, 2 })
         {
-            var r = new Random(offset);
-            var x = Enumerable.Range(0, 20_000).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
-            var expected = new float[x.Length];
-            ElementwiseDriver.NonTemporalThresholdBytes = long.MaxValue;
-            ElementwiseDriver.Unary(new AffineOp(), x, expected);
-            ElementwiseDriver.NonTemporalThresholdBytes = 0;
-            foreach (var threads in new[] { 1, 2 })
-            {
-                ElementwiseDriver.ParallelThreshold = threads == 1 ? int.MaxValue : 64;
-                var buffer = new float[x.Length + 5000];
-                var d = buffer.AsSpan(offset % 5000, x.Length - offset);
-                ElementwiseDriver.Unary(new AffineOp(), x.AsSpan(0, x.Length - offset), d, threads);
-                Assert.True(d.SequenceEqual(expected.AsSpan(0, x.Length - offset)));
-                var inPlace = (float[])x.Clone();
-                ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads); // in place never streams, still right
-                Assert.Equal(expected, inPlace);
-            }
-        }
-        finally
-        {
-            ElementwiseDriver.NonTemporalThresholdBytes = saved;
-            ElementwiseDriver.ParallelThreshold = savedThreshold;
+            ElementwiseDriver.ParallelThreshold = threads == 1 ? int.MaxValue : 64;
+            var buffer = new float[x.Length + 5000];
+            var d = buffer.AsSpan(offset % 5000, x.Length - offset);
+            ElementwiseDriver.Unary(new AffineOp(), x.AsSpan(0, x.Length - offset), d, threads);
+            Assert.True(d.SequenceEqual(expected.AsSpan(0, x.Length - offset)));
+            var inPlace = (float[])x.Clone();
+            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads); // in place never streams, still right
+            Assert.Equal(expected, inPlace);
         }
     }
 
