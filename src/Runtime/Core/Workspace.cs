@@ -7,7 +7,8 @@ namespace Caffe2Sharp.Runtime;
 /// <remarks>
 /// Failure leaves no half-changed workspace: a <see cref="CreateNet"/> that fails removes the
 /// blobs it created and registers no net; an operator that fails has written at most its own
-/// outputs.
+/// outputs. Like Caffe2's, a workspace is not thread-safe: use one per thread (operators may
+/// still use several threads each, see <see cref="IntraOpThreads"/>).
 /// </remarks>
 public sealed class Workspace
 {

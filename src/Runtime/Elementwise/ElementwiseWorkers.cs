@@ -16,7 +16,8 @@ namespace Caffe2Sharp.Elementwise;
 /// </remarks>
 internal sealed class ElementwiseWorkers
 {
-    private static ElementwiseWorkers? s_shared;
+    // Lazy: the constructor starts threads, so it must run exactly once even when callers race.
+    private static readonly Lazy<ElementwiseWorkers> s_shared = new(() => new ElementwiseWorkers(Environment.ProcessorCount - 1));
     private readonly Worker[] _workers;
     private int _busy;
 
@@ -27,8 +28,7 @@ internal sealed class ElementwiseWorkers
     }
 
     /// <summary>The process-wide helpers.</summary>
-    public static ElementwiseWorkers Shared =>
-        Volatile.Read(ref s_shared) ?? Interlocked.CompareExchange(ref s_shared, new ElementwiseWorkers(Environment.ProcessorCount - 1), null) ?? s_shared!;
+    public static ElementwiseWorkers Shared => s_shared.Value;
 
     /// <summary>How many helper threads there are.</summary>
     public int Count => _workers.Length;
