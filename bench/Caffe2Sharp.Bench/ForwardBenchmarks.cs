@@ -23,7 +23,7 @@ namespace Caffe2Sharp.Bench;
 /// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(BenchConfig))]
-public class ForwardBenchmarks
+public class ForwardBenchmarks : SizedBenchmarks
 {
     private const int Seed = 20240517;
     private const int InPlaceSettleCalls = 32;
@@ -32,13 +32,6 @@ public class ForwardBenchmarks
     private AlignedBuffer _x = null!, _y = null!, _z = null!;
     private Workspace _ws1 = null!, _ws2 = null!;
     private OrtLeakyRelu _ort1 = null!, _ort2 = null!;
-
-    /// <summary>Number of float elements.</summary>
-    [ParamsSource(nameof(SizeValues))]
-    public int N { get; set; }
-
-    /// <summary>The sizes of this run (<see cref="Sizes.Current"/>).</summary>
-    public static IEnumerable<int> SizeValues => Sizes.Current;
 
     [GlobalSetup]
     public void Setup()

@@ -14,20 +14,13 @@ namespace Caffe2Sharp.Bench;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(BenchConfig))]
-public class GradientBenchmarks
+public class GradientBenchmarks : SizedBenchmarks
 {
     private const int Seed = 20240518;
     private const float Alpha = Reference.Alpha;
 
     private AlignedBuffer _y = null!, _dy = null!, _dx = null!, _copySource = null!, _copyDestination = null!;
     private Workspace _ws1 = null!, _ws2 = null!;
-
-    /// <summary>Number of float elements.</summary>
-    [ParamsSource(nameof(SizeValues))]
-    public int N { get; set; }
-
-    /// <summary>The sizes of this run (<see cref="Sizes.Current"/>).</summary>
-    public static IEnumerable<int> SizeValues => Sizes.Current;
 
     [GlobalSetup]
     public void Setup()
