@@ -146,6 +146,8 @@ internal sealed class ConstantFillOp : FillOpBase
 {
     private readonly DataType _dtype;
     private readonly double _value;
+    // Integer dtypes keep the value as a long: a double holds only 53 bits of an INT64.
+    private readonly long _integerValue;
     private readonly string _stringValue = "";
 
     public ConstantFillOp(OperatorDef def, Workspace ws) : base(def, ws)
@@ -165,8 +167,23 @@ internal sealed class ConstantFillOp : FillOpBase
             else throw Error("argument 'value' has no float (f) or integer (i) value.");
         }
         bool integral = _dtype is not (DataType.Float or DataType.Double or DataType.Float16);
-        if (integral && _value != Math.Floor(_value)) throw Error($"value {_value} is not an integer, but dtype is {DataTypes.Name(_dtype)}.");
-        if (_dtype == DataType.Bool && _value is not (0 or 1)) throw Error($"value {_value} is not a bool (0 or 1).");
+        if (!integral) return;
+        if (arg is { HasI: true }) _integerValue = arg.I;
+        else if (_value != System.Math.Floor(_value) || System.Math.Abs(_value) >= 9.2e18)
+            throw Error($"value {_value} is not an integer, but dtype is {DataTypes.Name(_dtype)}.");
+        else _integerValue = (long)_value;
+        (long min, long max) = _dtype switch
+        {
+            DataType.Int32 => (int.MinValue, int.MaxValue),
+            DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+            DataType.Uint8 or DataType.Byte => (byte.MinValue, byte.MaxValue),
+            DataType.Int16 => (short.MinValue, short.MaxValue),
+            DataType.Uint16 => (ushort.MinValue, ushort.MaxValue),
+            DataType.Bool => (0, 1),
+            _ => (long.MinValue, long.MaxValue),
+        };
+        if (_integerValue < min || _integerValue > max)
+            throw Error($"value {_integerValue} does not fit dtype {DataTypes.Name(_dtype)}.");
     }
 
     public override void Run()
@@ -179,13 +196,13 @@ internal sealed class ConstantFillOp : FillOpBase
             case DataType.Float: y.Data<float>().Fill((float)_value); break;
             case DataType.Double: y.Data<double>().Fill(_value); break;
             case DataType.Float16: y.Data<Half>().Fill((Half)_value); break;
-            case DataType.Int32: y.Data<int>().Fill(checked((int)_value)); break;
-            case DataType.Int64: y.Data<long>().Fill(checked((long)_value)); break;
-            case DataType.Int8: y.Data<sbyte>().Fill(checked((sbyte)_value)); break;
-            case DataType.Uint8 or DataType.Byte: y.Data<byte>().Fill(checked((byte)_value)); break;
-            case DataType.Int16: y.Data<short>().Fill(checked((short)_value)); break;
-            case DataType.Uint16: y.Data<ushort>().Fill(checked((ushort)_value)); break;
-            case DataType.Bool: y.Data<bool>().Fill(_value != 0); break;
+            case DataType.Int32: y.Data<int>().Fill((int)_integerValue); break;
+            case DataType.Int64: y.Data<long>().Fill(_integerValue); break;
+            case DataType.Int8: y.Data<sbyte>().Fill((sbyte)_integerValue); break;
+            case DataType.Uint8 or DataType.Byte: y.Data<byte>().Fill((byte)_integerValue); break;
+            case DataType.Int16: y.Data<short>().Fill((short)_integerValue); break;
+            case DataType.Uint16: y.Data<ushort>().Fill((ushort)_integerValue); break;
+            case DataType.Bool: y.Data<bool>().Fill(_integerValue != 0); break;
             case DataType.String: y.Strings().Fill(_stringValue); break;
         }
     }

@@ -65,18 +65,35 @@ public sealed class Workspace
     public Blob? GetBlob(string name) => _blobs.GetValueOrDefault(name);
 
     /// <summary>Removes a blob; true when it existed.</summary>
-    public bool RemoveBlob(string name) => _blobs.Remove(name);
+    /// <exception cref="EnforceNotMetException">A created net reads or writes the blob (delete the net first).</exception>
+    public bool RemoveBlob(string name)
+    {
+        if (!_blobs.ContainsKey(name)) return false;
+        RequireUnbound(name, "remove");
+        return _blobs.Remove(name);
+    }
 
     /// <summary>Renames a blob.</summary>
-    /// <exception cref="EnforceNotMetException">The old name is absent or the new one taken.</exception>
+    /// <exception cref="EnforceNotMetException">The old name is absent, the new one taken, or a created net uses the blob.</exception>
     public void RenameBlob(string oldName, string newName)
     {
         ArgumentException.ThrowIfNullOrEmpty(newName);
         if (!_blobs.TryGetValue(oldName, out var blob)) throw new EnforceNotMetException($"Cannot rename blob '{oldName}': it does not exist.");
+        RequireUnbound(oldName, "rename");
         if (_blobs.ContainsKey(newName)) throw new EnforceNotMetException($"Cannot rename blob '{oldName}' to '{newName}': that name is taken.");
         _blobs.Remove(oldName);
         blob.Name = newName;
         _blobs.Add(newName, blob);
+    }
+
+    // Operators hold their blobs from creation on, so a created net would go on using a removed or
+    // renamed blob, unseen; refuse instead.
+    private void RequireUnbound(string name, string action)
+    {
+        foreach (var (netName, net) in _nets)
+            foreach (var op in net.Def.Op)
+                if (op.Input.Contains(name) || op.Output.Contains(name))
+                    throw new EnforceNotMetException($"Cannot {action} blob '{name}': net '{netName}' uses it. Delete the net first.");
     }
 
     /// <summary>Every blob name, sorted.</summary>
@@ -209,10 +226,12 @@ public sealed class Workspace
                 instance.MaxDegreeOfParallelism = threads;
                 ops.Add(instance);
             }
-            catch (Exception e) when (e is EnforceNotMetException or ArgumentException or InvalidOperationException or NotSupportedException)
+            catch (Exception e)
             {
-                // Undo: blobs this net's ops created so far must not outlive the failed creation.
+                // Undo: blobs this net's ops created so far must not outlive the failed creation,
+                // whatever the operator's constructor threw.
                 foreach (var name in created) _blobs.Remove(name);
+                if (e is OperatorException) throw;
                 throw new OperatorException(def.Name, k, op, e.Message, e);
             }
         }
@@ -221,12 +240,13 @@ public sealed class Workspace
 
     private static void CheckExternalBlobs(NetDef def)
     {
-        if (def.ExternalInput.Count == 0) return;
+        // Inputs are checked only when the net declares them; declared outputs always are.
+        bool checkInputs = def.ExternalInput.Count > 0;
         var known = new HashSet<string>(def.ExternalInput, StringComparer.Ordinal);
         for (int k = 0; k < def.Op.Count; k++)
         {
             var op = def.Op[k];
-            for (int i = 0; i < op.Input.Count; i++)
+            for (int i = 0; checkInputs && i < op.Input.Count; i++)
                 if (!known.Contains(op.Input[i]))
                     throw new OperatorException(def.Name, k, op,
                         $"input {i} '{op.Input[i]}' is neither an external input of the net nor produced by an earlier op.");

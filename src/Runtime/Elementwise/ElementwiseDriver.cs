@@ -148,9 +148,10 @@ public static class ElementwiseDriver
     private static int ChunkCount(int length, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism <= 1 || length < s_parallelThreshold) return 1;
-        // A few chunks per thread lets a fast thread take over from a late one.
-        int byLength = length / (ChunkAlignment * 64);
-        return Math.Max(1, Math.Min(maxDegreeOfParallelism * 4, byLength));
+        // At least one chunk per thread; up to four per thread (a fast thread can then take over
+        // from a late one) as long as chunks keep at least 4096 elements.
+        int byLength = Math.Max(maxDegreeOfParallelism, length / (ChunkAlignment * 64));
+        return Math.Min(maxDegreeOfParallelism * 4, byLength);
     }
 
     /// <summary>The [start, end) of chunk <paramref name="index"/> of <paramref name="chunks"/>, bounds on 64-element multiples.</summary>

@@ -68,14 +68,23 @@ internal sealed class ElementwiseWorkers
             while (true)
             {
                 long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+                // The signal, not the event, says there is work: Start writes the signal before it
+                // sets the event, and the event is reset before the signal is read again, so a
+                // wake-up is never lost and a late Set() costs one extra pass, not a spinning loop.
                 while (Volatile.Read(ref _signal) == 0)
                 {
-                    if (Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(20);
-                    else _wake.Wait();
+                    if (Stopwatch.GetTimestamp() < spinUntil)
+                    {
+                        Thread.SpinWait(20);
+                    }
+                    else
+                    {
+                        _wake.Wait();
+                        _wake.Reset();
+                    }
                 }
                 // Consume the signal before running: the next Start can only come after this
-                // region's caller has seen us finish, which happens after these writes.
-                _wake.Reset();
+                // region's caller has seen us finish, which happens after this write.
                 Volatile.Write(ref _signal, 0);
                 var work = _work!;
                 _work = null;

@@ -149,13 +149,15 @@ public static class Npy
             throw new NpyFormatException($"{source}: descr '{descr}' has no byte-order character (<, >, | or =).");
         bool bigEndian = order == '>' || order == '=' && !BitConverter.IsLittleEndian;
         string kind = descr[1..];
-        long count = 1;
-        foreach (var d in shape) count = checked(count * d);
+        long count = DataTypes.ElementCount(shape) is { } n && n <= Array.MaxLength
+            ? n : throw new NpyFormatException($"{source}: shape ({string.Join(", ", shape)}) has too many elements to store.");
 
         if (kind[0] is 'U' or 'S')
         {
             if (!int.TryParse(kind.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int width) || width <= 0)
                 throw new NpyFormatException($"{source}: descr '{descr}' has no valid width.");
+            if (width > Array.MaxLength / 4)
+                throw new NpyFormatException($"{source}: descr '{descr}' is too wide.");
             int unit = kind[0] == 'U' ? 4 : 1;
             CheckLength(data.Length, count * width * unit, source, descr, shape);
             var strings = new string[count];

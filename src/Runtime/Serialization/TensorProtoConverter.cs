@@ -41,9 +41,9 @@ public static class TensorProtoConverter
         var dims = proto.Dims.ToArray();
         if (dims.Any(d => d < 0)) throw new EnforceNotMetException($"{what}: negative dim in [{string.Join(", ", dims)}].");
         // Validate fully before touching the destination tensor.
-        long count = 1;
-        foreach (var d in dims) count = d == 0 ? 0 : checked(count * d);
         string shape = $"{DataTypes.Name(type)}[{string.Join(", ", dims)}]";
+        long count = DataTypes.ElementCount(dims) is { } c && c <= Array.MaxLength
+            ? c : throw new EnforceNotMetException($"{what}: {shape} has too many elements to store.");
 
         if (type == DataType.String)
         {

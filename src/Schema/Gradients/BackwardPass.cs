@@ -96,13 +96,30 @@ public static class BackwardPass
                     grads[key] = gi.Dense;
                     continue;
                 }
-                // A second consumer sends a gradient to the same blob version: write it aside and add it in.
-                var aside = $"_{gi.Dense}_autosplit_{splits++}";
-                foreach (var g in ops)
-                    for (int o = 0; o < g.Output.Count; o++)
-                        if (g.Output[o] == gi.Dense) g.Output[o] = aside;
-                ops.Add(OperatorDef.Create("Sum", "", [existing, aside], [existing]));
-                ops[^1].IsGradientOp = true;
+                // A second consumer sends a gradient to the same blob version. If this op's gradient
+                // ops write it, they write it aside instead; a gradient passed through by name
+                // (Sum's, the loss seed) is used as it is.
+                var aside = gi.Dense;
+                if (ops.Any(g => g.Output.Contains(gi.Dense)))
+                {
+                    aside = $"_{gi.Dense}_autosplit_{splits++}";
+                    foreach (var g in ops)
+                        for (int o = 0; o < g.Output.Count; o++)
+                            if (g.Output[o] == gi.Dense) g.Output[o] = aside;
+                }
+                // Add into the existing blob only when no other blob's gradient is that blob too;
+                // otherwise into a new one.
+                string target = existing;
+                if (grads.Any(p => p.Key != key && p.Value == existing))
+                {
+                    target = $"{op.Input[i]}_grad";
+                    if (grads.ContainsValue(target) || target == aside || target == existing)
+                        target = $"_{op.Input[i]}_grad_sum_{splits++}";
+                }
+                var sum = OperatorDef.Create("Sum", "", [existing, aside], [target]);
+                sum.IsGradientOp = true;
+                ops.Add(sum);
+                grads[key] = target;
             }
             result.Op.AddRange(ops);
         }

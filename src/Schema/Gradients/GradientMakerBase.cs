@@ -77,7 +77,10 @@ public abstract class GradientMakerBase
             d.IsGradientOp = true;
             if (CopyDeviceOption && Def.DeviceOption is not null) d.DeviceOption = Def.DeviceOption.Clone();
             if (CopyEngine && !string.IsNullOrEmpty(Def.Engine)) d.Engine = Def.Engine;
-            if (CopyArguments && Def.Arg.Count > 0) d.Arg.AddRange(Def.Arg.Select(a => a.Clone()));
+            // Appended, as late Caffe2 does; an argument the maker set itself is kept, not duplicated.
+            if (CopyArguments)
+                foreach (var a in Def.Arg)
+                    if (!d.HasArgument(a.Name)) d.Arg.Add(a.Clone());
         }
         for (int i = 0; i < _gInput.Length; i++)
         {

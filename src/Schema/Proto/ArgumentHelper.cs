@@ -52,8 +52,9 @@ public static class ArgumentHelper
             else if (arg.HasI)
             {
                 double d = arg.I;
-                bool exact = t == typeof(float) ? (long)(float)arg.I == arg.I && Math.Abs(arg.I) <= (1L << 24)
-                                                : (long)d == arg.I && Math.Abs(arg.I) <= (1L << 53);
+                // Integers up to 2^24 (float) or 2^53 (double) in magnitude convert exactly.
+                long limit = t == typeof(float) ? 1L << 24 : 1L << 53;
+                bool exact = arg.I >= -limit && arg.I <= limit;
                 if (!exact) throw WrongField(arg, owner, "f (float)", $"integer {arg.I} has no exact {t.Name} value");
                 value = t == typeof(float) ? (object)(float)arg.I : d;
             }

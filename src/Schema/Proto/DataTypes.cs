@@ -17,6 +17,27 @@ public static class DataTypes
         _ => 0,
     };
 
+    /// <summary>
+    /// The number of elements of a tensor with <paramref name="dims"/>: 0 when any dim is 0 (even
+    /// if the others would overflow), otherwise their product; null when a dim is negative or the
+    /// product does not fit a <see cref="long"/>.
+    /// </summary>
+    public static long? ElementCount(ReadOnlySpan<long> dims)
+    {
+        foreach (var d in dims)
+        {
+            if (d < 0) return null;
+            if (d == 0) return 0;
+        }
+        long n = 1;
+        foreach (var d in dims)
+        {
+            if (n > long.MaxValue / d) return null;
+            n *= d;
+        }
+        return n;
+    }
+
     /// <summary>True for FLOAT, DOUBLE and FLOAT16.</summary>
     public static bool IsFloatingPoint(DataType type) =>
         type is DataType.Float or DataType.Double or DataType.Float16;

@@ -21,9 +21,8 @@ public partial class TensorShape
         get
         {
             if (UnknownShape || UnknownDims.Count > 0) return -1;
-            long n = 1;
-            foreach (var d in Dims) n = checked(n * d);
-            return n;
+            return DataTypes.ElementCount(Dims.ToArray())
+                ?? throw new EnforceNotMetException($"Shape [{string.Join(", ", Dims)}] has a negative dim or too many elements.");
         }
     }
 

@@ -56,6 +56,33 @@ public class BackwardPassTests
     }
 
     [Fact]
+    public void PassedThroughGradient_IsNotAddedIntoInPlace()
+    {
+        // L = Sum(A, X) passes L's gradient to A and X by name; X also gets A's gradient through
+        // the LeakyRelu. The sum must not land in the blob that L and A still use as their gradient.
+        var net = new NetBuilder("train").ExternalInput("X").LeakyRelu("X", "A", alpha: 0.5f).Op("Sum", ["A", "X"], ["L"]).Build();
+        var result = BackwardPass.AddGradientOperators(net, Catalog.Gradients, ["L"]);
+        var ws = Services.GetRequiredService<Workspace>();
+        ws.FeedBlob<float>("X", [-2f, 3f], 2);
+        ws.RunNetOnce(result.Net);
+        Assert.Equal([1.5f, 2f], ws.FetchBlob<float>(result.Gradients["X"]));
+        Assert.Equal([1f, 1f], ws.FetchBlob<float>(result.Gradients["A"]));
+        Assert.Equal([1f, 1f], ws.FetchBlob<float>(result.Gradients["L"]));
+    }
+
+    [Fact]
+    public void SameBlobTwiceInOneOp_GetsBothGradients()
+    {
+        var net = new NetBuilder("train").ExternalInput("X").Op("Sum", ["X", "X"], ["L"]).Build();
+        var result = BackwardPass.AddGradientOperators(net, Catalog.Gradients, ["L"]);
+        var ws = Services.GetRequiredService<Workspace>();
+        ws.FeedBlob<float>("X", [5f], 1);
+        ws.RunNetOnce(result.Net);
+        Assert.Equal([2f], ws.FetchBlob<float>(result.Gradients["X"]));
+        Assert.Equal([1f], ws.FetchBlob<float>(result.Gradients["L"]));
+    }
+
+    [Fact]
     public void InPlaceChain_PositiveAlpha_IsFine()
     {
         var net = new NetBuilder("train").ExternalInput("X").LeakyRelu("X", "H", alpha: 0.2f).LeakyRelu("H", "H", alpha: 0.3f).Build();

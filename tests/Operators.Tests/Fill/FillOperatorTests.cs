@@ -86,6 +86,23 @@ public class FillOperatorTests
     }
 
     [Fact]
+    public void ConstantFill_Int64_KeepsEveryBit()
+    {
+        var ws = NewWorkspace();
+        ws.RunOperatorOnce(OperatorDef.Create("ConstantFill", "", [], ["Y"]).SetRepeatedArgument("shape", new long[] { 1 })
+            .SetArgument("dtype", (int)DataType.Int64).SetArgument("value", 9007199254740993L));
+        Assert.Equal([9007199254740993L], ws.FetchBlob<long>("Y"));
+    }
+
+    [Fact]
+    public void ConstantFill_ValueOutOfRangeForDtype_IsRejected()
+    {
+        var e = Assert.Throws<OperatorException>(() => NewWorkspace().RunOperatorOnce(
+            OperatorDef.Create("ConstantFill", "", [], ["Y"]).SetArgument("dtype", (int)DataType.Int8).SetArgument("value", 300)));
+        Assert.Contains("value 300 does not fit dtype INT8", e.Message);
+    }
+
+    [Fact]
     public void GivenTensorFill_FillsValuesInShape()
     {
         var ws = NewWorkspace();

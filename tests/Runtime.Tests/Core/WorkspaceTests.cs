@@ -130,6 +130,48 @@ public class WorkspaceTests
         Assert.Empty(ws.Nets);
     }
 
+    private sealed class ExplodingOp : OperatorBase
+    {
+        public ExplodingOp(OperatorDef def, Workspace ws) : base(def, ws) => throw new IndexOutOfRangeException("constructor bug");
+        public override void Run() { }
+    }
+
+    [Fact]
+    public void CreateNet_AnyConstructorException_RollsBackAndNamesTheOp()
+    {
+        var ws = NewWorkspace();
+        ws.Catalog.Operators.Register("Explode", (d, w) => new ExplodingOp(d, w));
+        ws.FeedBlob("X", new float[] { 1 });
+        var e = Assert.Throws<OperatorException>(() => ws.CreateNet(Net("n", TestOps.Scale("X", "A"), OperatorDef.Create("Explode", "boom", ["A"], ["B"]))));
+        Assert.Equal(1, e.OpIndex);
+        Assert.IsType<IndexOutOfRangeException>(e.InnerException);
+        Assert.Equal(["X"], ws.Blobs);
+        Assert.Empty(ws.Nets);
+    }
+
+    [Fact]
+    public void RemovingOrRenamingABlobANetUses_IsRefused_UntilTheNetIsDeleted()
+    {
+        var ws = NewWorkspace();
+        ws.FeedBlob("X", new float[] { 1 });
+        ws.CreateNet(Net("n", TestOps.Scale("X", "Y")));
+        Assert.Contains("net 'n' uses it", Assert.Throws<EnforceNotMetException>(() => ws.RemoveBlob("X")).Message);
+        Assert.Contains("net 'n' uses it", Assert.Throws<EnforceNotMetException>(() => ws.RenameBlob("Y", "Z")).Message);
+        Assert.True(ws.DeleteNet("n"));
+        Assert.True(ws.RemoveBlob("X"));
+        ws.RenameBlob("Y", "Z");
+    }
+
+    [Fact]
+    public void ExternalOutputs_AreCheckedEvenWithoutDeclaredInputs()
+    {
+        var ws = NewWorkspace();
+        ws.FeedBlob("X", new float[] { 1 });
+        var def = Net("n", TestOps.Scale("X", "Y"));
+        def.ExternalOutput.Add("Z");
+        Assert.Contains("external output 'Z'", Assert.Throws<EnforceNotMetException>(() => ws.CreateNet(def)).Message);
+    }
+
     [Fact]
     public void RunNet_Unknown_IsAClearError()
     {

@@ -132,6 +132,15 @@ public class NpyTests
     }
 
     [Fact]
+    public void HugeShapes_AreRejected_ButAZeroDimIsAnEmptyArray()
+    {
+        var empty = Runtime.Npy.Read(Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904, 0), }", []));
+        Assert.Equal(0, empty.Size);
+        var e = Assert.Throws<NpyFormatException>(() => Runtime.Npy.Read(Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", []), "big.npy"));
+        Assert.Contains("big.npy: shape (4611686018427387904, 4) has too many elements", e.Message);
+    }
+
+    [Fact]
     public void TruncatedHeader_IsRejected()
     {
         var bytes = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", Floats(1));

@@ -93,6 +93,14 @@ public class TensorProtoConverterTests
     }
 
     [Fact]
+    public void HugeDims_AreRejected_NotOverflowed()
+    {
+        var proto = new TensorProto { Name = "big", DataType = DataType.Float };
+        proto.Dims.Add([4611686018427387904L, 4]);
+        Assert.Contains("TensorProto 'big': FLOAT[4611686018427387904, 4] has too many elements", Assert.Throws<EnforceNotMetException>(() => proto.ToTensor()).Message);
+    }
+
+    [Fact]
     public void UndefinedType_And_Segments_AreRejected()
     {
         Assert.Throws<EnforceNotMetException>(() => new TensorProto { DataType = DataType.Undefined }.ToTensor());

@@ -116,6 +116,22 @@ public class GradientMakerTests
         Assert.Contains("b.cs:2", e.Message);
     }
 
+    private sealed class ExplicitArgGradient(OperatorDef def, IReadOnlyList<GradientWrapper> g) : GradientMakerBase(def, g)
+    {
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs() =>
+            SingleGradientDef("G", "", [GO(0)], [GI(0)], [ArgumentHelper.MakeArgument("broadcast", 0)]);
+    }
+
+    [Fact]
+    public void ArgumentTheMakerSets_IsKept_NotDuplicated()
+    {
+        var r = new GradientRegistry();
+        r.Register("Mul", (d, g) => new ExplicitArgGradient(d, g));
+        var op = r.GetGradientForOp(Forward()).Ops.Single();
+        Assert.Single(op.Arg, a => a.Name == "broadcast");
+        Assert.Equal(0, op.GetSingleArgument("broadcast", -1));
+    }
+
     [Fact]
     public void Maker_DoesNotMutateTheForwardDef()
     {

@@ -55,6 +55,7 @@ public class ArgumentHelperTests
         Assert.Equal(2f, Op().SetArgument("alpha", 2).GetSingleArgument("alpha", 0f));
         var e = Assert.Throws<EnforceNotMetException>(() => Op().SetArgument("alpha", (1L << 40) + 1).GetSingleArgument("alpha", 0f));
         Assert.Contains("no exact Single value", e.Message);
+        Assert.Throws<EnforceNotMetException>(() => Op().SetArgument("alpha", long.MinValue).GetSingleArgument("alpha", 0f));
     }
 
     [Fact]
