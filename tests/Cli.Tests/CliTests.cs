@@ -115,6 +115,17 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_ExtremeArgumentsAndDims_AreUserErrors()
+    {
+        File.WriteAllText(Temp("alpha.pbtxt"), "op { input: \"X\" output: \"Y\" type: \"LeakyRelu\" arg { name: \"alpha\" i: -9223372036854775808 } }");
+        Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
+        AssertUserError(Run("run", Temp("alpha.pbtxt"), "--input", $"X={Temp("x.npy")}"), "argument 'alpha' of the wrong kind");
+        Assert.Contains("INVALID", Run("inspect", Temp("alpha.pbtxt")).Out);
+        File.WriteAllText(Temp("big.pbtxt"), "dims: 4611686018427387904 dims: 4 data_type: FLOAT");
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("big.pbtxt")}"), "has too many elements");
+    }
+
+    [Fact]
     public void Run_BadPairSyntax_And_BadThreads()
     {
         AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", "X"), "--input expects NAME=VALUE, got 'X'.");

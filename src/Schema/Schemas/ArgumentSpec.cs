@@ -36,7 +36,8 @@ public sealed record ArgumentSpec(string Name, string Description, ArgumentKind 
     public bool Accepts(Argument arg) => Kind switch
     {
         ArgumentKind.Any => true,
-        ArgumentKind.Float => arg.HasF || arg.HasI,
+        // An integer is accepted where it has an exact float value (|i| <= 2^24).
+        ArgumentKind.Float => arg.HasF || arg.HasI && arg.I >= -(1L << 24) && arg.I <= 1L << 24,
         ArgumentKind.Int => arg.HasI,
         ArgumentKind.String => arg.HasS,
         // An empty list is written with no elements at all, so an argument with no value field is an empty list.
