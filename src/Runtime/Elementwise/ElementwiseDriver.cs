@@ -386,7 +386,9 @@ public static class ElementwiseDriver
     /// </summary>
     internal abstract class ParallelWork
     {
-        private readonly ManualResetEventSlim _helpersDone = new(false);
+        // A plain monitor, not ManualResetEventSlim: that one allocates its lock object the first
+        // time a wait blocks, which could land in any call; this gate exists from the start.
+        private readonly object _helpersDone = new();
         private int _length, _chunks, _nextChunk, _pendingHelpers;
         private ExceptionDispatchInfo? _error;
 
@@ -404,11 +406,10 @@ public static class ElementwiseDriver
             if (helpers > 0 && !workers.TryAcquire()) helpers = 0;
             try
             {
-                _pendingHelpers = helpers;
-                _helpersDone.Reset();
+                Volatile.Write(ref _pendingHelpers, helpers);
                 for (int h = 0; h < helpers; h++) workers.Start(h, this);
                 RunChunks();
-                if (helpers > 0) _helpersDone.Wait();
+                if (helpers > 0) WaitForHelpers();
             }
             finally
             {
@@ -423,7 +424,26 @@ public static class ElementwiseDriver
         public void RunAsHelper()
         {
             RunChunks();
-            if (Interlocked.Decrement(ref _pendingHelpers) == 0) _helpersDone.Set();
+            if (Interlocked.Decrement(ref _pendingHelpers) == 0)
+            {
+                lock (_helpersDone) Monitor.PulseAll(_helpersDone);
+            }
+        }
+
+        /// <summary>
+        /// Spins briefly (helpers usually finish within microseconds of the caller), then blocks.
+        /// The last helper pulses under the lock after its decrement, so a caller that finds
+        /// helpers pending under the lock is always woken.
+        /// </summary>
+        private void WaitForHelpers()
+        {
+            var spinner = new SpinWait();
+            for (int i = 0; i < 64 && Volatile.Read(ref _pendingHelpers) != 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+            if (Volatile.Read(ref _pendingHelpers) == 0) return;
+            lock (_helpersDone)
+            {
+                while (Volatile.Read(ref _pendingHelpers) != 0) Monitor.Wait(_helpersDone);
+            }
         }
 
         private void RunChunks()
