@@ -66,12 +66,10 @@ public sealed class Tensor
     /// <exception cref="EnforceNotMetException">A dim is negative, the type has no storage, or the tensor would exceed 2 GiB.</exception>
     public void Resize(DataType dataType, params ReadOnlySpan<long> dims)
     {
-        long size = 1;
         foreach (var d in dims)
-        {
             if (d < 0) throw new EnforceNotMetException($"Tensor dims must be non-negative; got [{string.Join(", ", dims.ToArray())}].");
-            size = d == 0 ? 0 : (size > long.MaxValue / d ? long.MaxValue : size * d);
-        }
+        // Null only on overflow here (negatives were rejected above): too large either way.
+        long size = DataTypes.ElementCount(dims) ?? long.MaxValue;
         int elementSize = DataTypes.ElementSize(dataType);
         if (elementSize == 0 && dataType != DataType.String)
             throw new EnforceNotMetException($"Tensor element type {DataTypes.Name(dataType)} cannot be stored.");

@@ -109,9 +109,7 @@ public sealed class Workspace
     /// <summary>Writes <paramref name="data"/> with <paramref name="dims"/> into blob <paramref name="name"/>.</summary>
     public void FeedBlob<T>(string name, ReadOnlySpan<T> data, params ReadOnlySpan<long> dims) where T : unmanaged
     {
-        var probe = new TensorShape();
-        probe.Dims.AddRange(dims.ToArray());
-        if (probe.ElementCount != data.Length)
+        if (DataTypes.ElementCount(dims) != data.Length)
             throw new ArgumentException($"Feeding blob '{name}': {data.Length} values do not fill shape [{string.Join(", ", dims.ToArray())}].", nameof(data));
         var t = CreateBlob(name).GetMutableTensor();
         t.Resize(Tensor.DataTypeOf<T>(), dims);

@@ -84,19 +84,13 @@ public static class TensorProtoConverter
         switch (type)
         {
             case DataType.Float:
-                Check(proto.FloatData.Count == count, what, shape, count, "float_data", proto.FloatData.Count);
-                tensor.Resize(type, dims);
-                CopyRepeated(proto.FloatData, tensor.Data<float>());
+                ReadTyped(proto.FloatData, "float_data");
                 return;
             case DataType.Double:
-                Check(proto.DoubleData.Count == count, what, shape, count, "double_data", proto.DoubleData.Count);
-                tensor.Resize(type, dims);
-                CopyRepeated(proto.DoubleData, tensor.Data<double>());
+                ReadTyped(proto.DoubleData, "double_data");
                 return;
             case DataType.Int64:
-                Check(proto.Int64Data.Count == count, what, shape, count, "int64_data", proto.Int64Data.Count);
-                tensor.Resize(type, dims);
-                CopyRepeated(proto.Int64Data, tensor.Data<long>());
+                ReadTyped(proto.Int64Data, "int64_data");
                 return;
             case DataType.Byte:
                 Check(proto.ByteData.Length == count, what, shape, count, "byte_data bytes", proto.ByteData.Length);
@@ -142,6 +136,14 @@ public static class TensorProtoConverter
             case DataType.Uint16: Narrow(src, tensor.Data<ushort>(), v => (ushort)v); break;
             case DataType.Float16: Narrow(src, tensor.Data<Half>(), v => BitConverter.UInt16BitsToHalf((ushort)v)); break;
             case DataType.Bool: Narrow(src, tensor.Data<bool>(), v => v != 0); break;
+        }
+
+        // One typed field whose count must match the dims, copied into the tensor.
+        void ReadTyped<T>(Google.Protobuf.Collections.RepeatedField<T> field, string fieldName) where T : unmanaged
+        {
+            Check(field.Count == count, what, shape, count, fieldName, field.Count);
+            tensor.Resize(type, dims);
+            CopyRepeated(field, tensor.Data<T>());
         }
     }
 
