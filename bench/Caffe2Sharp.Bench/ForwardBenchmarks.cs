@@ -1,6 +1,6 @@
 // Hand-written.
 using BenchmarkDotNet.Attributes;
-using Caffe2Sharp.Builders;
+using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Runtime;
 

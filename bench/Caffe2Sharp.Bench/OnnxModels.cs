@@ -53,7 +53,7 @@ internal static class OnnxModels
         {
             TensorType = new TypeProto.Types.Tensor
             {
-                ElemType = (int)TensorProto.Types.DataType.Float,
+                ElemType = (int)Caffe2Sharp.Onnx.Proto.TensorProto.Types.DataType.Float,
                 Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = length } } },
             },
         },

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Diagnostics;
 using System.Globalization;
-using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Operators.Activation;
 
 namespace Caffe2Sharp.Bench;

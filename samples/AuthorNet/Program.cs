@@ -1,6 +1,6 @@
 // Sample: author a NetDef in C# with the fluent builder, run it, and print it as protobuf text.
-using Caffe2Sharp;
-using Caffe2Sharp.Builders;
+using Caffe2Sharp.Schema;
+using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;

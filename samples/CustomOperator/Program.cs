@@ -1,12 +1,12 @@
 // Sample: write a custom operator plugin (schema, kernel, gradient), register it through DI
 // exactly as Caffe2Sharp's own operators are, run it, and check its gradient numerically.
 using System.Runtime.Intrinsics;
-using Caffe2Sharp;
-using Caffe2Sharp.Elementwise;
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema;
+using Caffe2Sharp.Kernels;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Runtime.Testing;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();

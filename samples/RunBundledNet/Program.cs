@@ -1,5 +1,5 @@
 // Sample: load the bundled example nets (protobuf text format) and run them.
-using Caffe2Sharp;
+using Caffe2Sharp.Schema;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;

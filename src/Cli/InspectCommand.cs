@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Globalization;
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Cli;
 

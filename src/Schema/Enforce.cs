@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Diagnostics.CodeAnalysis;
 
-namespace Caffe2Sharp;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>
 /// The exception Caffe2Sharp throws when a condition that the IR, a schema or an operator

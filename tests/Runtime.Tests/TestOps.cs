@@ -1,5 +1,5 @@
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Runtime.Tests;
 
@@ -45,7 +45,7 @@ internal static class TestOps
     }
 
     /// <summary>d(x*f)/dx = f: the gradient is Scale(Y_grad) with the forward's factor (copied by default).</summary>
-    public sealed class ScaleGradient(OperatorDef def, IReadOnlyList<Caffe2Sharp.Gradients.GradientWrapper> g) : Caffe2Sharp.Gradients.GradientMakerBase(def, g)
+    public sealed class ScaleGradient(OperatorDef def, IReadOnlyList<Caffe2Sharp.Schema.Gradients.GradientWrapper> g) : Caffe2Sharp.Schema.Gradients.GradientMakerBase(def, g)
     {
         protected override IReadOnlyList<OperatorDef> GetGradientDefs() => SingleGradientDef("Scale", "", [GO(0)], [GI(0)]);
     }

@@ -1,5 +1,5 @@
 // Shared by the test projects that reference Caffe2Sharp.Runtime (linked in by their .csproj).
-using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Kernels;
 
 namespace Caffe2Sharp.Tests;
 

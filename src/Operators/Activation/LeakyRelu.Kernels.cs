@@ -2,7 +2,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Kernels;
 
 namespace Caffe2Sharp.Operators.Activation;
 

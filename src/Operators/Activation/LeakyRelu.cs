@@ -1,7 +1,7 @@
 // Hand-written.
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Operators.Activation;
@@ -197,11 +197,11 @@ public sealed class GetLeakyReluGradient(OperatorDef def, IReadOnlyList<Gradient
     }
 }
 
-/// <summary>Fluent <see cref="Builders.NetBuilder"/> methods for the LeakyRelu family.</summary>
+/// <summary>Fluent <see cref="Caffe2Sharp.Schema.Builders.NetBuilder"/> methods for the LeakyRelu family.</summary>
 public static class LeakyReluBuilderExtensions
 {
     /// <summary>Adds <c>LeakyRelu(x) -> y</c>; alpha is written only when given (Caffe2's default is 0.01).</summary>
-    public static Builders.NetBuilder LeakyRelu(this Builders.NetBuilder net, string x, string y, float? alpha = null, string? name = null)
+    public static Caffe2Sharp.Schema.Builders.NetBuilder LeakyRelu(this Caffe2Sharp.Schema.Builders.NetBuilder net, string x, string y, float? alpha = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         return alpha is { } a
@@ -210,7 +210,7 @@ public static class LeakyReluBuilderExtensions
     }
 
     /// <summary>Adds <c>LeakyReluGradient(s, dy) -> dx</c> (s is Y in Caffe2's form, or X).</summary>
-    public static Builders.NetBuilder LeakyReluGradient(this Builders.NetBuilder net, string s, string dy, string dx, float? alpha = null, string? name = null)
+    public static Caffe2Sharp.Schema.Builders.NetBuilder LeakyReluGradient(this Caffe2Sharp.Schema.Builders.NetBuilder net, string s, string dy, string dx, float? alpha = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         return alpha is { } a

@@ -2,10 +2,10 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Caffe2Sharp.Elementwise;
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Kernels;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Operators.Arithmetic;

@@ -1,5 +1,5 @@
 // Hand-written.
-using Caffe2Sharp.Builders;
+using Caffe2Sharp.Schema.Builders;
 
 namespace Caffe2Sharp.Operators.Fill;
 

@@ -1,6 +1,6 @@
 // Hand-written.
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Operators.Fill;
@@ -86,7 +86,7 @@ public static class FillOperators
             ? [TensorShape.Create(def.GetRepeatedArgument<long>("shape"), dtype)]
             : [TensorShape.Create(inputs[0].Dims.Concat(def.GetRepeatedArgument<long>("extra_shape")), dtype)];
 
-    private sealed class CopyGradient(OperatorDef def, IReadOnlyList<Gradients.GradientWrapper> g) : Gradients.GradientMakerBase(def, g)
+    private sealed class CopyGradient(OperatorDef def, IReadOnlyList<Caffe2Sharp.Schema.Gradients.GradientWrapper> g) : Caffe2Sharp.Schema.Gradients.GradientMakerBase(def, g)
     {
         protected override IReadOnlyList<OperatorDef> GetGradientDefs() => SingleGradientDef("Copy", "", [GO(0)], [GI(0)]);
     }

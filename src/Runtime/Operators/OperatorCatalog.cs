@@ -1,6 +1,6 @@
 // Hand-written.
-using Caffe2Sharp.Gradients;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema.Gradients;
+using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Runtime;
 

@@ -1,5 +1,5 @@
 // Hand-written.
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Gradients;
 
 namespace Caffe2Sharp.Runtime.Testing;
 

@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Builders;
+namespace Caffe2Sharp.Schema.Builders;
 
 /// <summary>
 /// Authors a <see cref="NetDef"/> in C#, fluently:

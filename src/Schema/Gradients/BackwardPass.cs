@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Gradients;
+namespace Caffe2Sharp.Schema.Gradients;
 
 /// <summary>The gradient net appended by <see cref="BackwardPass.AddGradientOperators"/>.</summary>
 /// <param name="Net">The forward net followed by the seed, gradient and accumulation ops.</param>

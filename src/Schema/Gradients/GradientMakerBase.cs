@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Gradients;
+namespace Caffe2Sharp.Schema.Gradients;
 
 /// <summary>
 /// The gradient of one blob: dense (<see cref="Dense"/>) or sparse (<see cref="Indices"/> and

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Runtime.CompilerServices;
 
-namespace Caffe2Sharp.Gradients;
+namespace Caffe2Sharp.Schema.Gradients;
 
 /// <summary>Creates a gradient maker for a forward def and its output gradients.</summary>
 public delegate GradientMakerBase GradientMakerFactory(OperatorDef def, IReadOnlyList<GradientWrapper> gOutput);

@@ -4,7 +4,7 @@ using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 
-namespace Caffe2Sharp;
+namespace Caffe2Sharp.Schema.Proto;
 
 /// <summary>
 /// Typed access to Caffe2 <see cref="Argument"/> lists, with Caffe2's field mapping:

@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp;
+namespace Caffe2Sharp.Schema.Proto;
 
 /// <summary>Facts about Caffe2's <see cref="DataType"/> values: element size and names.</summary>
 public static class DataTypes

@@ -1,7 +1,7 @@
 // Hand-written: extends the generated caffe2.NetDef.
 using System.Text;
 
-namespace Caffe2Sharp.Proto;
+namespace Caffe2Sharp.Schema.Proto;
 
 public partial class NetDef
 {

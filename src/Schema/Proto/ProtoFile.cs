@@ -2,7 +2,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Caffe2Sharp;
+namespace Caffe2Sharp.Schema.Proto;
 
 /// <summary>The encodings a Caffe2 message file can be in.</summary>
 public enum ProtoFormat

@@ -1,5 +1,5 @@
 // Hand-written: extends the generated caffe2.TensorShape.
-namespace Caffe2Sharp.Proto;
+namespace Caffe2Sharp.Schema.Proto;
 
 public partial class TensorShape
 {

@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Schemas;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>Which field of a Caffe2 <see cref="Argument"/> an argument's value must be in.</summary>
 public enum ArgumentKind

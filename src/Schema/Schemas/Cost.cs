@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Schemas;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>
 /// The estimated cost of running an operator once (Caffe2's <c>OpSchema::Cost</c>): floating-point

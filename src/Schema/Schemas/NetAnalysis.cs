@@ -1,5 +1,5 @@
 // Hand-written.
-namespace Caffe2Sharp.Schemas;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>The inferred shapes of a net's blobs and the cost of each op.</summary>
 /// <param name="Shapes">The shape of every blob known after the net, by name (later writes win).</param>

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Text;
 
-namespace Caffe2Sharp.Schemas;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>
 /// The contract of one operator type, written with Caffe2's builder vocabulary so that porting a

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Runtime.CompilerServices;
 
-namespace Caffe2Sharp.Schemas;
+namespace Caffe2Sharp.Schema;
 
 /// <summary>
 /// All operator schemas known to one runtime, keyed by operator type. An instance, not a static:

@@ -1,6 +1,6 @@
 using Caffe2Sharp.Tests;
 using System.Runtime.Intrinsics;
-using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Operators.Activation;
 
 namespace Caffe2Sharp.Operators.Tests.Activation;

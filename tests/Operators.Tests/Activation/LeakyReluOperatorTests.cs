@@ -1,4 +1,4 @@
-using Caffe2Sharp.Builders;
+using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;

@@ -1,6 +1,6 @@
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Operators.Tests.Arithmetic;
 

@@ -1,5 +1,5 @@
-using Caffe2Sharp.Builders;
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Builders;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;

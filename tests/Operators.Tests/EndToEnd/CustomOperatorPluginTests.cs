@@ -1,7 +1,7 @@
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Operators.Tests.EndToEnd;

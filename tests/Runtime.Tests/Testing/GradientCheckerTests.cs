@@ -1,4 +1,4 @@
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Runtime.Testing;
 
 namespace Caffe2Sharp.Runtime.Tests.Testing;

@@ -1,4 +1,4 @@
-using Caffe2Sharp.Builders;
+using Caffe2Sharp.Schema.Builders;
 
 namespace Caffe2Sharp.Schema.Tests.Builders;
 

@@ -1,4 +1,4 @@
-using Caffe2Sharp.Gradients;
+using Caffe2Sharp.Schema.Gradients;
 
 namespace Caffe2Sharp.Schema.Tests.Gradients;
 

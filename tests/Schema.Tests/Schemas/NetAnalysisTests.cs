@@ -1,4 +1,4 @@
-using Caffe2Sharp.Schemas;
+using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Schema.Tests.Schemas;
 

@@ -8,7 +8,7 @@ namespace Caffe2Sharp.TextFormat;
 /// <summary>
 /// Reads and writes the protobuf text format (<c>.pbtxt</c>, <c>.prototxt</c>), which
 /// Google.Protobuf does not provide for C#. Works for any generated message through its
-/// descriptor, so <see cref="NetDef"/>, <see cref="OperatorDef"/>, <see cref="TensorProto"/> and
+/// descriptor, so Caffe2's <c>NetDef</c>, <c>OperatorDef</c>, <c>TensorProto</c>, ONNX's <c>ModelProto</c> and
 /// the rest need no per-message code.
 /// </summary>
 /// <remarks>
@@ -41,7 +41,7 @@ namespace Caffe2Sharp.TextFormat;
 public static class ProtoText
 {
     /// <summary>Parses <paramref name="text"/> as a message of type <typeparamref name="T"/>.</summary>
-    /// <typeparam name="T">The generated message type, for example <see cref="NetDef"/>.</typeparam>
+    /// <typeparam name="T">The generated message type, for example Caffe2's <c>NetDef</c>.</typeparam>
     /// <param name="text">Text format input. Empty input, or only whitespace and comments, is an empty message.</param>
     /// <param name="sourceName">Name used in error messages (usually the file name); <c>&lt;text&gt;</c> when null.</param>
     /// <returns>The parsed message.</returns>

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Diagnostics;
 
-namespace Caffe2Sharp.Elementwise;
+namespace Caffe2Sharp.Kernels;
 
 /// <summary>
 /// Dedicated helper threads for parallel element-wise regions (one fewer than the processors).

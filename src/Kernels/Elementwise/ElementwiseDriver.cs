@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Caffe2Sharp.Elementwise;
+namespace Caffe2Sharp.Kernels;
 
 /// <summary>
 /// The one loop every element-wise kernel runs on: validates lengths and overlap, runs the widest

@@ -1,7 +1,7 @@
 // Hand-written.
 using System.Runtime.Intrinsics;
 
-namespace Caffe2Sharp.Elementwise;
+namespace Caffe2Sharp.Kernels;
 
 /// <summary>
 /// An element-wise operator of one input, written once for every width: scalar,

@@ -1,6 +1,6 @@
 using Caffe2Sharp.Tests;
 using System.Runtime.Intrinsics;
-using Caffe2Sharp.Elementwise;
+using Caffe2Sharp.Kernels;
 
 namespace Caffe2Sharp.Runtime.Tests.Elementwise;
 
