@@ -46,10 +46,10 @@ public class ForwardBenchmarks : SizedBenchmarks
         foreach (int threads in (int[])[1, 2])
         {
             _y.Span.Clear();
-            LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, threads);
+            LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, BenchPools.For(threads));
             Reference.RequireEqual(expected, _y.Span, $"kernel forward, {threads} thread(s)");
             _x.Span.CopyTo(_z.Span);
-            LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, threads);
+            LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, BenchPools.For(threads));
             Reference.RequireEqual(expected, _z.Span, $"kernel forward in place, {threads} thread(s)");
         }
         _x.Span.CopyTo(_z.Span);
@@ -72,7 +72,7 @@ public class ForwardBenchmarks : SizedBenchmarks
     private Workspace CreateWorkspace(int threads, float[] expected)
     {
         var catalog = new OperatorCatalog().Add(LeakyRelu.Register);
-        var ws = new Workspace(catalog) { IntraOpThreads = threads };
+        var ws = new Workspace(catalog, BenchPools.For(threads));
         ws.FeedBlob<float>("X", _x.Span, N);
         ws.FeedBlob<float>("Z", _x.Span, N);
         ws.CreateNet(new NetBuilder("fwd").ExternalInput("X").LeakyRelu("X", "Y", alpha: Alpha).ExternalOutput("Y").Build());
@@ -120,19 +120,19 @@ public class ForwardBenchmarks : SizedBenchmarks
 
     [Benchmark]
     [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
-    public void Kernel_1T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 1);
+    public void Kernel_1T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
     [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
-    public void Kernel_2T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 2);
+    public void Kernel_2T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, BenchPools.For(2));
 
     [Benchmark]
     [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
-    public void KernelInPlace_1T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, 1);
+    public void KernelInPlace_1T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
     [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
-    public void KernelInPlace_2T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, 2);
+    public void KernelInPlace_2T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, BenchPools.For(2));
 
     // ---- a one-op net run by a Workspace (the kernel plus per-run overhead) ----------------------
 

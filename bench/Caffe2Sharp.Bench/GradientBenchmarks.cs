@@ -39,7 +39,7 @@ public class GradientBenchmarks : SizedBenchmarks
         foreach (int threads in (int[])[1, 2])
         {
             _dx.Span.Clear();
-            LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, threads);
+            LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(threads));
             Reference.RequireEqual(expected, _dx.Span, $"kernel gradient, {threads} thread(s)");
         }
         _ws1 = CreateWorkspace(1, expected);
@@ -49,7 +49,7 @@ public class GradientBenchmarks : SizedBenchmarks
     private Workspace CreateWorkspace(int threads, float[] expected)
     {
         var catalog = new OperatorCatalog().Add(LeakyRelu.Register);
-        var ws = new Workspace(catalog) { IntraOpThreads = threads };
+        var ws = new Workspace(catalog, BenchPools.For(threads));
         ws.FeedBlob<float>("Y", _y.Span, N);
         ws.FeedBlob<float>("dY", _dy.Span, N);
         ws.CreateNet(new NetBuilder("bwd").ExternalInput("Y", "dY").LeakyReluGradient("Y", "dY", "dX", alpha: Alpha).ExternalOutput("dX").Build());
@@ -74,11 +74,11 @@ public class GradientBenchmarks : SizedBenchmarks
 
     [Benchmark]
     [Traffic(12, Copy = nameof(Copy2N))]
-    public void Kernel_1T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, 1);
+    public void Kernel_1T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
     [Traffic(12, Copy = nameof(Copy2N))]
-    public void Kernel_2T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, 2);
+    public void Kernel_2T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(2));
 
     [Benchmark]
     [Traffic(12, Copy = nameof(Copy2N))]

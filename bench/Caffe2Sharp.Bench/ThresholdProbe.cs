@@ -9,7 +9,7 @@ namespace Caffe2Sharp.Bench;
 /// <summary>
 /// The <c>threshold</c> mode: times the forward kernel with 1 and with 2 threads at 16K..2M floats
 /// and prints where 2 threads start to win, the value to give
-/// <see cref="ElementwiseDriver.ParallelThreshold"/>.
+/// <see cref="ComputePoolOptions.ParallelWorkThreshold"/> (LeakyRelu costs one unit per element).
 /// </summary>
 /// <remarks>
 /// A plain Stopwatch loop, not BenchmarkDotNet: it needs only a ratio between two timings taken
@@ -20,6 +20,7 @@ namespace Caffe2Sharp.Bench;
 internal static class ThresholdProbe
 {
     private const int MinSize = 1 << 14, MaxSize = 1 << 21;
+    private static ComputePool? s_eager;
 
     /// <summary>2 threads must beat 1 by this factor to count as a win (noise and the cost of a wake-up).</summary>
     private const double WinFactor = 1.10;
@@ -28,12 +29,12 @@ internal static class ThresholdProbe
     {
         int rounds = quick ? 3 : 7;
         double roundSeconds = quick ? 0.02 : 0.05;
-        int saved = ElementwiseDriver.ParallelThreshold;
-        ElementwiseDriver.ParallelThreshold = 1;
+        using var eager = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        s_eager = eager;
         try
         {
             Console.WriteLine($"LeakyRelu forward kernel, 1 vs 2 threads; best of {rounds} rounds of ~{roundSeconds * 1000:0} ms each.");
-            Console.WriteLine($"Processors: {Environment.ProcessorCount}; current ParallelThreshold default: {ElementwiseDriver.DefaultParallelThreshold}.");
+            Console.WriteLine($"Processors: {Environment.ProcessorCount}; current ParallelWorkThreshold default: {ComputePoolOptions.DefaultParallelWorkThreshold}.");
             if (LoadAverage() is { } load && load > 0.5)
                 Console.WriteLine($"Warning: the 1-minute load average is {load:0.00}; the 2-thread times need an idle second core, so rerun on a quiet machine.");
             Console.WriteLine();
@@ -63,13 +64,13 @@ internal static class ThresholdProbe
             for (int i = results.Count - 1; i >= 0 && results[i].Speedup >= WinFactor; i--) crossover = results[i].N;
             Console.WriteLine();
             Console.WriteLine(crossover is { } c
-                ? $"Crossover: 2 threads are at least {WinFactor:0.00}x faster from N = {c} ({c / 1024}K) up. Suggested ElementwiseDriver.ParallelThreshold = {c} (1 << {Math.Log2(c):0})."
-                : $"No crossover up to N = {MaxSize}: 2 threads never won by {WinFactor:0.00}x at the largest sizes. Keep ParallelThreshold at least {MaxSize}.");
+                ? $"Crossover: 2 threads are at least {WinFactor:0.00}x faster from N = {c} ({c / 1024}K) up. Suggested ComputePoolOptions.ParallelWorkThreshold = {c} (1 << {Math.Log2(c):0})."
+                : $"No crossover up to N = {MaxSize}: 2 threads never won by {WinFactor:0.00}x at the largest sizes. Keep ParallelWorkThreshold at least {MaxSize}.");
             return 0;
         }
         finally
         {
-            ElementwiseDriver.ParallelThreshold = saved;
+            s_eager = null;
         }
     }
 
@@ -100,7 +101,7 @@ internal static class ThresholdProbe
         do
         {
             // Batches of 8 keep the clock reads out of the way at small sizes.
-            for (int k = 0; k < 8; k++) LeakyReluKernels.Forward(x.Span, y.Span, Reference.Alpha, threads);
+            for (int k = 0; k < 8; k++) LeakyReluKernels.Forward(x.Span, y.Span, Reference.Alpha, threads == 1 ? ComputePool.Serial : s_eager!);
             calls += 8;
             elapsed = Stopwatch.GetTimestamp() - start;
         }

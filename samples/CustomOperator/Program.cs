@@ -1,12 +1,10 @@
-// Sample: write a custom operator plugin (schema, kernel, gradient), register it through DI
-// exactly as Caffe2Sharp's own operators are, run it, and check its gradient numerically.
-using System.Runtime.Intrinsics;
-using Caffe2Sharp.Schema;
+// Sample: a custom operator plugin (schema, kernel, gradient) registered through DI exactly as
+// Caffe2Sharp's own operators are, run, and its gradient checked numerically.
+using System.Numerics;
 using Caffe2Sharp.Kernels;
-using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Runtime.Testing;
-using Caffe2Sharp.Schema;
+using Caffe2Sharp.Schema.Gradients;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();
@@ -19,11 +17,8 @@ ws.RunOperatorOnce(OperatorDef.Create("Square", "", ["X"], ["Y"]));
 Console.WriteLine($"Square(X) = {ws.FetchBlob("Y")}");
 
 var checker = new GradientChecker(provider.GetRequiredService<OperatorCatalog>());
-var result = checker.CheckOrThrow(
-    OperatorDef.Create("Square", "", ["X"], ["Y"]),
-    new Dictionary<string, Tensor> { ["X"] = Tensor.From<float>([-1.5f, 0.5f, 2f], 3) },
-    inputIndex: 0);
-Console.WriteLine(result);
+Console.WriteLine(checker.CheckOrThrow(OperatorDef.Create("Square", "", ["X"], ["Y"]),
+    new Dictionary<string, Tensor> { ["X"] = Tensor.From<float>([-1.5f, 0.5f, 2f], 3) }, inputIndex: 0));
 
 /// <summary>A user's operator pack: Square (y = x * x) and its gradient (dx = 2 * x * dy).</summary>
 public static class SquarePack
@@ -32,64 +27,26 @@ public static class SquarePack
 
     public static void Register(OperatorCatalog catalog)
     {
-        catalog.Schemas.Schema("Square").NumInputs(1).NumOutputs(1).AllowInplace((0, 0))
-            .IdenticalTypeAndShape().CostInferenceFunction(CostFunctions.Pointwise(1))
-            .SetDoc("y = x * x, element-wise.");
-        catalog.Operators.Register("Square", (def, ws) => new SquareOp(def, ws));
-
-        catalog.Schemas.Schema("SquareGradient").NumInputs(2).NumOutputs(1).AllowInplace((1, 0))
-            .IdenticalTypeAndShapeOfInput(1).SetDoc("dx = 2 * x * dy.");
-        catalog.Operators.Register("SquareGradient", (def, ws) => new SquareGradientOp(def, ws));
+        catalog.RegisterUnaryElementwise("Square", _ => new Square(), DataTypeSet.Floating).AllowInplace((0, 0)).SetDoc("y = x * x, element-wise.");
+        catalog.RegisterBinaryElementwise("SquareGradient", _ => new SquareGradient(), DataTypeSet.Floating, Broadcast.None, shapeInput: 1)
+            .AllowInplace((1, 0)).SetDoc("dx = 2 * x * dy.");
         catalog.Gradients.Register("Square", (def, g) => new GetSquareGradient(def, g));
     }
 
-    private readonly struct SquareKernel : IUnaryOperator<float>
+    private readonly struct Square : IUnaryFunctor
     {
-        public float Invoke(float x) => x * x;
-        public Vector128<float> Invoke(Vector128<float> x) => x * x;
-        public Vector256<float> Invoke(Vector256<float> x) => x * x;
-        public Vector512<float> Invoke(Vector512<float> x) => x * x;
+        public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x * x;
     }
 
-    private readonly struct SquareGradientKernel : IBinaryOperator<float>
+    private readonly struct SquareGradient : IBinaryFunctor
     {
-        public float Invoke(float x, float dy) => 2f * x * dy;
-        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) => 2f * x * dy;
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) => 2f * x * dy;
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) => 2f * x * dy;
-    }
-
-    private sealed class SquareOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
-    {
-        public override void Run()
-        {
-            var x = Input(0);
-            if (x.DataType != DataType.Float) throw Error($"input '{Def.Input[0]}' must be FLOAT, got {x.Describe()}.");
-            var y = Output(0);
-            y.Resize(DataType.Float, x.Dims);
-            ElementwiseDriver.Unary(new SquareKernel(), x.Data<float>(), y.Data<float>(), MaxDegreeOfParallelism);
-        }
-    }
-
-    private sealed class SquareGradientOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
-    {
-        public override void Run()
-        {
-            var x = Input(0);
-            var dy = Input(1);
-            if (x.Size != dy.Size) throw Error($"'{Def.Input[0]}' {x.Describe()} and '{Def.Input[1]}' {dy.Describe()} differ in size.");
-            var dx = Output(0);
-            dx.Resize(DataType.Float, dy.Dims);
-            ElementwiseDriver.Binary(new SquareGradientKernel(), x.Data<float>(), dy.Data<float>(), dx.Data<float>(), MaxDegreeOfParallelism);
-        }
+        public T Invoke<T>(T x, T dy) where T : unmanaged, INumber<T> => (x + x) * dy;
     }
 
     private sealed class GetSquareGradient(OperatorDef def, IReadOnlyList<GradientWrapper> g) : GradientMakerBase(def, g)
     {
-        protected override IReadOnlyList<OperatorDef> GetGradientDefs()
-        {
-            if (I(0) == O(0)) throw new EnforceNotMetException($"Square ran in place on '{I(0)}': its gradient needs X.");
-            return SingleGradientDef("SquareGradient", "", [I(0), GO(0)], [GI(0)]);
-        }
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs() => I(0) == O(0)
+            ? throw new EnforceNotMetException($"Square ran in place on '{I(0)}': its gradient needs X.")
+            : SingleGradientDef("SquareGradient", "", [I(0), GO(0)], [GI(0)]);
     }
 }

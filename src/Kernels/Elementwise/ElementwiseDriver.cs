@@ -1,6 +1,6 @@
 // Hand-written.
+using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -9,71 +9,52 @@ namespace Caffe2Sharp.Kernels;
 
 /// <summary>
 /// The one loop every element-wise kernel runs on: validates lengths and overlap, runs the widest
-/// hardware-accelerated vector width, finishes the tail safely (also in place), and splits large
-/// inputs across threads.
+/// hardware-accelerated vector width (or scalar code for a functor without vector forms),
+/// finishes the tail safely (also in place), widens FLOAT16 per block, and splits large inputs
+/// across the threads of a <see cref="ComputePool"/>.
 /// </summary>
 /// <remarks>
 /// <para><b>Overlap.</b> The destination may be exactly an input (same start, same length: in
 /// place). Any other overlap is rejected: with a shifted overlap a vector store would clobber
 /// input elements that a later load still needs, so the result would depend on the vector width.</para>
 /// <para><b>Tail.</b> Many kernels finish by re-processing one full vector that overlaps the last
-/// one already stored. In place that applies the operator twice to those elements (for LeakyRelu,
+/// one already stored. In place that applies the function twice to those elements (for LeakyRelu,
 /// alpha * alpha * x), so this driver never revisits an element: after the widest width it steps
 /// down through the narrower widths and ends with scalar code. Every element is computed exactly
 /// once, by the same IEEE operations at every width, so results are bit-identical across widths,
 /// in place or not.</para>
-/// <para><b>Threads.</b> At or above <see cref="ParallelThreshold"/> elements and with
-/// <c>maxDegreeOfParallelism</c> &gt; 1, the range is cut into chunks whose bounds are multiples of
-/// 64 elements (whole cache lines and whole vectors, so no element changes width), run by the
-/// calling thread and dedicated helper threads, claimed dynamically. Each element is still computed
-/// once by the same operations, so every thread count gives the same bits. Steady state allocates
-/// nothing: the work item is cached per calling thread.</para>
+/// <para><b>FLOAT16.</b> .NET has no half-precision vectors, so half data is widened, block by
+/// block on the stack, to the functor's compute type (float, or double when
+/// <see cref="IUnaryFunctor.ComputeHalfInDouble"/>), run through the same loops, and rounded once
+/// back to half.</para>
+/// <para><b>Threads.</b> When the work (elements times <see cref="IUnaryFunctor.CostPerElement"/>)
+/// reaches the pool's <see cref="ComputePoolOptions.ParallelWorkThreshold"/> and more than one
+/// thread is allowed, the range is cut into chunks whose bounds are multiples of 64 elements
+/// (whole cache lines and whole vectors, so no element changes width), run by the caller and the
+/// helpers the pool grants, claimed dynamically. Each element is still computed once by the same
+/// operations, so every thread count gives the same bits. Steady state allocates nothing: the
+/// work item is cached per calling thread.</para>
 /// </remarks>
 public static class ElementwiseDriver
 {
     private const int ChunkAlignment = 64;
-    private static int s_parallelThreshold = DefaultParallelThreshold;
-
-    /// <summary>
-    /// The default element count from which work is split across threads. Chosen from the
-    /// benchmarks in <c>docs/performance.md</c>: below it the cost of waking a second thread is
-    /// larger than the time saved.
-    /// </summary>
-    public const int DefaultParallelThreshold = 1 << 17;
-
-    /// <summary>The element count from which work is split across threads (at least 1).</summary>
-    public static int ParallelThreshold
-    {
-        get => s_parallelThreshold;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            s_parallelThreshold = value;
-        }
-    }
-
-    /// <summary>
-    /// Destination size in bytes from which an out-of-place call writes with non-temporal
-    /// (streaming) stores. Below it the output stays in cache for the next operator to read;
-    /// above it, an ordinary store first reads every destination line from memory (a
-    /// read-for-ownership), a third stream of traffic that a plain copy avoids. Chosen from the
-    /// benchmarks in <c>docs/performance.md</c>. In place, lines are already cached and ordinary
-    /// stores are used at every size.
-    /// </summary>
-    public static long NonTemporalThresholdBytes { get; set; } = DefaultNonTemporalThresholdBytes;
-
-    /// <summary>The default of <see cref="NonTemporalThresholdBytes"/>.</summary>
-    public const long DefaultNonTemporalThresholdBytes = 4L << 20;
+    private const int HalfBlock = 256;
 
     /// <summary>Computes <c>destination[i] = op(x[i])</c>.</summary>
+    /// <param name="op">The function.</param>
+    /// <param name="x">The input.</param>
+    /// <param name="destination">The output; may be exactly <paramref name="x"/> (in place).</param>
+    /// <param name="pool">Threads and thresholds.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
     /// <exception cref="ArgumentException">Lengths differ, or <paramref name="destination"/> overlaps <paramref name="x"/> other than exactly.</exception>
-    public static void Unary<T, TOp>(in TOp op, ReadOnlySpan<T> x, Span<T> destination, int maxDegreeOfParallelism = 1)
-        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    public static void Unary<T, TOp>(in TOp op, ReadOnlySpan<T> x, Span<T> destination, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
+        ArgumentNullException.ThrowIfNull(pool);
         CheckLength(x.Length, destination.Length, nameof(x));
         CheckOverlap(x, destination, nameof(x));
-        int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
-        bool streaming = Streaming<T>(destination.Length, x.Overlaps(destination));
+        int chunks = ChunkCount(pool, x.Length, TOp.CostPerElement, maxDegreeOfParallelism);
+        bool streaming = typeof(T) != typeof(Half) && TOp.IsVectorized && Streaming<T>(pool, destination.Length, x.Overlaps(destination));
         if (chunks <= 1 && !streaming)
         {
             UnaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
@@ -91,22 +72,29 @@ public static class ElementwiseDriver
                 }
                 var work = UnaryWork<T, TOp>.Rent();
                 work.Set(op, px, pd, streaming);
-                work.Run(x.Length, chunks, maxDegreeOfParallelism);
+                work.Run(pool, x.Length, chunks, ChunkAlignment, maxDegreeOfParallelism);
             }
         }
     }
 
     /// <summary>Computes <c>destination[i] = op(x[i], y[i])</c>.</summary>
+    /// <param name="op">The function.</param>
+    /// <param name="x">The first input.</param>
+    /// <param name="y">The second input, as long as <paramref name="x"/>.</param>
+    /// <param name="destination">The output; may be exactly <paramref name="x"/> or <paramref name="y"/> (in place).</param>
+    /// <param name="pool">Threads and thresholds.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
     /// <exception cref="ArgumentException">Lengths differ, or <paramref name="destination"/> overlaps an input other than exactly.</exception>
-    public static void Binary<T, TOp>(in TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination, int maxDegreeOfParallelism = 1)
-        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    public static void Binary<T, TOp>(in TOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor
     {
+        ArgumentNullException.ThrowIfNull(pool);
         CheckLength(x.Length, y.Length, nameof(y));
         CheckLength(x.Length, destination.Length, nameof(x));
         CheckOverlap(x, destination, nameof(x));
         CheckOverlap(y, destination, nameof(y));
-        int chunks = ChunkCount(x.Length, maxDegreeOfParallelism);
-        bool streaming = Streaming<T>(destination.Length, x.Overlaps(destination) || y.Overlaps(destination));
+        int chunks = ChunkCount(pool, x.Length, TOp.CostPerElement, maxDegreeOfParallelism);
+        bool streaming = typeof(T) != typeof(Half) && TOp.IsVectorized && Streaming<T>(pool, destination.Length, x.Overlaps(destination) || y.Overlaps(destination));
         if (chunks <= 1 && !streaming)
         {
             BinaryRange(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), ref MemoryMarshal.GetReference(destination), (nuint)x.Length);
@@ -125,10 +113,22 @@ public static class ElementwiseDriver
                 }
                 var work = BinaryWork<T, TOp>.Rent();
                 work.Set(op, px, py, pd, streaming);
-                work.Run(x.Length, chunks, maxDegreeOfParallelism);
+                work.Run(pool, x.Length, chunks, ChunkAlignment, maxDegreeOfParallelism);
             }
         }
     }
+
+    /// <summary>Computes <c>destination[i] = op(x[i], y)</c>: a scalar second operand broadcast over <paramref name="x"/>.</summary>
+    /// <exception cref="ArgumentException">Lengths differ, or a shifted overlap.</exception>
+    public static void BinaryScalarSecond<T, TOp>(in TOp op, ReadOnlySpan<T> x, T y, Span<T> destination, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor =>
+        Unary(new BindSecond<TOp, T>(op, y), x, destination, pool, maxDegreeOfParallelism);
+
+    /// <summary>Computes <c>destination[i] = op(x, y[i])</c>: a scalar first operand broadcast over <paramref name="y"/>.</summary>
+    /// <exception cref="ArgumentException">Lengths differ, or a shifted overlap.</exception>
+    public static void BinaryScalarFirst<T, TOp>(in TOp op, T x, ReadOnlySpan<T> y, Span<T> destination, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor =>
+        Unary(new BindFirst<TOp, T>(op, x), y, destination, pool, maxDegreeOfParallelism);
 
     // ---- validation ----------------------------------------------------------------------------
 
@@ -145,27 +145,20 @@ public static class ElementwiseDriver
                 $"destination overlaps {name} shifted by {offset} element(s); only exact in-place use (same start) is allowed.", name);
     }
 
-    private static int ChunkCount(int length, int maxDegreeOfParallelism)
+    /// <summary>How many chunks to cut <paramref name="length"/> elements into (1: no threads).</summary>
+    internal static int ChunkCount(ComputePool pool, int length, int costPerElement, int maxDegreeOfParallelism)
     {
-        if (maxDegreeOfParallelism <= 1 || length < s_parallelThreshold) return 1;
+        int degree = Math.Min(maxDegreeOfParallelism, pool.MaxDegreeOfParallelism);
+        long work = (long)length * Math.Max(1, costPerElement);
+        if (degree <= 1 || work < pool.Options.ParallelWorkThreshold) return 1;
         // At least one chunk per thread; up to four per thread (a fast thread can then take over
         // from a late one) as long as chunks keep at least 4096 elements.
-        int byLength = Math.Max(maxDegreeOfParallelism, length / (ChunkAlignment * 64));
-        return Math.Min(maxDegreeOfParallelism * 4, byLength);
+        int byLength = Math.Max(degree, length / (ChunkAlignment * 64));
+        return Math.Min(degree * 4, byLength);
     }
 
-    /// <summary>The [start, end) of chunk <paramref name="index"/> of <paramref name="chunks"/>, bounds on 64-element multiples.</summary>
-    internal static (int Start, int End) ChunkBounds(int length, int chunks, int index)
-    {
-        long per = ((long)length + chunks - 1) / chunks;
-        per = (per + ChunkAlignment - 1) / ChunkAlignment * ChunkAlignment;
-        long start = Math.Min(length, per * index);
-        long end = Math.Min(length, start + per);
-        return ((int)start, (int)end);
-    }
-
-    private static unsafe bool Streaming<T>(int length, bool inPlace) where T : unmanaged =>
-        !inPlace && (long)length * sizeof(T) >= NonTemporalThresholdBytes && Sse.IsSupported;
+    private static unsafe bool Streaming<T>(ComputePool pool, int length, bool inPlace) where T : unmanaged =>
+        !inPlace && (long)length * sizeof(T) >= pool.Options.NonTemporalThresholdBytes && Sse.IsSupported;
 
     // ---- the loops -----------------------------------------------------------------------------
 
@@ -173,11 +166,11 @@ public static class ElementwiseDriver
     /// <see cref="UnaryRange"/> with non-temporal stores: scalar up to the first 64-byte aligned
     /// destination element, then whole aligned vectors streamed past the cache, then the ordinary
     /// loop for the tail; a store fence makes the streamed data visible before the caller (or the
-    /// thread waiting for this chunk) reads it.
+    /// thread waiting for this chunk) reads it. Only for vectorised functors and non-half T.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void UnaryRangeStreaming<T, TOp>(in TOp op, T* x, T* d, nuint length)
-        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+        where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
         nuint i = 0;
         while (i < length && ((nuint)(d + i) & 63) != 0)
@@ -238,7 +231,7 @@ public static class ElementwiseDriver
     /// <summary><see cref="BinaryRange"/> with non-temporal stores; see <see cref="UnaryRangeStreaming"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void BinaryRangeStreaming<T, TOp>(in TOp op, T* x, T* y, T* d, nuint length)
-        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+        where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor
     {
         nuint i = 0;
         while (i < length && ((nuint)(d + i) & 63) != 0)
@@ -275,196 +268,169 @@ public static class ElementwiseDriver
         Sse.StoreFence();
     }
 
+    /// <summary>Every element of a range once: FLOAT16 through the widening path, others through the vector widths (when the functor has them) and a scalar tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UnaryRange<T, TOp>(in TOp op, ref T x, ref T d, nuint length)
-        where T : unmanaged where TOp : struct, IUnaryOperator<T>
+        where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
+        if (typeof(T) == typeof(Half))
+        {
+            if (TOp.ComputeHalfInDouble) UnaryHalfRange<double, TOp>(op, ref Unsafe.As<T, Half>(ref x), ref Unsafe.As<T, Half>(ref d), length);
+            else UnaryHalfRange<float, TOp>(op, ref Unsafe.As<T, Half>(ref x), ref Unsafe.As<T, Half>(ref d), length);
+            return;
+        }
         nuint i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        if (TOp.IsVectorized)
         {
-            nuint n = (nuint)Vector512<T>.Count;
-            // Four vectors per iteration keep loads in flight; every element is still done once.
-            for (; i + 4 * n <= length; i += 4 * n)
+            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
             {
-                var a = Vector512.LoadUnsafe(ref x, i);
-                var b = Vector512.LoadUnsafe(ref x, i + n);
-                var c = Vector512.LoadUnsafe(ref x, i + 2 * n);
-                var e = Vector512.LoadUnsafe(ref x, i + 3 * n);
-                op.Invoke(a).StoreUnsafe(ref d, i);
-                op.Invoke(b).StoreUnsafe(ref d, i + n);
-                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
-                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                nuint n = (nuint)Vector512<T>.Count;
+                // Four vectors per iteration keep loads in flight; every element is still done once.
+                for (; i + 4 * n <= length; i += 4 * n)
+                {
+                    var a = Vector512.LoadUnsafe(ref x, i);
+                    var b = Vector512.LoadUnsafe(ref x, i + n);
+                    var c = Vector512.LoadUnsafe(ref x, i + 2 * n);
+                    var e = Vector512.LoadUnsafe(ref x, i + 3 * n);
+                    op.Invoke(a).StoreUnsafe(ref d, i);
+                    op.Invoke(b).StoreUnsafe(ref d, i + n);
+                    op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                    op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint n = (nuint)Vector256<T>.Count;
-            for (; i + 4 * n <= length; i += 4 * n)
+            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             {
-                var a = Vector256.LoadUnsafe(ref x, i);
-                var b = Vector256.LoadUnsafe(ref x, i + n);
-                var c = Vector256.LoadUnsafe(ref x, i + 2 * n);
-                var e = Vector256.LoadUnsafe(ref x, i + 3 * n);
-                op.Invoke(a).StoreUnsafe(ref d, i);
-                op.Invoke(b).StoreUnsafe(ref d, i + n);
-                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
-                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                nuint n = (nuint)Vector256<T>.Count;
+                for (; i + 4 * n <= length; i += 4 * n)
+                {
+                    var a = Vector256.LoadUnsafe(ref x, i);
+                    var b = Vector256.LoadUnsafe(ref x, i + n);
+                    var c = Vector256.LoadUnsafe(ref x, i + 2 * n);
+                    var e = Vector256.LoadUnsafe(ref x, i + 3 * n);
+                    op.Invoke(a).StoreUnsafe(ref d, i);
+                    op.Invoke(b).StoreUnsafe(ref d, i + n);
+                    op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                    op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint n = (nuint)Vector128<T>.Count;
-            for (; i + 4 * n <= length; i += 4 * n)
+            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
             {
-                var a = Vector128.LoadUnsafe(ref x, i);
-                var b = Vector128.LoadUnsafe(ref x, i + n);
-                var c = Vector128.LoadUnsafe(ref x, i + 2 * n);
-                var e = Vector128.LoadUnsafe(ref x, i + 3 * n);
-                op.Invoke(a).StoreUnsafe(ref d, i);
-                op.Invoke(b).StoreUnsafe(ref d, i + n);
-                op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
-                op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                nuint n = (nuint)Vector128<T>.Count;
+                for (; i + 4 * n <= length; i += 4 * n)
+                {
+                    var a = Vector128.LoadUnsafe(ref x, i);
+                    var b = Vector128.LoadUnsafe(ref x, i + n);
+                    var c = Vector128.LoadUnsafe(ref x, i + 2 * n);
+                    var e = Vector128.LoadUnsafe(ref x, i + 3 * n);
+                    op.Invoke(a).StoreUnsafe(ref d, i);
+                    op.Invoke(b).StoreUnsafe(ref d, i + n);
+                    op.Invoke(c).StoreUnsafe(ref d, i + 2 * n);
+                    op.Invoke(e).StoreUnsafe(ref d, i + 3 * n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i)).StoreUnsafe(ref d, i);
         }
         for (; i < length; i++) Unsafe.Add(ref d, i) = op.Invoke(Unsafe.Add(ref x, i));
     }
 
+    /// <summary>Every pair of a range once; see <see cref="UnaryRange"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BinaryRange<T, TOp>(in TOp op, ref T x, ref T y, ref T d, nuint length)
-        where T : unmanaged where TOp : struct, IBinaryOperator<T>
+        where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor
     {
+        if (typeof(T) == typeof(Half))
+        {
+            if (TOp.ComputeHalfInDouble) BinaryHalfRange<double, TOp>(op, ref Unsafe.As<T, Half>(ref x), ref Unsafe.As<T, Half>(ref y), ref Unsafe.As<T, Half>(ref d), length);
+            else BinaryHalfRange<float, TOp>(op, ref Unsafe.As<T, Half>(ref x), ref Unsafe.As<T, Half>(ref y), ref Unsafe.As<T, Half>(ref d), length);
+            return;
+        }
         nuint i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        if (TOp.IsVectorized)
         {
-            nuint n = (nuint)Vector512<T>.Count;
-            for (; i + 2 * n <= length; i += 2 * n)
+            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
             {
-                var a = op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
-                var b = op.Invoke(Vector512.LoadUnsafe(ref x, i + n), Vector512.LoadUnsafe(ref y, i + n));
-                a.StoreUnsafe(ref d, i);
-                b.StoreUnsafe(ref d, i + n);
+                nuint n = (nuint)Vector512<T>.Count;
+                for (; i + 2 * n <= length; i += 2 * n)
+                {
+                    var a = op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
+                    var b = op.Invoke(Vector512.LoadUnsafe(ref x, i + n), Vector512.LoadUnsafe(ref y, i + n));
+                    a.StoreUnsafe(ref d, i);
+                    b.StoreUnsafe(ref d, i + n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint n = (nuint)Vector256<T>.Count;
-            for (; i + 2 * n <= length; i += 2 * n)
+            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             {
-                var a = op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
-                var b = op.Invoke(Vector256.LoadUnsafe(ref x, i + n), Vector256.LoadUnsafe(ref y, i + n));
-                a.StoreUnsafe(ref d, i);
-                b.StoreUnsafe(ref d, i + n);
+                nuint n = (nuint)Vector256<T>.Count;
+                for (; i + 2 * n <= length; i += 2 * n)
+                {
+                    var a = op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
+                    var b = op.Invoke(Vector256.LoadUnsafe(ref x, i + n), Vector256.LoadUnsafe(ref y, i + n));
+                    a.StoreUnsafe(ref d, i);
+                    b.StoreUnsafe(ref d, i + n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint n = (nuint)Vector128<T>.Count;
-            for (; i + 2 * n <= length; i += 2 * n)
+            if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
             {
-                var a = op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i));
-                var b = op.Invoke(Vector128.LoadUnsafe(ref x, i + n), Vector128.LoadUnsafe(ref y, i + n));
-                a.StoreUnsafe(ref d, i);
-                b.StoreUnsafe(ref d, i + n);
+                nuint n = (nuint)Vector128<T>.Count;
+                for (; i + 2 * n <= length; i += 2 * n)
+                {
+                    var a = op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i));
+                    var b = op.Invoke(Vector128.LoadUnsafe(ref x, i + n), Vector128.LoadUnsafe(ref y, i + n));
+                    a.StoreUnsafe(ref d, i);
+                    b.StoreUnsafe(ref d, i + n);
+                }
+                for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
             }
-            for (; i + n <= length; i += n) op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i)).StoreUnsafe(ref d, i);
         }
         for (; i < length; i++) Unsafe.Add(ref d, i) = op.Invoke(Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
     }
 
-    // ---- parallel work items -------------------------------------------------------------------
+    // ---- FLOAT16: widen a block, compute, round once ---------------------------------------------
 
-    /// <summary>
-    /// Shared machinery of a parallel call: chunks claimed with an interlocked counter by the
-    /// caller and by the dedicated helper threads (<see cref="ElementwiseWorkers"/>). The caller
-    /// waits until every started helper has finished (not merely until the chunks are done), so
-    /// no helper can touch the object once the caller has returned and may reuse it.
-    /// </summary>
-    internal abstract class ParallelWork
+    // Half -> float and Half -> double are exact; the one rounding is the final narrowing. A block
+    // is read whole before it is written, so exact in-place use stays safe.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void UnaryHalfRange<TC, TOp>(in TOp op, ref Half x, ref Half d, nuint length)
+        where TC : unmanaged, INumber<TC> where TOp : struct, IUnaryFunctor
     {
-        // A plain monitor, not ManualResetEventSlim: that one allocates its lock object the first
-        // time a wait blocks, which could land in any call; this gate exists from the start.
-        private readonly object _helpersDone = new();
-        private int _length, _chunks, _nextChunk, _pendingHelpers;
-        private ExceptionDispatchInfo? _error;
-
-        protected abstract void RunRange(int start, int end);
-
-        public void Run(int length, int chunks, int maxDegreeOfParallelism)
+        Span<TC> buffer = stackalloc TC[HalfBlock];
+        ref TC b = ref MemoryMarshal.GetReference(buffer);
+        for (nuint start = 0; start < length; start += HalfBlock)
         {
-            _length = length;
-            _chunks = chunks;
-            _nextChunk = 0;
-            _error = null;
-            var workers = ElementwiseWorkers.Shared;
-            int helpers = Math.Min(Math.Min(maxDegreeOfParallelism, chunks) - 1, workers.Count);
-            // Another region owns the helpers: do this one alone rather than wait for them.
-            if (helpers > 0 && !workers.TryAcquire()) helpers = 0;
-            try
-            {
-                Volatile.Write(ref _pendingHelpers, helpers);
-                for (int h = 0; h < helpers; h++) workers.Start(h, this);
-                RunChunks();
-                if (helpers > 0) WaitForHelpers();
-            }
-            finally
-            {
-                if (helpers > 0) workers.Release();
-            }
-            var error = _error;
-            _error = null;
-            error?.Throw();
-        }
-
-        /// <summary>Runs chunks on a helper thread, then reports that this helper is done.</summary>
-        public void RunAsHelper()
-        {
-            RunChunks();
-            if (Interlocked.Decrement(ref _pendingHelpers) == 0)
-            {
-                lock (_helpersDone) Monitor.PulseAll(_helpersDone);
-            }
-        }
-
-        /// <summary>
-        /// Spins briefly (helpers usually finish within microseconds of the caller), then blocks.
-        /// The last helper pulses under the lock after its decrement, so a caller that finds
-        /// helpers pending under the lock is always woken.
-        /// </summary>
-        private void WaitForHelpers()
-        {
-            var spinner = new SpinWait();
-            for (int i = 0; i < 64 && Volatile.Read(ref _pendingHelpers) != 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
-            if (Volatile.Read(ref _pendingHelpers) == 0) return;
-            lock (_helpersDone)
-            {
-                while (Volatile.Read(ref _pendingHelpers) != 0) Monitor.Wait(_helpersDone);
-            }
-        }
-
-        private void RunChunks()
-        {
-            int c;
-            while ((c = Interlocked.Increment(ref _nextChunk) - 1) < _chunks)
-            {
-                var (start, end) = ChunkBounds(_length, _chunks, c);
-                try
-                {
-                    if (start < end) RunRange(start, end);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
-                }
-            }
+            nuint n = Math.Min(HalfBlock, length - start);
+            for (nuint k = 0; k < n; k++) Unsafe.Add(ref b, k) = TC.CreateTruncating(Unsafe.Add(ref x, start + k));
+            UnaryRange(op, ref b, ref b, n);
+            for (nuint k = 0; k < n; k++) Unsafe.Add(ref d, start + k) = Half.CreateTruncating(Unsafe.Add(ref b, k));
         }
     }
 
-    private sealed unsafe class UnaryWork<T, TOp> : ParallelWork where T : unmanaged where TOp : struct, IUnaryOperator<T>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BinaryHalfRange<TC, TOp>(in TOp op, ref Half x, ref Half y, ref Half d, nuint length)
+        where TC : unmanaged, INumber<TC> where TOp : struct, IBinaryFunctor
+    {
+        Span<TC> buffers = stackalloc TC[2 * HalfBlock];
+        ref TC bx = ref MemoryMarshal.GetReference(buffers);
+        ref TC by = ref Unsafe.Add(ref bx, HalfBlock);
+        for (nuint start = 0; start < length; start += HalfBlock)
+        {
+            nuint n = Math.Min(HalfBlock, length - start);
+            for (nuint k = 0; k < n; k++)
+            {
+                Unsafe.Add(ref bx, k) = TC.CreateTruncating(Unsafe.Add(ref x, start + k));
+                Unsafe.Add(ref by, k) = TC.CreateTruncating(Unsafe.Add(ref y, start + k));
+            }
+            BinaryRange(op, ref bx, ref by, ref bx, n);
+            for (nuint k = 0; k < n; k++) Unsafe.Add(ref d, start + k) = Half.CreateTruncating(Unsafe.Add(ref bx, k));
+        }
+    }
+
+    // ---- parallel work items -------------------------------------------------------------------
+
+    private sealed unsafe class UnaryWork<T, TOp> : ParallelRegion where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
         [ThreadStatic] private static UnaryWork<T, TOp>? t_cached;
         private TOp _op;
@@ -481,14 +447,14 @@ public static class ElementwiseDriver
             _streaming = streaming;
         }
 
-        protected override void RunRange(int start, int end)
+        protected override void RunRange(long start, long end)
         {
             if (_streaming) UnaryRangeStreaming(_op, _x + start, _d + start, (nuint)(end - start));
             else UnaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));
         }
     }
 
-    private sealed unsafe class BinaryWork<T, TOp> : ParallelWork where T : unmanaged where TOp : struct, IBinaryOperator<T>
+    private sealed unsafe class BinaryWork<T, TOp> : ParallelRegion where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor
     {
         [ThreadStatic] private static BinaryWork<T, TOp>? t_cached;
         private TOp _op;
@@ -506,7 +472,7 @@ public static class ElementwiseDriver
             _streaming = streaming;
         }
 
-        protected override void RunRange(int start, int end)
+        protected override void RunRange(long start, long end)
         {
             if (_streaming) BinaryRangeStreaming(_op, _x + start, _y + start, _d + start, (nuint)(end - start));
             else BinaryRange(_op, ref Unsafe.AsRef<T>(_x + start), ref Unsafe.AsRef<T>(_y + start), ref Unsafe.AsRef<T>(_d + start), (nuint)(end - start));

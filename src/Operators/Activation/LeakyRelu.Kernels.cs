@@ -13,119 +13,84 @@ namespace Caffe2Sharp.Operators.Activation;
 /// Compare-and-select, not Max/Min: -0.0 &gt;= 0 is true, so -0.0 passes through as -0.0, and
 /// NaN &gt;= 0 is false, so NaN becomes alpha * NaN, a NaN. The product is one IEEE multiply in
 /// T at every width, so scalar and vector lanes agree bit for bit, denormals included (no flush).
+/// FLOAT16 is computed in double: the product of a half and a float is exact there (11 + 24
+/// significant bits), so it rounds once, to half, with no double rounding through float.
 /// </remarks>
-public readonly struct LeakyReluOperator<T>(T alpha) : IUnaryOperator<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
+public readonly struct LeakyReluFunctor(float alpha) : IVectorUnaryFunctor
 {
-    private readonly T _alpha = alpha;
+    private readonly float _alpha = alpha;
+
+    /// <summary>The leakage coefficient.</summary>
+    public float Alpha => _alpha;
+
+    /// <inheritdoc/>
+    public static bool ComputeHalfInDouble => true;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T x) => x >= T.Zero ? x : x * _alpha;
+    public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x >= T.Zero ? x : x * T.CreateTruncating(_alpha);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> x) =>
-        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<T>.Zero), x, x * Vector128.Create(_alpha));
+    public Vector128<T> Invoke<T>(Vector128<T> x) where T : unmanaged, INumber<T> =>
+        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<T>.Zero), x, x * Vector128.Create(T.CreateTruncating(_alpha)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> x) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<T>.Zero), x, x * Vector256.Create(_alpha));
+    public Vector256<T> Invoke<T>(Vector256<T> x) where T : unmanaged, INumber<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<T>.Zero), x, x * Vector256.Create(T.CreateTruncating(_alpha)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> x) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<T>.Zero), x, x * Vector512.Create(_alpha));
+    public Vector512<T> Invoke<T>(Vector512<T> x) where T : unmanaged, INumber<T> =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<T>.Zero), x, x * Vector512.Create(T.CreateTruncating(_alpha)));
 }
 
 /// <summary>
 /// The LeakyRelu gradient, element-wise: effectively computes <c>dx = s &gt;= 0 ? dy : alpha * dy</c>,
 /// where the sign source <c>s</c> is the forward input X, or the forward output Y when alpha &gt; 0.
 /// </summary>
-/// <remarks>s = NaN takes the alpha branch, as the forward did.</remarks>
-public readonly struct LeakyReluGradientOperator<T>(T alpha) : IBinaryOperator<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
+/// <remarks>s = NaN takes the alpha branch, as the forward did. FLOAT16 rounds once, as in <see cref="LeakyReluFunctor"/>.</remarks>
+public readonly struct LeakyReluGradientFunctor(float alpha) : IVectorBinaryFunctor
 {
-    private readonly T _alpha = alpha;
+    private readonly float _alpha = alpha;
+
+    /// <inheritdoc/>
+    public static bool ComputeHalfInDouble => true;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Invoke(T s, T dy) => s >= T.Zero ? dy : dy * _alpha;
+    public T Invoke<T>(T s, T dy) where T : unmanaged, INumber<T> => s >= T.Zero ? dy : dy * T.CreateTruncating(_alpha);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<T> Invoke(Vector128<T> s, Vector128<T> dy) =>
-        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(s, Vector128<T>.Zero), dy, dy * Vector128.Create(_alpha));
+    public Vector128<T> Invoke<T>(Vector128<T> s, Vector128<T> dy) where T : unmanaged, INumber<T> =>
+        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(s, Vector128<T>.Zero), dy, dy * Vector128.Create(T.CreateTruncating(_alpha)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Invoke(Vector256<T> s, Vector256<T> dy) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(s, Vector256<T>.Zero), dy, dy * Vector256.Create(_alpha));
+    public Vector256<T> Invoke<T>(Vector256<T> s, Vector256<T> dy) where T : unmanaged, INumber<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(s, Vector256<T>.Zero), dy, dy * Vector256.Create(T.CreateTruncating(_alpha)));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Invoke(Vector512<T> s, Vector512<T> dy) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(s, Vector512<T>.Zero), dy, dy * Vector512.Create(_alpha));
+    public Vector512<T> Invoke<T>(Vector512<T> s, Vector512<T> dy) where T : unmanaged, INumber<T> =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(s, Vector512<T>.Zero), dy, dy * Vector512.Create(T.CreateTruncating(_alpha)));
 }
 
 /// <summary>
-/// LeakyRelu kernels over spans: the entry points the operators and benchmarks call. Output may
-/// be exactly the input (in place); shifted overlap is rejected.
+/// LeakyRelu kernels over spans, for callers outside a net (benchmarks, tests): the functors on
+/// the element-wise driver. Output may be exactly the input (in place); shifted overlap is rejected.
 /// </summary>
 public static class LeakyReluKernels
 {
-    /// <summary><c>y = x &gt;= 0 ? x : alpha * x</c> for float.</summary>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, float alpha, int maxDegreeOfParallelism = 1) =>
-        ElementwiseDriver.Unary(new LeakyReluOperator<float>(alpha), x, y, maxDegreeOfParallelism);
+    /// <summary><c>y = x &gt;= 0 ? x : alpha * x</c> for FLOAT, DOUBLE or FLOAT16 (rounded once).</summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, ComputePool? pool = null, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> =>
+        ElementwiseDriver.Unary(new LeakyReluFunctor(alpha), x, y, pool ?? ComputePool.Serial, maxDegreeOfParallelism);
 
-    /// <summary><c>y = x &gt;= 0 ? x : alpha * x</c> for double.</summary>
-    public static void Forward(ReadOnlySpan<double> x, Span<double> y, double alpha, int maxDegreeOfParallelism = 1) =>
-        ElementwiseDriver.Unary(new LeakyReluOperator<double>(alpha), x, y, maxDegreeOfParallelism);
-
-    /// <summary>
-    /// <c>y = x &gt;= 0 ? x : alpha * x</c> for Half. The product of a Half and a float is exact
-    /// in double (11 + 24 significant bits), so it is formed there and rounded once to Half:
-    /// correctly rounded, with no double rounding through float. Scalar: .NET has no Half vectors.
-    /// </summary>
-    public static void Forward(ReadOnlySpan<Half> x, Span<Half> y, float alpha)
-    {
-        CheckHalf(x.Length, y.Length, x.Overlaps(y, out int offset) && offset != 0);
-        double a = alpha;
-        for (int i = 0; i < x.Length; i++)
-        {
-            Half v = x[i];
-            y[i] = v >= Half.Zero ? v : (Half)((double)v * a);
-        }
-    }
-
-    /// <summary><c>dx = s &gt;= 0 ? dy : alpha * dy</c> for float.</summary>
-    public static void Gradient(ReadOnlySpan<float> s, ReadOnlySpan<float> dy, Span<float> dx, float alpha, int maxDegreeOfParallelism = 1) =>
-        ElementwiseDriver.Binary(new LeakyReluGradientOperator<float>(alpha), s, dy, dx, maxDegreeOfParallelism);
-
-    /// <summary><c>dx = s &gt;= 0 ? dy : alpha * dy</c> for double.</summary>
-    public static void Gradient(ReadOnlySpan<double> s, ReadOnlySpan<double> dy, Span<double> dx, double alpha, int maxDegreeOfParallelism = 1) =>
-        ElementwiseDriver.Binary(new LeakyReluGradientOperator<double>(alpha), s, dy, dx, maxDegreeOfParallelism);
-
-    /// <summary><c>dx = s &gt;= 0 ? dy : alpha * dy</c> for Half, rounded once as in <see cref="Forward(ReadOnlySpan{Half}, Span{Half}, float)"/>.</summary>
-    public static void Gradient(ReadOnlySpan<Half> s, ReadOnlySpan<Half> dy, Span<Half> dx, float alpha)
-    {
-        if (s.Length != dy.Length)
-            throw new ArgumentException($"Length mismatch: s has {s.Length} elements but dy has {dy.Length}.", nameof(dy));
-        CheckHalf(dy.Length, dx.Length, (s.Overlaps(dx, out int o1) && o1 != 0) || (dy.Overlaps(dx, out int o2) && o2 != 0));
-        double a = alpha;
-        for (int i = 0; i < dy.Length; i++)
-        {
-            Half g = dy[i];
-            dx[i] = s[i] >= Half.Zero ? g : (Half)((double)g * a);
-        }
-    }
-
-    private static void CheckHalf(int inputLength, int outputLength, bool shiftedOverlap)
-    {
-        if (inputLength != outputLength)
-            throw new ArgumentException($"Length mismatch: input has {inputLength} elements but the destination has {outputLength}.");
-        if (shiftedOverlap)
-            throw new ArgumentException("destination overlaps an input shifted; only exact in-place use (same start) is allowed.");
-    }
+    /// <summary><c>dx = s &gt;= 0 ? dy : alpha * dy</c> for FLOAT, DOUBLE or FLOAT16 (rounded once).</summary>
+    public static void Gradient<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> dy, Span<T> dx, float alpha, ComputePool? pool = null, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> =>
+        ElementwiseDriver.Binary(new LeakyReluGradientFunctor(alpha), s, dy, dx, pool ?? ComputePool.Serial, maxDegreeOfParallelism);
 }

@@ -43,12 +43,10 @@ public static class LeakyRelu
     {
         ArgumentNullException.ThrowIfNull(catalog);
 
-        catalog.Schemas.Schema("LeakyRelu")
-            .NumInputs(1)
-            .NumOutputs(1)
+        catalog.RegisterUnaryElementwise("LeakyRelu", static d => new LeakyReluFunctor(ReadAlpha(d)), DataTypeSet.Floating)
             .Arg("alpha", "*(type: float; default: 0.01)* Coefficient of leakage; any finite value.", DefaultAlpha)
             .AllowInplace((0, 0))
-            .IdenticalTypeAndShape()
+            // A compare and a multiply per element.
             .CostInferenceFunction(CostFunctions.Pointwise(2))
             // ONNX's LeakyRelu (attribute alpha, default 0.01) is this operator. Upstream attaches
             // InheritOnnxSchema to the gradient, which has no ONNX counterpart; we put it here.
@@ -68,20 +66,15 @@ public static class LeakyRelu
                 X = [[-0.91060215, 0.09374836, 2.1429708], [-0.748983, 0.19164062, -1.5130422], [-0.29539835, -0.8530696, 0.7673204]]
                 Y = [[-0.00910602, 0.09374836, 2.1429708], [-0.00748983, 0.19164062, -0.01513042], [-0.00295398, -0.0085307, 0.7673204]]
                 """);
-        catalog.Operators.Register("LeakyRelu", static (d, ws) => new LeakyReluOp(d, ws));
 
-        catalog.Schemas.Schema("LeakyReluGradient")
-            .NumInputs(2)
-            .NumOutputs(1)
+        catalog.RegisterBinaryElementwise("LeakyReluGradient", static d => new LeakyReluGradientFunctor(ReadAlpha(d)), DataTypeSet.Floating, Broadcast.None, shapeInput: 1)
             .Arg("alpha", "*(type: float; default: 0.01)* Coefficient of leakage.", DefaultAlpha)
             .AllowInplace((1, 0))
-            .IdenticalTypeAndShapeOfInput(1)
             .CostInferenceFunction(CostFunctions.Pointwise(2))
             .Input(0, "S", "Sign source: the forward output Y (Caffe2's form, exact for alpha > 0) or the forward input X (exact for any alpha).")
             .Output(0, "dX", "Gradient of the input: dY where S >= 0, alpha * dY elsewhere; may be dY itself (in place).")
             .Input(1, "dY", "Gradient of the forward output; same type and number of elements as S.")
             .SetDoc("Gradient of LeakyRelu: dX = dY where S >= 0, alpha * dY where S < 0 (or S is NaN).");
-        catalog.Operators.Register("LeakyReluGradient", static (d, ws) => new LeakyReluGradientOp(d, ws));
 
         catalog.Gradients.Register("LeakyRelu", static (d, g) => new GetLeakyReluGradient(d, g));
     }
@@ -93,81 +86,6 @@ public static class LeakyRelu
         if (!float.IsFinite(alpha))
             throw new EnforceNotMetException($"argument 'alpha' must be finite; got {alpha}.");
         return alpha;
-    }
-}
-
-/// <summary>The LeakyRelu operator: <c>Y = X &gt;= 0 ? X : alpha * X</c>, FLOAT, DOUBLE or FLOAT16, in place or not.</summary>
-public sealed class LeakyReluOp : OperatorBase
-{
-    private readonly float _alpha;
-
-    /// <summary>Creates the operator; reads <c>alpha</c> once.</summary>
-    public LeakyReluOp(OperatorDef def, Workspace workspace) : base(def, workspace) => _alpha = LeakyRelu.ReadAlpha(def);
-
-    /// <summary>The leakage coefficient.</summary>
-    public float Alpha => _alpha;
-
-    /// <inheritdoc/>
-    public override void Run()
-    {
-        var x = Input(0);
-        var y = Output(0);
-        // In place, y is x: Resize to the same type and dims keeps the contents.
-        switch (x.DataType)
-        {
-            case DataType.Float:
-                y.Resize(DataType.Float, x.Dims);
-                LeakyReluKernels.Forward(x.Data<float>(), y.Data<float>(), _alpha, MaxDegreeOfParallelism);
-                break;
-            case DataType.Double:
-                y.Resize(DataType.Double, x.Dims);
-                LeakyReluKernels.Forward(x.Data<double>(), y.Data<double>(), (double)_alpha, MaxDegreeOfParallelism);
-                break;
-            case DataType.Float16:
-                y.Resize(DataType.Float16, x.Dims);
-                LeakyReluKernels.Forward(x.Data<Half>(), y.Data<Half>(), _alpha);
-                break;
-            default:
-                throw Error($"input 0 '{Def.Input[0]}' is {x.Describe()}; LeakyRelu takes FLOAT, DOUBLE or FLOAT16.");
-        }
-    }
-}
-
-/// <summary>The LeakyReluGradient operator: <c>dX = S &gt;= 0 ? dY : alpha * dY</c>.</summary>
-public sealed class LeakyReluGradientOp : OperatorBase
-{
-    private readonly float _alpha;
-
-    /// <summary>Creates the operator; reads <c>alpha</c> once.</summary>
-    public LeakyReluGradientOp(OperatorDef def, Workspace workspace) : base(def, workspace) => _alpha = LeakyRelu.ReadAlpha(def);
-
-    /// <inheritdoc/>
-    public override void Run()
-    {
-        var s = Input(0);
-        var dy = Input(1);
-        if (s.DataType != dy.DataType)
-            throw Error($"input 0 '{Def.Input[0]}' is {s.Describe()} but input 1 '{Def.Input[1]}' is {dy.Describe()}; they must have the same type.");
-        if (s.Size != dy.Size)
-            throw Error($"input 0 '{Def.Input[0]}' {s.Describe()} and input 1 '{Def.Input[1]}' {dy.Describe()} must have the same number of elements.");
-        var dx = Output(0);
-        switch (dy.DataType)
-        {
-            case DataType.Float:
-                dx.Resize(DataType.Float, dy.Dims);
-                LeakyReluKernels.Gradient(s.Data<float>(), dy.Data<float>(), dx.Data<float>(), _alpha, MaxDegreeOfParallelism);
-                break;
-            case DataType.Double:
-                dx.Resize(DataType.Double, dy.Dims);
-                LeakyReluKernels.Gradient(s.Data<double>(), dy.Data<double>(), dx.Data<double>(), (double)_alpha, MaxDegreeOfParallelism);
-                break;
-            case DataType.Float16:
-                dx.Resize(DataType.Float16, dy.Dims);
-                LeakyReluKernels.Gradient(s.Data<Half>(), dy.Data<Half>(), dx.Data<Half>(), _alpha);
-                break;
-            default:
-                throw Error($"input 1 '{Def.Input[1]}' is {dy.Describe()}; LeakyReluGradient takes FLOAT, DOUBLE or FLOAT16.");
-        }
     }
 }
 

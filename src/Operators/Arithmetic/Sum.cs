@@ -16,6 +16,21 @@ namespace Caffe2Sharp.Operators.Arithmetic;
 /// </summary>
 public static class Sum
 {
+    /// <summary><c>x + y</c>; FLOAT16 in double, where the sum of two halves is exact, so it rounds once.</summary>
+    public readonly struct AddFunctor : IVectorBinaryFunctor
+    {
+        /// <inheritdoc/>
+        public static bool ComputeHalfInDouble => true;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public T Invoke<T>(T x, T y) where T : unmanaged, INumber<T> => x + y;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<T> Invoke<T>(Vector128<T> x, Vector128<T> y) where T : unmanaged, INumber<T> => x + y;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke<T>(Vector256<T> x, Vector256<T> y) where T : unmanaged, INumber<T> => x + y;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<T> Invoke<T>(Vector512<T> x, Vector512<T> y) where T : unmanaged, INumber<T> => x + y;
+    }
+
     /// <summary>The pack name used by <see cref="AddSum"/>.</summary>
     public const string PackName = "Caffe2Sharp.Sum";
 
@@ -30,58 +45,11 @@ public static class Sum
     public static void Register(OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        catalog.Schemas.Schema("Sum")
-            .NumInputs(1, int.MaxValue).NumOutputs(1)
-            .AllowInplace((0, 0))
-            .IdenticalTypeAndShapeOfInput(0)
-            .CostInferenceFunction(CostFunctions.Pointwise(1))
+        catalog.RegisterFoldElementwise("Sum", static _ => new AddFunctor(), DataTypeSet.Arithmetic)
             .Input(0, "data_0", "First of the tensors to add; every input has its type and size.")
             .Output(0, "sum", "Element-wise sum; may be input 0 itself (in place).")
-            .SetDoc("Element-wise sum of the inputs, added left to right: ((x0 + x1) + x2) + ...");
-        catalog.Operators.Register("Sum", static (d, ws) => new SumOp(d, ws));
+            .SetDoc("Element-wise sum of the inputs, added left to right: ((x0 + x1) + x2) + ... FLOAT16 is added in double, so each step rounds once.");
         catalog.Gradients.Register("Sum", static (d, g) => new GetSumGradient(d, g));
-    }
-
-    private readonly struct AddOperator<T> : IBinaryOperator<T> where T : unmanaged, INumberBase<T>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public T Invoke(T x, T y) => x + y;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x + y;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x + y;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x + y;
-    }
-
-    private sealed class SumOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
-    {
-        public override void Run()
-        {
-            var first = Input(0);
-            for (int i = 1; i < InputSize; i++)
-            {
-                var t = Input(i);
-                if (t.DataType != first.DataType || t.Size != first.Size)
-                    throw Error($"input {i} '{Def.Input[i]}' is {t.Describe()} but input 0 '{Def.Input[0]}' is {first.Describe()}; they must match in type and size.");
-            }
-            var y = Output(0);
-            switch (first.DataType)
-            {
-                case DataType.Float: Add<float>(first, y); break;
-                case DataType.Double: Add<double>(first, y); break;
-                case DataType.Int32: Add<int>(first, y); break;
-                case DataType.Int64: Add<long>(first, y); break;
-                default: throw Error($"input 0 '{Def.Input[0]}' is {first.Describe()}; Sum takes FLOAT, DOUBLE, INT32 or INT64.");
-            }
-        }
-
-        private void Add<T>(Tensor first, Tensor y) where T : unmanaged, INumberBase<T>
-        {
-            // Resizing y to input 0's shape keeps its contents when y is input 0 (in place).
-            y.Resize(first.DataType, first.Dims);
-            var acc = y.Data<T>();
-            if (!IsInPlace(0, 0)) first.Data<T>().CopyTo(acc);
-            // The schema allows only input 0 to be the output, so no other input changes under us.
-            for (int i = 1; i < InputSize; i++)
-                ElementwiseDriver.Binary(new AddOperator<T>(), acc, Input(i).Data<T>(), acc, MaxDegreeOfParallelism);
-        }
     }
 
     /// <summary>Every input's gradient is the output's gradient itself: no ops, just names.</summary>

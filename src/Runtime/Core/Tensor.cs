@@ -128,37 +128,26 @@ public sealed class Tensor
         return _strings;
     }
 
-    /// <summary>True when <typeparamref name="T"/> is the CLR type of <paramref name="type"/>.</summary>
+    /// <summary>True when <typeparamref name="T"/> is the CLR type of <paramref name="type"/> (byte: UINT8 and BYTE).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Matches<T>(DataType type) where T : unmanaged =>
-        typeof(T) == typeof(float) ? type == DataType.Float :
-        typeof(T) == typeof(double) ? type == DataType.Double :
-        typeof(T) == typeof(Half) ? type == DataType.Float16 :
-        typeof(T) == typeof(int) ? type == DataType.Int32 :
-        typeof(T) == typeof(long) ? type == DataType.Int64 :
-        typeof(T) == typeof(byte) ? type is DataType.Uint8 or DataType.Byte :
-        typeof(T) == typeof(sbyte) ? type == DataType.Int8 :
-        typeof(T) == typeof(short) ? type == DataType.Int16 :
-        typeof(T) == typeof(ushort) ? type == DataType.Uint16 :
-        typeof(T) == typeof(bool) && type == DataType.Bool;
+        (uint)type < 64 && (ClrTypeOf<T>.Mask >> (int)type & 1) != 0;
 
     /// <summary>The Caffe2 data type of CLR type <typeparamref name="T"/> (byte maps to UINT8).</summary>
     public static DataType DataTypeOf<T>() => DataTypeOf(typeof(T));
 
     /// <summary>The Caffe2 data type of a CLR type (byte maps to UINT8, string to STRING).</summary>
+    /// <exception cref="ArgumentException">The type has no Caffe2 data type.</exception>
     public static DataType DataTypeOf(Type type) =>
-        type == typeof(float) ? DataType.Float :
-        type == typeof(double) ? DataType.Double :
-        type == typeof(Half) ? DataType.Float16 :
-        type == typeof(int) ? DataType.Int32 :
-        type == typeof(long) ? DataType.Int64 :
-        type == typeof(byte) ? DataType.Uint8 :
-        type == typeof(sbyte) ? DataType.Int8 :
-        type == typeof(short) ? DataType.Int16 :
-        type == typeof(ushort) ? DataType.Uint16 :
-        type == typeof(bool) ? DataType.Bool :
-        type == typeof(string) ? DataType.String :
-        throw new ArgumentException($"Type {type.Name} has no Caffe2 data type.", nameof(type));
+        DataTypes.FromClrType(type)?.Type ?? throw new ArgumentException($"Type {type.Name} has no Caffe2 data type.", nameof(type));
+
+    // The data types whose CLR type is T, as a bit mask read from the type table once per T.
+    private static class ClrTypeOf<T>
+    {
+        public static readonly ulong Mask = DataTypes.All
+            .Where(i => i.ClrType == typeof(T) && (int)i.Type < 64)
+            .Aggregate(0UL, (m, i) => m | 1UL << (int)i.Type);
+    }
 
     /// <summary>Creates a tensor holding a copy of <paramref name="data"/> with <paramref name="dims"/>.</summary>
     /// <exception cref="ArgumentException">The number of values does not match the dims.</exception>
@@ -241,23 +230,20 @@ public sealed class Tensor
     /// <summary>Element <paramref name="index"/> formatted with invariant culture (shortest round-trip for floats).</summary>
     public string FormatElement(long index)
     {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
         int k = checked((int)index);
-        return DataType switch
-        {
-            DataType.Float => Data<float>()[k].ToString("R", inv),
-            DataType.Double => Data<double>()[k].ToString("R", inv),
-            DataType.Float16 => Data<Half>()[k].ToString(inv),
-            DataType.Int32 => Data<int>()[k].ToString(inv),
-            DataType.Int64 => Data<long>()[k].ToString(inv),
-            DataType.Uint8 or DataType.Byte => Data<byte>()[k].ToString(inv),
-            DataType.Int8 => Data<sbyte>()[k].ToString(inv),
-            DataType.Int16 => Data<short>()[k].ToString(inv),
-            DataType.Uint16 => Data<ushort>()[k].ToString(inv),
-            DataType.Bool => Data<bool>()[k] ? "true" : "false",
-            DataType.String => "\"" + _strings[k] + "\"",
-            _ => "?",
-        };
+        if (DataType == DataType.String) return "\"" + _strings[k] + "\"";
+        if (DataType == DataType.Bool) return Data<bool>()[k] ? "true" : "false";
+        var formatter = new ElementFormatter(this, k);
+        return DataTypes.Dispatch(DataType, ref formatter) ? formatter.Text : "?";
+    }
+
+    private struct ElementFormatter(Tensor tensor, int index) : INumericTypeVisitor
+    {
+        public string Text = "";
+
+        // float, double and Half print their shortest round-trip form by default.
+        public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T> =>
+            Text = tensor.Data<T>()[index].ToString(null, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

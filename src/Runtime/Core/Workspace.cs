@@ -1,4 +1,5 @@
 // Hand-written.
+using Caffe2Sharp.Kernels;
 namespace Caffe2Sharp.Runtime;
 
 /// <summary>
@@ -21,18 +22,31 @@ public sealed class Workspace
 
     private readonly Dictionary<string, Blob> _blobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NetBase> _nets = new(StringComparer.Ordinal);
-    private int _intraOpThreads = Environment.ProcessorCount;
+    private int _intraOpThreads;
 
-    /// <summary>Creates an empty workspace over <paramref name="catalog"/>.</summary>
-    public Workspace(OperatorCatalog catalog) => Catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+    /// <summary>
+    /// Creates an empty workspace over <paramref name="catalog"/> whose operators borrow threads
+    /// from <paramref name="pool"/> (the runtime's; the workspace never owns threads). Without a
+    /// pool, operators run on the calling thread only.
+    /// </summary>
+    public Workspace(OperatorCatalog catalog, ComputePool? pool = null)
+    {
+        Catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+        Pool = pool ?? ComputePool.Serial;
+        _intraOpThreads = Pool.MaxDegreeOfParallelism;
+    }
 
     /// <summary>The operators this workspace can run.</summary>
     public OperatorCatalog Catalog { get; }
 
+    /// <summary>The runtime's compute pool, borrowed by this workspace's operators.</summary>
+    public ComputePool Pool { get; }
+
     /// <summary>
     /// How many threads one operator may use (intra-op parallelism), for nets created after it is
     /// set; a net can override it with the <c>intra_op_num_threads</c> argument. Defaults to the
-    /// number of processors. Results are identical at every setting.
+    /// pool's <see cref="ComputePool.MaxDegreeOfParallelism"/>, which also caps it. Results are
+    /// identical at every setting.
     /// </summary>
     public int IntraOpThreads
     {

@@ -1,5 +1,6 @@
 // Hand-written.
 using System.Runtime.CompilerServices;
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -45,14 +46,19 @@ public static class Caffe2SharpServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the Caffe2Sharp runtime: a singleton <see cref="OperatorCatalog"/> built from
-    /// every added operator pack, in the order added, and a transient <see cref="Workspace"/> over
-    /// it. Idempotent: a second call adds nothing and returns a builder over the same collection.
+    /// every added operator pack, in the order added; a singleton <see cref="ComputePool"/> (the
+    /// runtime's threads, sized by <paramref name="configurePool"/>, stopped when the provider is
+    /// disposed); and a transient <see cref="Workspace"/> over both. Idempotent: a second call adds
+    /// nothing (its <paramref name="configurePool"/> is ignored) and returns a builder over the same
+    /// collection.
     /// </summary>
-    public static Caffe2SharpBuilder AddCaffe2Sharp(this IServiceCollection services)
+    public static Caffe2SharpBuilder AddCaffe2Sharp(this IServiceCollection services, Func<ComputePoolOptions, ComputePoolOptions>? configurePool = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (!services.Any(d => d.ServiceType == typeof(OperatorCatalog)))
         {
+            var poolOptions = configurePool?.Invoke(new ComputePoolOptions()) ?? new ComputePoolOptions();
+            services.AddSingleton(_ => new ComputePool(poolOptions));
             services.AddSingleton(sp =>
             {
                 var catalog = new OperatorCatalog();
@@ -69,7 +75,7 @@ public static class Caffe2SharpServiceCollectionExtensions
                 }
                 return catalog;
             });
-            services.AddTransient(sp => new Workspace(sp.GetRequiredService<OperatorCatalog>()));
+            services.AddTransient(sp => new Workspace(sp.GetRequiredService<OperatorCatalog>(), sp.GetRequiredService<ComputePool>()));
         }
         return new Caffe2SharpBuilder(services);
     }

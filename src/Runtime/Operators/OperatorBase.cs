@@ -40,6 +40,9 @@ public abstract class OperatorBase
     /// </summary>
     public int MaxDegreeOfParallelism { get; internal set; } = 1;
 
+    /// <summary>The compute pool this operator's kernels borrow threads from (its workspace's).</summary>
+    protected Kernels.ComputePool Pool => Workspace.Pool;
+
     /// <summary>Number of inputs.</summary>
     public int InputSize => _inputs.Length;
 

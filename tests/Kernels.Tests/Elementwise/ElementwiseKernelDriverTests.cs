@@ -1,29 +1,46 @@
-using Caffe2Sharp.Tests;
+using System.Numerics;
 using System.Runtime.Intrinsics;
-using Caffe2Sharp.Kernels;
 
-namespace Caffe2Sharp.Runtime.Tests.Elementwise;
+namespace Caffe2Sharp.Kernels.Tests.Elementwise;
 
 /// <summary>x * 3 + 1: not idempotent, so applying it twice to an element shows.</summary>
-internal readonly struct AffineOp : IUnaryOperator<float>
+internal readonly struct AffineOp : IVectorUnaryFunctor
 {
-    public float Invoke(float x) => x * 3f + 1f;
-    public Vector128<float> Invoke(Vector128<float> x) => x * 3f + Vector128.Create(1f);
-    public Vector256<float> Invoke(Vector256<float> x) => x * 3f + Vector256.Create(1f);
-    public Vector512<float> Invoke(Vector512<float> x) => x * 3f + Vector512.Create(1f);
+    public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x * T.CreateTruncating(3) + T.One;
+    public Vector128<T> Invoke<T>(Vector128<T> x) where T : unmanaged, INumber<T> => x * Vector128.Create(T.CreateTruncating(3)) + Vector128<T>.One;
+    public Vector256<T> Invoke<T>(Vector256<T> x) where T : unmanaged, INumber<T> => x * Vector256.Create(T.CreateTruncating(3)) + Vector256<T>.One;
+    public Vector512<T> Invoke<T>(Vector512<T> x) where T : unmanaged, INumber<T> => x * Vector512.Create(T.CreateTruncating(3)) + Vector512<T>.One;
 }
 
-/// <summary>The driver with throwaway operators. Named "Kernel" so CI reruns it per SIMD tier.</summary>
-[Collection(nameof(ParallelThresholdCollection))]
+/// <summary>The same function with only the scalar form: the driver must run it scalar.</summary>
+internal readonly struct ScalarAffineOp : IUnaryFunctor
+{
+    public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x * T.CreateTruncating(3) + T.One;
+}
+
+/// <summary>x - y, vectorised.</summary>
+internal readonly struct SubOp : IVectorBinaryFunctor
+{
+    public T Invoke<T>(T x, T y) where T : unmanaged, INumber<T> => x - y;
+    public Vector128<T> Invoke<T>(Vector128<T> x, Vector128<T> y) where T : unmanaged, INumber<T> => x - y;
+    public Vector256<T> Invoke<T>(Vector256<T> x, Vector256<T> y) where T : unmanaged, INumber<T> => x - y;
+    public Vector512<T> Invoke<T>(Vector512<T> x, Vector512<T> y) where T : unmanaged, INumber<T> => x - y;
+}
+
+/// <summary>Pools for tests: thresholds are options, so tests need no shared state and run in parallel.</summary>
+internal static class TestPools
+{
+    public static readonly ComputePool Serial = ComputePool.Serial;
+
+    /// <summary>A pool of <paramref name="threads"/> that splits from 64 elements of work.</summary>
+    public static ComputePool Eager(int threads, long nonTemporalBytes = long.MaxValue) =>
+        new(new ComputePoolOptions { ThreadCount = threads, ParallelWorkThreshold = 64, NonTemporalThresholdBytes = nonTemporalBytes });
+}
+
+/// <summary>The driver with throwaway functors. Named "Kernel" so CI reruns it per SIMD tier.</summary>
 public class ElementwiseKernelDriverTests
 {
-    private readonly struct SubOp : IBinaryOperator<double>
-    {
-        public double Invoke(double x, double y) => x - y;
-        public Vector128<double> Invoke(Vector128<double> x, Vector128<double> y) => x - y;
-        public Vector256<double> Invoke(Vector256<double> x, Vector256<double> y) => x - y;
-        public Vector512<double> Invoke(Vector512<double> x, Vector512<double> y) => x - y;
-    }
+    private static readonly ComputePool Serial = TestPools.Serial;
 
     private static float[] Random(int n, int seed)
     {
@@ -45,9 +62,9 @@ public class ElementwiseKernelDriverTests
         var x = Random(n, n);
         var expected = x.Select(v => v * 3f + 1f).ToArray();
         var y = new float[n];
-        ElementwiseDriver.Unary(new AffineOp(), x, y);
+        ElementwiseDriver.Unary(new AffineOp(), x, y, Serial);
         Assert.Equal(expected, y);
-        ElementwiseDriver.Unary(new AffineOp(), x, x);
+        ElementwiseDriver.Unary(new AffineOp(), x, x, Serial);
         Assert.Equal(expected, x); // in place: every element exactly once, even in the tail
     }
 
@@ -60,22 +77,22 @@ public class ElementwiseKernelDriverTests
         var y = Enumerable.Range(0, n).Select(_ => r.NextDouble()).ToArray();
         var expected = x.Zip(y, (a, b) => a - b).ToArray();
         var d = new double[n];
-        ElementwiseDriver.Binary(new SubOp(), x, y, d);
+        ElementwiseDriver.Binary(new SubOp(), x, y, d, Serial);
         Assert.Equal(expected, d);
         var x2 = (double[])x.Clone();
-        ElementwiseDriver.Binary(new SubOp(), x2, y, x2);
+        ElementwiseDriver.Binary(new SubOp(), x2, y, x2, Serial);
         Assert.Equal(expected, x2);
         var y2 = (double[])y.Clone();
-        ElementwiseDriver.Binary(new SubOp(), x, y2, y2);
+        ElementwiseDriver.Binary(new SubOp(), x, y2, y2, Serial);
         Assert.Equal(expected, y2);
     }
 
     [Fact]
     public void LengthMismatch_Throws()
     {
-        var e = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Unary(new AffineOp(), new float[3], new float[4]));
+        var e = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Unary(new AffineOp(), new float[3], new float[4], Serial));
         Assert.Contains("x has 3 elements but the other operand has 4", e.Message);
-        Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[3], new double[2], new double[3]));
+        Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[3], new double[2], new double[3], Serial));
     }
 
     [Theory]
@@ -87,17 +104,17 @@ public class ElementwiseKernelDriverTests
     {
         var buffer = new float[200];
         int xs = shift > 0 ? 0 : -shift, ds = shift > 0 ? shift : 0;
-        var e = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Unary(new AffineOp(), buffer.AsSpan(xs, 100), buffer.AsSpan(ds, 100)));
+        var e = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Unary(new AffineOp(), buffer.AsSpan(xs, 100), buffer.AsSpan(ds, 100), Serial));
         Assert.Contains("shifted", e.Message);
         var d = new double[300];
-        Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[100], d.AsSpan(xs, 100), d.AsSpan(ds, 100)));
+        Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[100], d.AsSpan(xs, 100), d.AsSpan(ds, 100), Serial));
     }
 
     [Fact]
     public void EmptySpans_AreFine()
     {
-        ElementwiseDriver.Unary(new AffineOp(), ReadOnlySpan<float>.Empty, Span<float>.Empty);
-        ElementwiseDriver.Binary(new SubOp(), ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, Span<double>.Empty, 4);
+        ElementwiseDriver.Unary(new AffineOp(), ReadOnlySpan<float>.Empty, Span<float>.Empty, Serial);
+        ElementwiseDriver.Binary(new SubOp(), ReadOnlySpan<double>.Empty, ReadOnlySpan<double>.Empty, Span<double>.Empty, Serial, 4);
     }
 
     [Fact]
@@ -105,10 +122,10 @@ public class ElementwiseKernelDriverTests
     {
         foreach (var (length, chunks) in new[] { (1000, 3), (64 * 10 + 5, 4), (1 << 20, 8), (130, 8) })
         {
-            int covered = 0;
+            long covered = 0;
             for (int c = 0; c < chunks; c++)
             {
-                var (start, end) = ElementwiseDriver.ChunkBounds(length, chunks, c);
+                var (start, end) = ParallelRegion.ChunkBounds(length, chunks, c, 64);
                 Assert.Equal(covered, start);
                 Assert.True(start % 64 == 0 || start == length);
                 covered = end;
@@ -118,19 +135,14 @@ public class ElementwiseKernelDriverTests
     }
 }
 
-/// <summary>Tests that change <see cref="ElementwiseDriver.ParallelThreshold"/> run one at a time.</summary>
-[CollectionDefinition(nameof(ParallelThresholdCollection), DisableParallelization = true)]
-public sealed class ParallelThresholdCollection;
-
-[Collection(nameof(ParallelThresholdCollection))]
 public class ElementwiseKernelParallelTests
 {
-    private readonly struct ThrowingOp : IUnaryOperator<float>
+    private readonly struct ThrowingOp : IVectorUnaryFunctor
     {
-        public float Invoke(float x) => throw new InvalidOperationException("boom");
-        public Vector128<float> Invoke(Vector128<float> x) => throw new InvalidOperationException("boom");
-        public Vector256<float> Invoke(Vector256<float> x) => throw new InvalidOperationException("boom");
-        public Vector512<float> Invoke(Vector512<float> x) => throw new InvalidOperationException("boom");
+        public T Invoke<T>(T x) where T : unmanaged, INumber<T> => throw new InvalidOperationException("boom");
+        public Vector128<T> Invoke<T>(Vector128<T> x) where T : unmanaged, INumber<T> => throw new InvalidOperationException("boom");
+        public Vector256<T> Invoke<T>(Vector256<T> x) where T : unmanaged, INumber<T> => throw new InvalidOperationException("boom");
+        public Vector512<T> Invoke<T>(Vector512<T> x) where T : unmanaged, INumber<T> => throw new InvalidOperationException("boom");
     }
 
     [Theory]
@@ -140,18 +152,18 @@ public class ElementwiseKernelParallelTests
     [InlineData(100_003)]
     public void Parallel_EqualsSerial_AtEveryThreadCount(int n)
     {
-        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        using var pool = TestPools.Eager(8);
         var r = new Random(n);
         var x = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble()).ToArray();
         var serial = new float[n];
-        ElementwiseDriver.Unary(new AffineOp(), x, serial, 1);
+        ElementwiseDriver.Unary(new AffineOp(), x, serial, pool, 1);
         foreach (var threads in new[] { 2, 3, 4, 8 })
         {
             var parallel = new float[n];
-            ElementwiseDriver.Unary(new AffineOp(), x, parallel, threads);
+            ElementwiseDriver.Unary(new AffineOp(), x, parallel, pool, threads);
             Assert.Equal(serial, parallel);
             var inPlace = (float[])x.Clone();
-            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads);
+            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, pool, threads);
             Assert.Equal(serial, inPlace);
         }
     }
@@ -159,37 +171,80 @@ public class ElementwiseKernelParallelTests
     [Fact]
     public void WorkerException_PropagatesToTheCaller()
     {
-        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        using var pool = TestPools.Eager(4);
         var x = new float[1 << 16];
-        var e = Assert.Throws<InvalidOperationException>(() => ElementwiseDriver.Unary(new ThrowingOp(), x, x, 4));
+        var e = Assert.Throws<InvalidOperationException>(() => ElementwiseDriver.Unary(new ThrowingOp(), x, x, pool));
         Assert.Equal("boom", e.Message);
-        // The driver is reusable afterwards.
-        ElementwiseDriver.Unary(new AffineOp(), x, x, 4);
+        // The pool is reusable afterwards.
+        ElementwiseDriver.Unary(new AffineOp(), x, x, pool);
         Assert.All(x, v => Assert.Equal(1f, v));
     }
 
     [Fact]
     public void Parallel_SteadyState_DoesNotAllocate()
     {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2 });
         var x = new float[1 << 19];
-        ElementwiseDriver.Unary(new AffineOp(), x, x, 2);
-        ElementwiseDriver.Unary(new AffineOp(), x, x, 2);
+        ElementwiseDriver.Unary(new AffineOp(), x, x, pool);
+        ElementwiseDriver.Unary(new AffineOp(), x, x, pool);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int k = 0; k < 20; k++) ElementwiseDriver.Unary(new AffineOp(), x, x, 2);
+        for (int k = 0; k < 20; k++) ElementwiseDriver.Unary(new AffineOp(), x, x, pool);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(pool.Statistics.HelpersGranted > 0, "the calls should have run in parallel");
     }
 
     [Fact]
     public void ConcurrentCallers_EachGetTheRightResult()
     {
-        using var settings = new DriverSettings { ParallelThreshold = 64 };
+        using var pool = TestPools.Eager(4);
         var inputs = Enumerable.Range(0, 8).Select(k => Enumerable.Range(0, 50_000 + k).Select(i => (float)(i % 97) - k).ToArray()).ToArray();
         var outputs = inputs.Select(x => new float[x.Length]).ToArray();
         Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
         {
-            for (int rep = 0; rep < 20; rep++) ElementwiseDriver.Unary(new AffineOp(), inputs[k], outputs[k], 2);
+            for (int rep = 0; rep < 20; rep++) ElementwiseDriver.Unary(new AffineOp(), inputs[k], outputs[k], pool, 2);
         });
         for (int k = 0; k < inputs.Length; k++) Assert.Equal(inputs[k].Select(v => v * 3f + 1f), outputs[k]);
+    }
+
+    [Fact]
+    public void ConcurrentRegions_AreEachGrantedTheirHelpers()
+    {
+        // Three helpers; two callers each asking for one. However the two regions overlap, a
+        // caller always finds an idle helper (the other region holds at most one), so no region
+        // is ever short: the old process-wide driver admitted one region at a time.
+        using var pool = TestPools.Eager(4);
+        var x = Enumerable.Range(0, 1 << 16).Select(i => (float)i).ToArray();
+        var outputs = new[] { new float[x.Length], new float[x.Length] };
+        using var barrier = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            for (int rep = 0; rep < 50; rep++)
+            {
+                barrier.SignalAndWait();
+                ElementwiseDriver.Unary(new AffineOp(), x, outputs[t], pool, 2);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        var stats = pool.Statistics;
+        Assert.Equal(100, stats.Regions);
+        Assert.Equal(100, stats.HelpersWanted);
+        Assert.Equal(100, stats.HelpersGranted);
+        Assert.Equal(0, stats.RegionsShortOfHelpers);
+        Assert.All(outputs, o => Assert.Equal(x.Select(v => v * 3f + 1f), o));
+    }
+
+    [Fact]
+    public void ScalarOnlyFunctor_GivesTheSameBits_SerialAndParallel()
+    {
+        using var pool = TestPools.Eager(3);
+        var r = new Random(5);
+        var x = Enumerable.Range(0, 10_001).Select(_ => (float)r.NextDouble()).ToArray();
+        var vectorised = new float[x.Length];
+        var scalar = new float[x.Length];
+        ElementwiseDriver.Unary(new AffineOp(), x, vectorised, TestPools.Serial);
+        ElementwiseDriver.Unary(new ScalarAffineOp(), x, scalar, pool);
+        Assert.Equal(vectorised, scalar);
     }
 
     [Theory]
@@ -200,29 +255,38 @@ public class ElementwiseKernelParallelTests
     [InlineData(4099)]
     public void Streaming_IsBitIdentical_ToOrdinaryStores_AtAnyAlignment(int offset)
     {
-        using var settings = new DriverSettings();
         var r = new Random(offset);
         var x = Enumerable.Range(0, 20_000).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
         var expected = new float[x.Length];
-        settings.NonTemporalThresholdBytes = long.MaxValue;
-        ElementwiseDriver.Unary(new AffineOp(), x, expected);
-        settings.NonTemporalThresholdBytes = 0;
+        ElementwiseDriver.Unary(new AffineOp(), x, expected, TestPools.Serial);
         foreach (var threads in new[] { 1, 2 })
         {
-            ElementwiseDriver.ParallelThreshold = threads == 1 ? int.MaxValue : 64;
+            using var pool = threads == 1
+                ? new ComputePool(new ComputePoolOptions { ThreadCount = 1, NonTemporalThresholdBytes = 0 })
+                : TestPools.Eager(2, nonTemporalBytes: 0);
             var buffer = new float[x.Length + 5000];
             var d = buffer.AsSpan(offset % 5000, x.Length - offset);
-            ElementwiseDriver.Unary(new AffineOp(), x.AsSpan(0, x.Length - offset), d, threads);
+            ElementwiseDriver.Unary(new AffineOp(), x.AsSpan(0, x.Length - offset), d, pool);
             Assert.True(d.SequenceEqual(expected.AsSpan(0, x.Length - offset)));
             var inPlace = (float[])x.Clone();
-            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, threads); // in place never streams, still right
+            ElementwiseDriver.Unary(new AffineOp(), inPlace, inPlace, pool); // in place never streams, still right
             Assert.Equal(expected, inPlace);
         }
     }
 
     [Fact]
-    public void Threshold_RejectsZero()
+    public void Options_RejectNonsense()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => ElementwiseDriver.ParallelThreshold = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(new ComputePoolOptions { ThreadCount = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(new ComputePoolOptions { ParallelWorkThreshold = 0 }));
+    }
+
+    [Fact]
+    public void CostPerElement_SplitsCostlyFunctorsEarlier()
+    {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1000 });
+        Assert.Equal(1, ElementwiseDriver.ChunkCount(pool, 999, 1, int.MaxValue));
+        Assert.True(ElementwiseDriver.ChunkCount(pool, 999, 2, int.MaxValue) > 1);
+        Assert.Equal(1, ElementwiseDriver.ChunkCount(pool, 999, 2, 1));
     }
 }

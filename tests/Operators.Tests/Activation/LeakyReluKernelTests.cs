@@ -9,7 +9,6 @@ namespace Caffe2Sharp.Operators.Tests.Activation;
 /// Kernels against a scalar reference, bitwise. CI reruns these ("Kernel" in the name) with
 /// DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 so the 128-bit and scalar paths run too.
 /// </summary>
-[Collection("ParallelThreshold")]
 public class LeakyReluKernelTests
 {
     private static readonly int[] Lengths = [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 2048];
@@ -74,9 +73,9 @@ public class LeakyReluKernelTests
                 var x = Enumerable.Range(0, n).Select(_ => r.Next(4) == 0 ? SpecialDoubles[r.Next(SpecialDoubles.Length)] : r.NextDouble() * 8 - 4).ToArray();
                 var expected = x.Select(v => Reference(v, alpha)).ToArray();
                 var y = new double[n];
-                LeakyReluKernels.Forward(x, y, alpha);
+                LeakyReluKernels.Forward(x, y, (float)alpha);
                 Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), y.Select(BitConverter.DoubleToInt64Bits));
-                LeakyReluKernels.Forward(x, x, alpha);
+                LeakyReluKernels.Forward(x, x, (float)alpha);
                 Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), x.Select(BitConverter.DoubleToInt64Bits));
             }
     }
@@ -175,8 +174,8 @@ public class LeakyReluKernelTests
         {
             var x = Data(64 * 16, 99);
             var s = Data(64 * 16, 98);
-            var forward = new LeakyReluOperator<float>(alpha);
-            var gradient = new LeakyReluGradientOperator<float>(alpha);
+            var forward = new LeakyReluFunctor(alpha);
+            var gradient = new LeakyReluGradientFunctor(alpha);
             for (int i = 0; i < x.Length; i += 16)
             {
                 var f = Enumerable.Range(i, 16).Select(j => forward.Invoke(x[j])).ToArray();
@@ -254,7 +253,7 @@ public class LeakyReluKernelTests
     {
         double[] s = [-1, 0, -0.0, 2, double.NaN], dy = [1, 2, 3, 4, 5];
         var dx = new double[5];
-        LeakyReluKernels.Gradient(s, dy, dx, 0.5);
+        LeakyReluKernels.Gradient(s, dy, dx, 0.5f);
         Assert.Equal([0.5, 2, 3, 4, 2.5], dx);
         Half[] hs = [(Half)(-1f), (Half)1f], hdy = [(Half)3f, (Half)3f];
         var hdx = new Half[2];
@@ -277,19 +276,17 @@ public class LeakyReluKernelTests
     [Fact]
     public void StreamingStores_AreBitIdentical_ForwardAndGradient()
     {
-        using var settings = new DriverSettings();
         var x = Data(10_007, 11);
         var dy = Data(10_007, 12);
         var y1 = new float[x.Length];
         var g1 = new float[x.Length];
-        settings.NonTemporalThresholdBytes = long.MaxValue;
         LeakyReluKernels.Forward(x, y1, 0.3f);
         LeakyReluKernels.Gradient(x, dy, g1, 0.3f);
-        settings.NonTemporalThresholdBytes = 0;
+        using var streaming = new ComputePool(new ComputePoolOptions { ThreadCount = 1, NonTemporalThresholdBytes = 0 });
         var y2 = new float[x.Length + 3];
         var g2 = new float[x.Length + 3];
-        LeakyReluKernels.Forward(x, y2.AsSpan(3), 0.3f); // misaligned destination: scalar head, then streamed vectors
-        LeakyReluKernels.Gradient(x, dy, g2.AsSpan(3), 0.3f);
+        LeakyReluKernels.Forward(x, y2.AsSpan(3), 0.3f, streaming); // misaligned destination: scalar head, then streamed vectors
+        LeakyReluKernels.Gradient(x, dy, g2.AsSpan(3), 0.3f, streaming);
         AssertBitwise(y1, y2[3..]);
         AssertBitwise(g1, g2[3..]);
     }
@@ -297,24 +294,22 @@ public class LeakyReluKernelTests
     [Fact]
     public void Parallel_IsBitIdenticalToSerial()
     {
-        using var settings = new DriverSettings { ParallelThreshold = 1024 };
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 8, ParallelWorkThreshold = 1024 });
         var x = Data(100_000, 7);
         var serial = new float[x.Length];
-        LeakyReluKernels.Forward(x, serial, 0.2f, 1);
+        LeakyReluKernels.Forward(x, serial, 0.2f, pool, 1);
         foreach (var threads in new[] { 2, 3, 8 })
         {
             var y = new float[x.Length];
-            LeakyReluKernels.Forward(x, y, 0.2f, threads);
+            LeakyReluKernels.Forward(x, y, 0.2f, pool, threads);
             AssertBitwise(serial, y);
             var dy = Data(100_000, 8);
             var g1 = new float[x.Length];
             var g2 = new float[x.Length];
-            LeakyReluKernels.Gradient(x, dy, g1, 0.2f, 1);
-            LeakyReluKernels.Gradient(x, dy, g2, 0.2f, threads);
+            LeakyReluKernels.Gradient(x, dy, g1, 0.2f, pool, 1);
+            LeakyReluKernels.Gradient(x, dy, g2, 0.2f, pool, threads);
             AssertBitwise(g1, g2);
         }
     }
 }
 
-[CollectionDefinition("ParallelThreshold", DisableParallelization = true)]
-public sealed class ParallelThresholdCollection;
