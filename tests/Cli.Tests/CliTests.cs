@@ -169,6 +169,38 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_UndeclaredArguments_AreWarningsAndExitZero()
+    {
+        File.WriteAllText(Temp("warn.pbtxt"), """
+            op { type: "Copy" input: "X" output: "C" }
+            op { type: "LeakyRelu" name: "leaky" input: "C" output: "Y"
+                 arg { name: "alpah" f: 0.2 } arg { name: "order" s: "NCHW" } arg { name: "alpha" f: 0.1 } }
+            op { type: "Copy" input: "Y" output: "Z" arg { name: "use_cudnn" i: 1 } }
+            """);
+        var r = Run("inspect", Temp("warn.pbtxt"));
+        Assert.Equal(0, r.Code);
+        Assert.Equal("", r.Err);
+        var lines = r.Out.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("warning:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+        [
+            "warning: op #1 LeakyRelu \"leaky\": argument 'alpah' is not declared by the schema (closest: 'alpha')",
+            "warning: op #1 LeakyRelu \"leaky\": argument 'order' is not declared by the schema (no declared argument is close)",
+            "warning: op #2 Copy: argument 'use_cudnn' is not declared by the schema (the schema declares no arguments)",
+        ], lines);
+        // Warnings do not make an op invalid.
+        Assert.Equal(3, r.Out.Split("schema: verified").Length - 1);
+        Assert.Contains("3 warning(s)", r.Out);
+    }
+
+    [Fact]
+    public void Inspect_DeclaredArgumentsOnly_PrintsNoWarning()
+    {
+        var r = Run("inspect", Sample("predict_net.pbtxt"));
+        Assert.Equal(0, r.Code);
+        Assert.DoesNotContain("warning", r.Out, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Inspect_BadShape_IsAUserError()
     {
         AssertUserError(Run("inspect", Sample("predict_net.pbtxt"), "--shape", "X=4,x"), "--shape X: 'x' is not a non-negative integer dim.");
