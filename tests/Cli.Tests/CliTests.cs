@@ -94,14 +94,14 @@ public sealed class CliTests : IDisposable
         AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("short.npy")}"), "(truncated)");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Run_NetWithOperatorsWeLack_FailsWithUnknownOperator()
     {
         var r = Run("run", TestData.Path("squeezenet", "predict_net.pb"), "--init", TestData.Path("squeezenet", "init_net.pb"));
         AssertUserError(r, "Unknown operator type 'Conv'");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Run_MissingFile_WrongExtension_Truncated_Malformed()
     {
         AssertUserError(Run("run", Temp("nope.pb")), "nope.pb: file not found.");
@@ -132,19 +132,14 @@ public sealed class CliTests : IDisposable
         AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--threads", "0"), "--threads must be at least 1");
     }
 
-    public static TheoryData<string> EveryTestNet()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.EnumerateFiles(TestData.Caffe2Nets, "*.pb*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            data.Add(Path.GetRelativePath(TestData.Caffe2Nets, f));
-        return data;
-    }
+    // One placeholder row when ../shared/testdata is absent: discovery never fails, the run skips.
+    public static TheoryData<string> EveryTestNet() => TestData.Caffe2NetFiles("*.pb*");
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(EveryTestNet))]
     public void Inspect_WorksOnEveryRealNet(string relative)
     {
-        var r = Run("inspect", Path.Combine(TestData.Caffe2Nets, relative));
+        var r = Run("inspect", TestData.Path(relative));
         Assert.Equal(0, r.Code);
         Assert.Contains("total cost", r.Out);
     }
@@ -226,7 +221,7 @@ public sealed class CliTests : IDisposable
         AssertUserError(Run("schema", "LeakyReLU2"), "No schema for operator 'LeakyReLU2'. Did you mean: LeakyRelu");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Convert_RoundTripsLosslessly()
     {
         var source = TestData.Path("mnist-lenet", "predict_net.pb");
