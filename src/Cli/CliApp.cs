@@ -47,7 +47,7 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
         var dtypes = new Option<string[]>("--dtype") { Description = "NAME=TYPE: the element type of an input (float, double, float16, int32, int64, ...; default float).", AllowMultipleArgumentsPerToken = true };
-        var inspect = new Command("inspect", "List each op, its verification, inferred shapes and types, and costs.") { net, shapes, dtypes };
+        var inspect = new Command("inspect", "List each op, its verification and warnings, inferred shapes and types, and costs.") { net, shapes, dtypes };
         inspect.SetAction(p => Guard(() => new InspectCommand(output).Execute(p.GetValue(net)!, p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [])));
         root.Subcommands.Add(inspect);
 

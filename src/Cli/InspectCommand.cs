@@ -5,7 +5,10 @@ using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Cli;
 
-/// <summary><c>inspect</c>: ops, verification, inferred shapes and types, and cost per op and in total.</summary>
+/// <summary>
+/// <c>inspect</c>: ops, verification, warnings (arguments a schema does not declare), inferred
+/// shapes and types, and cost per op and in total. Warnings do not change the exit code.
+/// </summary>
 internal sealed class InspectCommand(TextWriter output)
 {
     public void Execute(string netPath, string[] shapes, string[] dtypes)
@@ -31,14 +34,22 @@ internal sealed class InspectCommand(TextWriter output)
 
         var analysis = NetAnalysis.Analyze(net, known, catalog.Schemas);
         var problems = analysis.Problems.ToLookup(p => p.OpIndex, p => p.Reason);
+        int warnings = 0;
         for (int k = 0; k < net.Op.Count; k++)
         {
             var op = net.Op[k];
             output.WriteLine($"#{k} {op.Describe()}");
             var schema = catalog.Schemas.Find(op.Type);
-            string verdict = schema is null ? "no schema (unknown operator)" : schema.Verify(op) is { } reason ? "INVALID: it " + reason : "verified";
+            var verification = schema?.VerifyWithWarnings(op);
+            string verdict = verification is null ? "no schema (unknown operator)" : verification.Error is { } reason ? "INVALID: it " + reason : "verified";
             bool hasKernel = catalog.Operators.Keys.Any(key => key.Type == op.Type && key.DeviceType == (op.DeviceOption?.DeviceType ?? net.DeviceOption?.DeviceType ?? 0));
             output.WriteLine($"    schema: {verdict}; kernel: {(hasKernel ? "yes" : "none")}");
+            // Undeclared arguments warn and never change the exit code (see SchemaWarning).
+            foreach (var w in verification?.Warnings ?? [])
+            {
+                output.WriteLine($"    warning: op #{k} {w}");
+                warnings++;
+            }
             foreach (var p in problems[k].Where(p => schema is not null && !p.Contains("does not match its schema", StringComparison.Ordinal)))
                 output.WriteLine($"    inference: {p}");
             for (int o = 0; o < op.Output.Count; o++)
@@ -46,6 +57,7 @@ internal sealed class InspectCommand(TextWriter output)
             if (analysis.OpCosts[k] is { } c) output.WriteLine($"    cost: {FormatCost(c)}");
         }
         output.WriteLine($"total cost (ops with known cost): {FormatCost(analysis.TotalCost)}");
+        if (warnings > 0) output.WriteLine($"{warnings} warning(s): arguments the schemas do not declare are ignored by the operators");
     }
 
     internal static string FormatCost(Cost c) =>

@@ -15,27 +15,10 @@ public sealed class TextFormatTests
 {
     // ---------------------------------------------------------------- real nets, read in place
 
-    public static TheoryData<string> PbtxtFiles()
-    {
-        var data = new TheoryData<string>();
-        foreach (string file in Directory.EnumerateFiles(TestData.Caffe2Nets, "*.pbtxt", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            data.Add(System.IO.Path.GetRelativePath(TestData.Caffe2Nets, file));
-        }
+    // One placeholder row when ../shared/testdata is absent: discovery never fails, the run skips.
+    public static TheoryData<string> PbtxtFiles() => TestData.Caffe2NetFiles("*.pbtxt");
 
-        return data;
-    }
-
-    public static TheoryData<string> BinaryFiles()
-    {
-        var data = new TheoryData<string>();
-        foreach (string file in Directory.EnumerateFiles(TestData.Caffe2Nets, "*.pb", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            data.Add(System.IO.Path.GetRelativePath(TestData.Caffe2Nets, file));
-        }
-
-        return data;
-    }
+    public static TheoryData<string> BinaryFiles() => TestData.Caffe2NetFiles("*.pb");
 
     private static NetDef ReadNet(params string[] parts)
     {
@@ -43,7 +26,7 @@ public sealed class TextFormatTests
         return TextFormat.Parse<NetDef>(File.ReadAllText(path), System.IO.Path.GetFileName(path));
     }
 
-    [Fact]
+    [SkippableFact]
     public void TestData_LocatesSharedNetsNextToTheRepository()
     {
         Assert.True(File.Exists(System.IO.Path.Combine(TestData.RepoRoot, "Caffe2Sharp.sln")));
@@ -51,7 +34,7 @@ public sealed class TextFormatTests
         Assert.Equal(11, PbtxtFiles().Cast<object>().Count());
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PbtxtFiles))]
     public void RealPbtxt_ParsesAndRoundTripsThroughTextAndBinary(string relativePath)
     {
@@ -66,7 +49,7 @@ public sealed class TextFormatTests
         Assert.Equal(net, fromBinary);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BinaryFiles))]
     public void RealBinaryNet_PrintsToTextThatParsesBackEqual(string relativePath)
     {
@@ -77,7 +60,7 @@ public sealed class TextFormatTests
         Assert.Equal(net, reparsed);
     }
 
-    [Fact]
+    [SkippableFact]
     public void AlexNet_Has23OpsWithTwoOutputLrnAndInPlaceRelu()
     {
         NetDef net = ReadNet("caffe2-models", "bvlc_alexnet", "predict_net.pbtxt");
@@ -96,7 +79,7 @@ public sealed class TextFormatTests
         Assert.Equal(17, net.ExternalInput.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void ResNet50_Has175OpsEachWithPresentEmptyDeviceOptionAndEngine()
     {
         NetDef net = ReadNet("caffe2-models", "resnet50", "predict_net.pbtxt");
@@ -119,7 +102,7 @@ public sealed class TextFormatTests
         Assert.Contains("  device_option {\n  }\n", printed, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void GlowFcInitNet_HoldsWeights4x3AndBias4()
     {
         NetDef net = ReadNet("glow", "fc_init_net.pbtxt");
@@ -137,7 +120,7 @@ public sealed class TextFormatTests
         Assert.Equal([0.1f, 0.2f, 0.3f, 0.4f], bias.Arg.Single(a => a.Name == "values").Floats);
     }
 
-    [Fact]
+    [SkippableFact]
     public void GlowFcPredictNet_KeepsExplicitEmptyOpName()
     {
         NetDef net = ReadNet("glow", "fc_predict_net.pbtxt");
@@ -150,7 +133,7 @@ public sealed class TextFormatTests
         Assert.Equal("fc_result", Assert.Single(net.ExternalOutput));
     }
 
-    [Fact]
+    [SkippableFact]
     public void GlowConvNets_HaveOneConvAndNoExternalInput()
     {
         NetDef predict = ReadNet("glow", "predict_net.pbtxt");
@@ -165,7 +148,7 @@ public sealed class TextFormatTests
         Assert.Equal([2f], init.Op[1].Arg.Single(a => a.Name == "values").Floats);
     }
 
-    [Fact]
+    [SkippableFact]
     public void GlowSingleOpNets_ParseWhateverTheFieldOrder()
     {
         // multiple_inputs_graph writes type before input.
@@ -178,7 +161,7 @@ public sealed class TextFormatTests
         Assert.Equal(["prelu_test_input", "slope"], prelu.Input);
     }
 
-    [Fact]
+    [SkippableFact]
     public void GlowEmptyNets_AreValid()
     {
         NetDef emptyPredict = ReadNet("glow", "empty_predict_net.pbtxt");
@@ -768,7 +751,7 @@ public sealed class TextFormatTests
         AssertError<NetDef>(text, 1, 9, "invalid UTF-16 character U+D800 in string literal");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Error_BinaryProtobufReadAsText_IsATextFormatException()
     {
         byte[] binary = File.ReadAllBytes(TestData.Path("squeezenet", "predict_net.pb"));
@@ -790,7 +773,7 @@ public sealed class TextFormatTests
         Assert.NotNull(TextFormat.Parse<Argument>(ok).N);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Garbage_EveryPrefixAndRandomMutationOfARealNet_ParsesOrThrowsTextFormatException()
     {
         string text = File.ReadAllText(TestData.Path("caffe2-models", "bvlc_alexnet", "predict_net.pbtxt"));

@@ -56,6 +56,8 @@ public static class FillOperators
                 .Arg("values", $"({field}) The values, in row-major order.", null, field == "floats" ? ArgumentKind.Floats : ArgumentKind.Ints, required: true)
                 .Arg("shape", "(ints) Output shape, when there is no input.", Array.Empty<long>())
                 .Arg("extra_shape", "(ints) Dims appended to the input's shape.", Array.Empty<long>())
+                .Arg("input_as_shape", "(bool; default false) Read the shape from the values of the 1-D input.", false)
+                .Input(0, "input", "(optional) Tensor whose shape (or, with input_as_shape, values) gives the output shape.")
                 .Output(0, "output", $"{DataTypes.Name(dtype)} tensor holding values.")
                 .TensorInferenceFunction((def, inputs) => InferGivenShape(def, inputs, t))
                 .SetDoc($"Fills the output with the given {DataTypes.Name(dtype)} `values` in the given `shape`.");

@@ -394,6 +394,47 @@ public sealed class OpSchema
         return null;
     }
 
+    /// <summary>
+    /// Arguments Caffe2 accepts on any operator, which therefore never warn. Empty on purpose: the
+    /// Caffe2 references we follow (shared/docs/caffe2-reference.md, caffe2-wire.md) name no
+    /// argument that <c>OperatorBase</c> itself reads; engine and device travel in
+    /// <c>OperatorDef.engine</c> and <c>device_option</c>, not in arguments. The arguments the ONNX
+    /// exporter drops from every op (<c>order</c>, <c>use_cudnn</c>, <c>cudnn_exhaustive_search</c>,
+    /// <c>exhaustive_search</c>) are deliberately not listed: an operator that does not declare
+    /// <c>order</c> ignores it, and an ignored <c>order = "NHWC"</c> is worth a warning.
+    /// </summary>
+    private static readonly HashSet<string> UniversalArguments = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <see cref="Verify"/> plus warnings: every argument on <paramref name="def"/> that this schema
+    /// does not declare, each with the closest declared name (see <see cref="SchemaWarning"/>).
+    /// </summary>
+    /// <remarks>
+    /// Warnings never make a def invalid, and they are collected even when
+    /// <see cref="SchemaVerification.Error"/> is set. An argument repeated on the def is reported
+    /// once. A schema that declares no arguments at all warns for every argument: it states that
+    /// the operator reads none, so any argument is ignored. An operator with no schema cannot be
+    /// checked and has no <see cref="OpSchema"/> to ask.
+    /// </remarks>
+    public SchemaVerification VerifyWithWarnings(OperatorDef def)
+    {
+        var error = Verify(def);
+        var warnings = new List<SchemaWarning>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var arg in def.Arg)
+        {
+            var name = arg.Name ?? "";
+            if (FindArg(name) is not null || UniversalArguments.Contains(name) || !seen.Add(name)) continue;
+            var suggestion = name.Length == 0 ? null : Suggestions.Closest(name, _args.Select(a => a.Name), 1).FirstOrDefault();
+            var message = $"argument '{name}' is not declared by the schema" +
+                (suggestion is not null ? $" (closest: '{suggestion}')"
+                 : _args.Count == 0 ? " (the schema declares no arguments)"
+                 : " (no declared argument is close)");
+            warnings.Add(new SchemaWarning(def.Type, string.IsNullOrEmpty(def.Name) ? null : def.Name, name, suggestion, message));
+        }
+        return new SchemaVerification(error, warnings);
+    }
+
     /// <summary>Throws <see cref="EnforceNotMetException"/> with the reason when <see cref="Verify"/> fails.</summary>
     public void EnforceValid(OperatorDef def)
     {

@@ -177,4 +177,38 @@ public class FillOperatorTests
         var cf = OperatorDef.Create("ConstantFill", "", [], ["Y"]).SetRepeatedArgument("shape", new long[] { 5 }).SetArgument("dtype", (int)DataType.Double);
         Assert.Equal(DataType.Double, schemas.Find("ConstantFill")!.InferTensor(cf, []).Single().DataType);
     }
+
+    [Fact]
+    public void FillSchemas_DeclareEveryArgumentTheOperatorsRead()
+    {
+        // FillOpBase reads shape, extra_shape and input_as_shape for every fill; an argument an
+        // operator reads must never be reported as undeclared.
+        var schemas = new OperatorCatalog().Add(FillOperators.Register).Schemas;
+        var constant = OperatorDef.Create("ConstantFill", "c", ["S"], ["Y"]).SetArgument("value", 2f).SetArgument("dtype", (int)DataType.Float)
+            .SetRepeatedArgument("extra_shape", new long[] { 2 }).SetArgument("input_as_shape", true);
+        Assert.Empty(schemas.Find("ConstantFill")!.VerifyWithWarnings(constant).Warnings);
+        foreach (var type in new[] { "GivenTensorFill", "GivenTensorDoubleFill", "GivenTensorIntFill", "GivenTensorInt64Fill", "GivenTensorBoolFill" })
+        {
+            var values = type is "GivenTensorFill" or "GivenTensorDoubleFill"
+                ? OperatorDef.Create(type, "g", ["S"], ["W"]).SetRepeatedArgument("values", new[] { 1f })
+                : OperatorDef.Create(type, "g", ["S"], ["W"]).SetRepeatedArgument("values", new[] { 1 });
+            var def = values.SetRepeatedArgument("extra_shape", new long[] { 1 }).SetArgument("input_as_shape", false);
+            var result = schemas.Find(type)!.VerifyWithWarnings(def);
+            Assert.Null(result.Error);
+            Assert.Empty(result.Warnings);
+        }
+        // GivenTensorFill reads no dtype (its type is its name), so a dtype on it is reported.
+        var withDtype = OperatorDef.Create("GivenTensorFill", "", [], ["W"]).SetRepeatedArgument("values", new[] { 1f }).SetArgument("dtype", 1);
+        Assert.Equal("dtype", Assert.Single(schemas.Find("GivenTensorFill")!.VerifyWithWarnings(withDtype).Warnings).Argument);
+    }
+
+    [Fact]
+    public void GivenTensorFill_InputAsShape_ReadsValues()
+    {
+        var ws = NewWorkspace();
+        ws.FeedBlob<long>("S", [2, 2], 2);
+        ws.RunOperatorOnce(OperatorDef.Create("GivenTensorFill", "", ["S"], ["W"]).SetRepeatedArgument("values", new[] { 1f, 2f, 3f, 4f }).SetArgument("input_as_shape", true));
+        Assert.Equal([2L, 2L], ws.FetchBlob("W").Shape);
+        Assert.Equal([1f, 2f, 3f, 4f], ws.FetchBlob<float>("W"));
+    }
 }
