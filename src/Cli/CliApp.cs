@@ -41,8 +41,9 @@ public sealed class CliApp(TextWriter output, TextWriter error)
         var outputs = new Option<string[]>("--output") { Description = "NAME=FILE: write blob NAME to an .npy or TensorProto file.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads") { Description = "Threads one operator may use (default: all processors)." };
 
-        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads };
-        run.SetAction(p => Guard(() => new RunCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads))));
+        var profile = new Option<bool>("--profile") { Description = "Also print each op's time, share, GB/s and GFLOP/s for the run." };
+        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, profile };
+        run.SetAction(p => Guard(() => new RunCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads), p.GetValue(profile))));
         root.Subcommands.Add(run);
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };

@@ -48,15 +48,18 @@ internal static class CliRuntime
         return net;
     }
 
-    /// <summary>Feeds --input NAME=FILE pairs, checking NAME against the net's declared inputs.</summary>
-    public static void FeedInputs(Workspace ws, NetDef net, IEnumerable<string> inputs)
+    /// <summary>Reads --input NAME=FILE pairs; the predictor checks the names against the net.</summary>
+    public static Dictionary<string, Tensor> ReadInputs(IEnumerable<string> inputs)
     {
+        var fed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var pair in inputs)
         {
             var (name, file) = SplitPair(pair, "--input");
-            if (net.ExternalInput.Count > 0 && !net.ExternalInput.Contains(name))
-                throw new CliException($"--input {name}: the net does not declare an input named '{name}'; it declares: {string.Join(", ", net.ExternalInput)}.");
-            ws.FeedBlob(name, TensorFiles.Read(file));
+            if (!fed.TryAdd(name, TensorFiles.Read(file))) throw new CliException($"--input {name}: given twice.");
         }
+        return fed;
     }
+
+    /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it.</summary>
+    public static Predictor NewPredictor(int? threads, NetDef? init, NetDef net) => new(NewWorkspace(threads), init, net);
 }

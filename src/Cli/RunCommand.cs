@@ -1,36 +1,47 @@
 // Hand-written.
+using Caffe2Sharp.Runtime;
+
 namespace Caffe2Sharp.Cli;
 
-/// <summary><c>run</c>: init net once, then the net; outputs printed or saved.</summary>
+/// <summary><c>run</c>: through a <see cref="Predictor"/>: init net once, then the net; outputs printed or saved; optionally a per-op profile.</summary>
 internal sealed class RunCommand(TextWriter output)
 {
-    public void Execute(string netPath, string? initPath, string[] inputs, string[] outputs, int? threads)
+    public void Execute(string netPath, string? initPath, string[] inputs, string[] outputs, int? threads, bool profile)
     {
         var net = CliRuntime.LoadNet(netPath, "predict");
         var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
         var targets = outputs.Select(o => CliRuntime.SplitPair(o, "--output")).ToList();
-        var ws = CliRuntime.NewWorkspace(threads);
-        if (init is not null) ws.RunNetOnce(init);
-        CliRuntime.FeedInputs(ws, net, inputs);
-        ws.CreateNet(net);
-        ws.RunNet(net.Name);
+        var fed = CliRuntime.ReadInputs(inputs);
+        var predictor = CliRuntime.NewPredictor(threads, init, net);
+        var timing = profile ? TimingObserver.AttachTo(predictor.Net) : null;
+        var results = predictor.Run(fed);
 
         if (targets.Count > 0)
         {
             foreach (var (name, file) in targets)
             {
-                if (!ws.HasBlob(name)) throw new CliException($"--output {name}: the net produced no blob named '{name}'.");
-                TensorFiles.Write(file, ws.FetchBlob(name), name);
+                // Any blob the run left may be saved, not only the net's outputs.
+                var t = results.TryGetValue(name, out var r) ? r
+                    : predictor.Workspace.HasBlob(name) ? predictor.Workspace.FetchBlob(name)
+                    : throw new CliException($"--output {name}: the net produced no blob named '{name}'.");
+                TensorFiles.Write(file, t, name);
                 output.WriteLine($"{name} -> {file}");
             }
-            return;
         }
-        var names = net.ExternalOutput.Count > 0 ? [.. net.ExternalOutput] : net.Op.Count > 0 ? net.Op[^1].Output.ToList() : [];
-        foreach (var name in names)
+        else
         {
-            var t = ws.FetchBlob(name);
-            output.WriteLine($"{name}: {t.Describe()}");
-            output.WriteLine(TensorPrinter.Format(t));
+            foreach (var name in predictor.OutputNames)
+            {
+                var t = results[name];
+                output.WriteLine($"{name}: {t.Describe()}");
+                output.WriteLine(TensorPrinter.Format(t));
+            }
+        }
+        if (timing is not null)
+        {
+            output.WriteLine();
+            output.WriteLine($"profile of net '{predictor.Net.Name}' (one run, {predictor.Workspace.IntraOpThreads} thread(s) per op):");
+            output.Write(timing.CreateReport().Format());
         }
     }
 }

@@ -42,6 +42,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_Profile_PrintsTheOutputsThenOneRowPerOp()
+    {
+        var r = Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--profile");
+        Assert.Equal(0, r.Code);
+        int outputs = r.Out.IndexOf("Y: FLOAT[3, 3]", StringComparison.Ordinal);
+        int table = r.Out.IndexOf("profile of net 'leakyrelu_predict' (one run,", StringComparison.Ordinal);
+        Assert.InRange(outputs, 0, int.MaxValue);
+        Assert.True(table > outputs, r.Out);
+        var lines = r.Out[table..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^\s+#\s+op\s+mean\s+share\s+flops\s+bytes moved\s+GB/s\s+GFLOP/s$", lines[1]);
+        // One op, so 100% of the time; 18 flops (2 per element), 9 floats read + 9 written = 72 bytes.
+        Assert.Matches(@"^\s+0 LeakyRelu ""leaky""\s+[0-9.]+ (ns|us|ms)\s+100\.0%\s+18\s+72\s+[0-9.]+\s+[0-9.]+$", lines[2]);
+        Assert.StartsWith("total: ", lines[3]);
+        Assert.Contains("(1 run(s))", lines[3]);
+        Assert.DoesNotContain("profile of", Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt")).Out);
+    }
+
+    [Fact]
+    public void Run_OutputMayNameAnyBlob_AndAnUnknownOneIsAUserError()
+    {
+        var r = Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--output", $"X={Temp("x.npy")}");
+        Assert.Equal(0, r.Code);
+        Assert.Equal(9, Npy.ReadFile(Temp("x.npy")).Size); // X is a weight of the init net, not an output
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--init", Sample("init_net.pbtxt"), "--output", $"Q={Temp("q.npy")}"),
+            "--output Q: the net produced no blob named 'Q'.");
+    }
+
+    [Fact]
+    public void Run_InputGivenTwice_IsAUserError()
+    {
+        Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
+        AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"X={Temp("x.npy")}", "--input", $"X={Temp("x.npy")}"), "--input X: given twice.");
+    }
+
+    [Fact]
     public void Run_WithNpyInput_AndOutputsToNpyAndTensorProto()
     {
         Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([-4f, 5f], 2));
@@ -66,7 +101,7 @@ public sealed class CliTests : IDisposable
     {
         Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
         AssertUserError(Run("run", Sample("predict_net.pbtxt"), "--input", $"Z={Temp("x.npy")}"),
-            "--input Z: the net does not declare an input named 'Z'; it declares: X.");
+            "Predictor of net 'leakyrelu_predict': unknown input 'Z'; expected inputs: X.");
     }
 
     [Fact]
@@ -80,7 +115,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Run_MissingInputBlob_IsAUserError()
     {
-        AssertUserError(Run("run", Sample("predict_net.pbtxt")), "input 0 blob 'X' does not exist");
+        AssertUserError(Run("run", Sample("predict_net.pbtxt")), "Predictor of net 'leakyrelu_predict': input 'X' is missing; expected inputs: X.");
     }
 
     [Fact]
@@ -245,7 +280,9 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, r.Code);
         Assert.Contains("LeakyRelu \"leaky\"", r.Out);
         Assert.Contains("GB/s", r.Out);
-        Assert.Contains("72", r.Out); // 9 floats read + 9 written = 72 bytes moved
+        Assert.Contains("net 'leakyrelu_predict': 5 runs after 1 warm-up", r.Out);
+        Assert.Matches(@"\n\s+0 LeakyRelu ""leaky""\s+[0-9.]+ (ns|us|ms)\s+100\.0%\s+18\s+72\s", r.Out); // 9 floats read + 9 written = 72 bytes moved
+        Assert.Contains("(5 run(s))", r.Out); // the observer saw exactly the timed runs
         AssertUserError(Run("bench", Sample("predict_net.pbtxt"), "--iterations", "0"), "--iterations must be at least 1");
     }
 

@@ -3,7 +3,7 @@ using Caffe2Sharp.Schema;
 
 namespace Caffe2Sharp.Runtime.Tests;
 
-/// <summary>Test-only operators: Scale (y = x * factor, float) and Fail (always throws).</summary>
+/// <summary>Test-only operators: Scale (y = x * factor, float), Fail (always throws), Fill (1-D float from "values") and Mul (elementwise a * b, float).</summary>
 internal static class TestOps
 {
     public static void Register(OperatorCatalog c)
@@ -14,6 +14,48 @@ internal static class TestOps
         c.Gradients.Register("Scale", (d, g) => new ScaleGradient(d, g));
         c.Schemas.Schema("Fail").NumInputs(0, 1).NumOutputs(0, 1);
         c.Operators.Register("Fail", (d, ws) => new FailOp(d, ws));
+        c.Schemas.Schema("Fill").NumInputs(0).NumOutputs(1);
+        c.Operators.Register("Fill", (d, ws) => new FillOp(d, ws));
+        c.Schemas.Schema("Mul").NumInputs(2).NumOutputs(1).CostInferenceFunction(CostFunctions.Pointwise(1));
+        c.Operators.Register("Mul", (d, ws) => new MulOp(d, ws));
+    }
+
+    public static OperatorDef Fill(string y, params float[] values)
+    {
+        var d = OperatorDef.Create("Fill", "", [], [y]);
+        d.Arg.Add(ArgumentHelper.MakeRepeatedArgument("values", values));
+        return d;
+    }
+
+    public static OperatorDef Mul(string a, string b, string y, string name = "") => OperatorDef.Create("Mul", name, [a, b], [y]);
+
+    public sealed class FillOp : OperatorBase
+    {
+        private readonly float[] _values;
+        public FillOp(OperatorDef def, Workspace ws) : base(def, ws) => _values = GetRepeatedArgument<float>("values");
+
+        public override void Run()
+        {
+            var y = Output(0);
+            y.Resize(DataType.Float, _values.Length);
+            _values.CopyTo(y.Data<float>());
+        }
+    }
+
+    public sealed class MulOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)
+    {
+        public override void Run()
+        {
+            var a = Input(0);
+            var b = Input(1);
+            if (a.Size != b.Size) throw Error($"inputs have {a.Size} and {b.Size} elements.");
+            var y = Output(0);
+            y.Resize(DataType.Float, a.Dims);
+            var xs = a.Data<float>();
+            var ws = b.Data<float>();
+            var ys = y.Data<float>();
+            for (int k = 0; k < xs.Length; k++) ys[k] = xs[k] * ws[k];
+        }
     }
 
     public static OperatorCatalog Catalog() => new OperatorCatalog().Add(Register);

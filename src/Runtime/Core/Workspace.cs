@@ -10,12 +10,25 @@ namespace Caffe2Sharp.Runtime;
 /// blobs it created and registers no net; an operator that fails has written at most its own
 /// outputs. Like Caffe2's, a workspace is not thread-safe: use one per thread (operators may
 /// still use several threads each, see <see cref="IntraOpThreads"/>).
+/// <para>
+/// <b>Parent workspaces</b> (Caffe2's <c>Workspace(shared)</c>). A child created with
+/// <see cref="Workspace(Workspace, bool)"/> sees its parent's blobs (and the parent's parent's)
+/// for reading: <see cref="GetBlob"/>, <see cref="HasBlob"/>, <see cref="FetchBlob(string)"/>,
+/// <see cref="Blobs"/> and operator inputs fall through to the parent when the child has no blob
+/// of that name. Unlike Caffe2's, a child never changes its parent's blobs unless created with
+/// <c>allowWritesToParent</c>: creating or feeding a blob, or creating an operator whose output
+/// has a name only the parent holds, makes a blob of the child's own that shadows the parent's
+/// from then on (nothing is copied: outputs are recomputed). An operator binds its blobs when it
+/// is created, so an op that reads a parent blob which a later op of the same net shadows goes on
+/// reading the parent's; nets that carry state from one run to the next through such a blob want
+/// <c>allowWritesToParent</c>. Nets are not inherited. Several children on several threads may
+/// share one parent as long as nothing writes the parent meanwhile (that is what
+/// <see cref="Predictor"/> does); the parent does not know its children, so do not remove or
+/// rename parent blobs a child's net uses.
+/// </para>
 /// </remarks>
 public sealed class Workspace
 {
-    /// <summary>Executor types accepted in <c>NetDef.type</c>; all run as <see cref="SimpleNet"/> (see its remarks).</summary>
-    public static IReadOnlyList<string> NetTypes { get; } =
-        ["simple", "dag", "async_dag", "async_scheduling", "async_simple", "async_polling", "parallel", "prof_dag", "singlethread_async"];
 
     /// <summary>The net argument that sets the number of threads an operator may use.</summary>
     public const string IntraOpThreadsArgument = "intra_op_num_threads";
@@ -23,6 +36,7 @@ public sealed class Workspace
     private readonly Dictionary<string, Blob> _blobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NetBase> _nets = new(StringComparer.Ordinal);
     private int _intraOpThreads;
+    private Func<NetBase, INetObserver?>[] _observerCreators = [];
 
     /// <summary>
     /// Creates an empty workspace over <paramref name="catalog"/> whose operators borrow threads
@@ -36,11 +50,36 @@ public sealed class Workspace
         _intraOpThreads = Pool.MaxDegreeOfParallelism;
     }
 
+    /// <summary>
+    /// Creates an empty child of <paramref name="parent"/>, over the same catalog and with its
+    /// <see cref="IntraOpThreads"/>, that reads the parent's blobs (see the class remarks).
+    /// </summary>
+    /// <param name="parent">The workspace whose blobs the child sees.</param>
+    /// <param name="allowWritesToParent">
+    /// False (the default): names only the parent holds get a blob of the child's own when the
+    /// child creates or writes them. True: they are the parent's blobs, written in place (Caffe2's
+    /// behaviour); names neither holds are still created in the child.
+    /// </param>
+    public Workspace(Workspace parent, bool allowWritesToParent = false)
+    {
+        Parent = parent ?? throw new ArgumentNullException(nameof(parent));
+        Catalog = parent.Catalog;
+        Pool = parent.Pool;
+        _intraOpThreads = parent._intraOpThreads;
+        AllowsWritesToParent = allowWritesToParent;
+    }
+
     /// <summary>The operators this workspace can run.</summary>
     public OperatorCatalog Catalog { get; }
 
-    /// <summary>The runtime's compute pool, borrowed by this workspace's operators.</summary>
+    /// <summary>The runtime's compute pool, borrowed by this workspace's operators (a child borrows its parent's).</summary>
     public ComputePool Pool { get; }
+
+    /// <summary>The workspace whose blobs this one reads through, or null.</summary>
+    public Workspace? Parent { get; }
+
+    /// <summary>True when creating or writing a blob only the parent holds uses the parent's blob.</summary>
+    public bool AllowsWritesToParent { get; }
 
     /// <summary>
     /// How many threads one operator may use (intra-op parallelism), for nets created after it is
@@ -60,44 +99,66 @@ public sealed class Workspace
 
     // ---- blobs ---------------------------------------------------------------------------------
 
-    /// <summary>The blob named <paramref name="name"/>, created empty if absent.</summary>
+    /// <summary>
+    /// The blob named <paramref name="name"/>, created empty if absent. In a child, a name only
+    /// the parent holds gets a new blob of the child's own, unless <see cref="AllowsWritesToParent"/>.
+    /// </summary>
     public Blob CreateBlob(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (!_blobs.TryGetValue(name, out var blob))
         {
+            if (AllowsWritesToParent && Parent!.GetBlob(name) is { } shared) return shared;
             blob = new Blob(name);
             _blobs.Add(name, blob);
         }
         return blob;
     }
 
-    /// <summary>True when a blob named <paramref name="name"/> exists.</summary>
-    public bool HasBlob(string name) => _blobs.ContainsKey(name);
+    /// <summary>True when a blob named <paramref name="name"/> exists here or in a parent.</summary>
+    public bool HasBlob(string name) => GetBlob(name) is not null;
 
-    /// <summary>The blob named <paramref name="name"/>, or null.</summary>
-    public Blob? GetBlob(string name) => _blobs.GetValueOrDefault(name);
+    /// <summary>True when this workspace itself holds a blob named <paramref name="name"/> (not counting parents).</summary>
+    public bool HasLocalBlob(string name) => _blobs.ContainsKey(name);
 
-    /// <summary>Removes a blob; true when it existed.</summary>
-    /// <exception cref="EnforceNotMetException">A created net reads or writes the blob (delete the net first).</exception>
+    /// <summary>The blob named <paramref name="name"/>, here or else in a parent; or null.</summary>
+    public Blob? GetBlob(string name) =>
+        _blobs.TryGetValue(name, out var blob) ? blob : Parent?.GetBlob(name);
+
+    /// <summary>Removes a blob of this workspace; true when it existed. A parent's blob it shadowed becomes visible again.</summary>
+    /// <exception cref="EnforceNotMetException">A created net reads or writes the blob (delete the net first), or only a parent holds it.</exception>
     public bool RemoveBlob(string name)
     {
-        if (!_blobs.ContainsKey(name)) return false;
+        if (!_blobs.ContainsKey(name))
+        {
+            RequireNotParentOnly(name, "remove");
+            return false;
+        }
         RequireUnbound(name, "remove");
         return _blobs.Remove(name);
     }
 
-    /// <summary>Renames a blob.</summary>
-    /// <exception cref="EnforceNotMetException">The old name is absent, the new one taken, or a created net uses the blob.</exception>
+    /// <summary>Renames a blob of this workspace.</summary>
+    /// <exception cref="EnforceNotMetException">The old name is absent or only a parent holds it, the new one is taken here, or a created net uses the blob.</exception>
     public void RenameBlob(string oldName, string newName)
     {
         ArgumentException.ThrowIfNullOrEmpty(newName);
-        if (!_blobs.TryGetValue(oldName, out var blob)) throw new EnforceNotMetException($"Cannot rename blob '{oldName}': it does not exist.");
+        if (!_blobs.TryGetValue(oldName, out var blob))
+        {
+            RequireNotParentOnly(oldName, "rename");
+            throw new EnforceNotMetException($"Cannot rename blob '{oldName}': it does not exist.");
+        }
         RequireUnbound(oldName, "rename");
         if (_blobs.ContainsKey(newName)) throw new EnforceNotMetException($"Cannot rename blob '{oldName}' to '{newName}': that name is taken.");
         _blobs.Remove(oldName);
         blob.Name = newName;
         _blobs.Add(newName, blob);
+    }
+
+    private void RequireNotParentOnly(string name, string action)
+    {
+        if (Parent?.HasBlob(name) == true)
+            throw new EnforceNotMetException($"Cannot {action} blob '{name}': it belongs to the parent workspace, which a child never changes.");
     }
 
     // Operators hold their blobs from creation on, so a created net would go on using a removed or
@@ -110,8 +171,14 @@ public sealed class Workspace
                     throw new EnforceNotMetException($"Cannot {action} blob '{name}': net '{netName}' uses it. Delete the net first.");
     }
 
-    /// <summary>Every blob name, sorted.</summary>
-    public IReadOnlyList<string> Blobs => [.. _blobs.Keys.Order(StringComparer.Ordinal)];
+    /// <summary>Every blob name, this workspace's and its parents', sorted, each once.</summary>
+    public IReadOnlyList<string> Blobs => [.. VisibleNames().Order(StringComparer.Ordinal)];
+
+    /// <summary>The names of this workspace's own blobs, sorted (not counting parents).</summary>
+    public IReadOnlyList<string> LocalBlobs => [.. _blobs.Keys.Order(StringComparer.Ordinal)];
+
+    private IEnumerable<string> VisibleNames() =>
+        Parent is null ? _blobs.Keys : _blobs.Keys.Union(Parent.VisibleNames(), StringComparer.Ordinal);
 
     /// <summary>Writes a copy of <paramref name="tensor"/> into blob <paramref name="name"/> (created if absent), reusing its storage.</summary>
     public void FeedBlob(string name, Tensor tensor)
@@ -156,7 +223,7 @@ public sealed class Workspace
 
     private string Hint(string name)
     {
-        var close = Suggestions.Closest(name, _blobs.Keys, 3);
+        var close = Suggestions.Closest(name, VisibleNames(), 3);
         return close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : "";
     }
 
@@ -183,6 +250,19 @@ public sealed class Workspace
 
     /// <summary>Removes a net; true when it existed.</summary>
     public bool DeleteNet(string name) => _nets.Remove(name);
+
+    /// <summary>
+    /// Attaches an observer to every net this workspace creates from now on (by
+    /// <see cref="CreateNet"/>, <see cref="RunNetOnce"/> and <see cref="RunOperatorOnce"/>):
+    /// <paramref name="creator"/> is called with each new net and returns its observer, or null
+    /// for none. Return a new observer per net for per-net state such as <see cref="TimingObserver"/>.
+    /// Children of this workspace do not inherit it.
+    /// </summary>
+    public void AddNetObserver(Func<NetBase, INetObserver?> creator)
+    {
+        ArgumentNullException.ThrowIfNull(creator);
+        _observerCreators = [.. _observerCreators, creator];
+    }
 
     /// <summary>Every net name, sorted.</summary>
     public IReadOnlyList<string> Nets => [.. _nets.Keys.Order(StringComparer.Ordinal)];
@@ -217,9 +297,7 @@ public sealed class Workspace
     private NetBase BuildNet(NetDef source)
     {
         var def = source.Clone();
-        string type = string.IsNullOrEmpty(def.Type) ? "simple" : def.Type;
-        if (!NetTypes.Contains(type))
-            throw new EnforceNotMetException($"{def.DisplayName}: unknown net type '{type}'; known types: {string.Join(", ", NetTypes)}.");
+        var factory = Catalog.Nets.Resolve(def);
         int threads = def.GetSingleArgument(IntraOpThreadsArgument, _intraOpThreads);
         if (threads < 1) throw new EnforceNotMetException($"{def.DisplayName}: argument '{IntraOpThreadsArgument}' must be at least 1; got {threads}.");
         CheckExternalBlobs(def);
@@ -231,7 +309,7 @@ public sealed class Workspace
             var op = def.Op[k];
             if (op.DeviceOption is null && def.DeviceOption is not null) op.DeviceOption = def.DeviceOption.Clone();
             foreach (var output in op.Output)
-                if (!string.IsNullOrEmpty(output) && !_blobs.ContainsKey(output)) created.Add(output);
+                if (!string.IsNullOrEmpty(output) && !_blobs.ContainsKey(output) && !(AllowsWritesToParent && Parent!.HasBlob(output))) created.Add(output);
             try
             {
                 var instance = Catalog.CreateOperator(op, this);
@@ -247,7 +325,10 @@ public sealed class Workspace
                 throw new OperatorException(def.Name, k, op, e.Message, e);
             }
         }
-        return new SimpleNet(def, ops);
+        var net = factory(def, ops, this);
+        foreach (var creator in _observerCreators)
+            if (creator(net) is { } observer) net.AttachObserver(observer);
+        return net;
     }
 
     private static void CheckExternalBlobs(NetDef def)

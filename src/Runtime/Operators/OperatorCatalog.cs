@@ -19,6 +19,9 @@ public sealed class OperatorCatalog
     /// <summary>Gradient makers by forward operator type.</summary>
     public GradientRegistry Gradients { get; } = new();
 
+    /// <summary>Executors by net type; holds <c>simple</c> and its aliases from the start.</summary>
+    public NetRegistry Nets { get; } = new();
+
     /// <summary>Applies a registration function (an operator pack) and returns this catalog.</summary>
     public OperatorCatalog Add(Action<OperatorCatalog> register)
     {

@@ -1,0 +1,237 @@
+// Hand-written.
+using Caffe2Sharp.Kernels;
+namespace Caffe2Sharp.Runtime;
+
+/// <summary>Options of a <see cref="Predictor"/>.</summary>
+public sealed class PredictorOptions
+{
+    /// <summary>
+    /// Declared shapes and types of inputs, by input name; they take precedence over the net's
+    /// <see cref="Predictor.InputShapeInfoArgument"/> argument. A negative dim accepts any size;
+    /// a shape with <c>unknown_shape</c> set checks only the type.
+    /// </summary>
+    public IReadOnlyDictionary<string, TensorShape>? InputShapes { get; init; }
+}
+
+/// <summary>
+/// Runs a predict net on inputs and returns its outputs (Caffe2's <c>Predictor</c>). The init net
+/// runs once into a parent workspace that then holds the weights; each predictor owns a child
+/// workspace (see the remarks of <see cref="Runtime.Workspace"/> on parents) and the predict net created in it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Inputs</b> are the predict net's external inputs that the weights workspace does not hold
+/// (after the init net ran); when the net declares no external inputs, the blobs its ops read
+/// before any op writes them, minus the weights. <see cref="Run(Tensor[])"/> takes them in that
+/// order. Shapes and types are checked when declared, by <see cref="PredictorOptions.InputShapes"/>
+/// or by the net argument <see cref="InputShapeInfoArgument"/>; otherwise the operators check what
+/// they are fed. <b>Outputs</b> are the net's external outputs, or the last op's outputs when it
+/// declares none, returned as copies the caller owns.
+/// </para>
+/// <para>
+/// <b>Threads.</b> One predictor runs on one thread at a time (a second caller waits). For
+/// parallel requests use one predictor per thread, made with <see cref="CreateSibling"/>: siblings
+/// share the weights, read-only, and each has its own activations. Nothing may write the weights
+/// workspace while predictors run.
+/// </para>
+/// </remarks>
+public sealed class Predictor
+{
+    /// <summary>
+    /// The predict net argument that may declare input shapes and types: its <c>tensors</c> are
+    /// TensorProtos with a name, dims (negative = any size) and data_type, and no data.
+    /// </summary>
+    public const string InputShapeInfoArgument = "input_shape_info";
+
+    private readonly Lock _gate = new();
+    private readonly NetDef _def;
+    private readonly PredictorOptions _options;
+    private readonly string[] _inputs;
+    private readonly string[] _outputs;
+    private readonly Blob[] _inputBlobs;
+    private readonly TensorShape?[] _declared;
+
+    /// <summary>
+    /// Creates a weights workspace over <paramref name="catalog"/> (its operators borrowing threads
+    /// from <paramref name="pool"/>, the runtime's; none: the caller's thread only), runs
+    /// <paramref name="init"/> into it once, and creates <paramref name="predict"/> in a child workspace.
+    /// </summary>
+    /// <exception cref="OperatorException">The init net failed, or an op of the predict net could not be created.</exception>
+    /// <exception cref="EnforceNotMetException">The predict net or the options are invalid.</exception>
+    public Predictor(OperatorCatalog catalog, NetDef init, NetDef predict, PredictorOptions? options = null, ComputePool? pool = null)
+        : this(new Workspace(catalog ?? throw new ArgumentNullException(nameof(catalog)), pool), init ?? throw new ArgumentNullException(nameof(init)), predict, options)
+    {
+    }
+
+    /// <summary>
+    /// Runs <paramref name="init"/> (when not null) once into <paramref name="weights"/>, then creates
+    /// <paramref name="predict"/> in a child of <paramref name="weights"/>. Pass a null init to use
+    /// weights loaded some other way.
+    /// </summary>
+    /// <exception cref="OperatorException">The init net failed, or an op of the predict net could not be created.</exception>
+    /// <exception cref="EnforceNotMetException">The predict net or the options are invalid.</exception>
+    public Predictor(Workspace weights, NetDef? init, NetDef predict, PredictorOptions? options = null)
+        : this(weights ?? throw new ArgumentNullException(nameof(weights)), Prepare(weights, init, predict), options ?? new PredictorOptions())
+    {
+    }
+
+    private Predictor(Workspace weights, NetDef def, PredictorOptions options)
+    {
+        Weights = weights;
+        _def = def;
+        _options = options;
+        _inputs = [.. InputCandidates(def).Where(n => !weights.HasBlob(n))];
+        _outputs = def.ExternalOutput.Count > 0 ? [.. def.ExternalOutput] : def.Op.Count > 0 ? [.. def.Op[^1].Output] : [];
+        _declared = DeclaredShapes();
+
+        Workspace = new Workspace(weights);
+        _inputBlobs = [.. _inputs.Select(Workspace.CreateBlob)];
+        Net = Workspace.CreateNet(def);
+    }
+
+    private static NetDef Prepare(Workspace weights, NetDef? init, NetDef predict)
+    {
+        ArgumentNullException.ThrowIfNull(predict);
+        var def = predict.Clone();
+        if (string.IsNullOrEmpty(def.Name)) def.Name = "predict";
+        if (init is not null) weights.RunNetOnce(init);
+        return def;
+    }
+
+    /// <summary>
+    /// Another predictor of the same net over the same weights (the init net does not run again),
+    /// with its own workspace: use one per thread.
+    /// </summary>
+    public Predictor CreateSibling() => new(Weights, _def, _options);
+
+    /// <summary>The workspace holding the weights, shared by siblings.</summary>
+    public Workspace Weights { get; }
+
+    /// <summary>This predictor's own workspace (a child of <see cref="Weights"/>): inputs and activations.</summary>
+    public Workspace Workspace { get; }
+
+    /// <summary>The created predict net; attach observers to it.</summary>
+    public NetBase Net { get; }
+
+    /// <summary>The input names, in the order <see cref="Run(Tensor[])"/> takes them.</summary>
+    public IReadOnlyList<string> InputNames => _inputs;
+
+    /// <summary>The output names, in the order <see cref="Run(Tensor[])"/> returns them.</summary>
+    public IReadOnlyList<string> OutputNames => _outputs;
+
+    /// <summary>The declared shape of input <paramref name="name"/>, or null when it has none.</summary>
+    public TensorShape? DeclaredShape(string name)
+    {
+        int k = Array.IndexOf(_inputs, name);
+        return k < 0 ? null : _declared[k]?.Clone();
+    }
+
+    /// <summary>Feeds the inputs by name, runs the net, and returns copies of its outputs by name.</summary>
+    /// <exception cref="EnforceNotMetException">An input is unknown, missing, or not of its declared shape or type; the message names it and lists the expected inputs.</exception>
+    /// <exception cref="OperatorException">An op failed.</exception>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var name in inputs.Keys)
+            if (Array.IndexOf(_inputs, name) < 0) throw UnknownInput(name);
+        var ordered = new Tensor[_inputs.Length];
+        for (int k = 0; k < _inputs.Length; k++)
+            ordered[k] = inputs.TryGetValue(_inputs[k], out var t)
+                ? t ?? throw Error($"input '{_inputs[k]}' is null.")
+                : throw Error($"input '{_inputs[k]}' is missing; expected inputs: {Expected()}.");
+        var results = RunOrdered(ordered);
+        var map = new Dictionary<string, Tensor>(_outputs.Length, StringComparer.Ordinal);
+        for (int k = 0; k < _outputs.Length; k++) map[_outputs[k]] = results[k];
+        return map;
+    }
+
+    /// <summary>Feeds the inputs in the order of <see cref="InputNames"/>, runs the net, and returns copies of its outputs in the order of <see cref="OutputNames"/>.</summary>
+    /// <exception cref="EnforceNotMetException">The count is wrong, or an input is not of its declared shape or type.</exception>
+    /// <exception cref="OperatorException">An op failed.</exception>
+    public Tensor[] Run(params Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Length != _inputs.Length)
+            throw Error($"expects {_inputs.Length} input(s) ({Expected()}), got {inputs.Length}.");
+        for (int k = 0; k < inputs.Length; k++)
+            if (inputs[k] is null) throw Error($"input {k} '{_inputs[k]}' is null.");
+        return RunOrdered(inputs);
+    }
+
+    private Tensor[] RunOrdered(Tensor[] inputs)
+    {
+        for (int k = 0; k < inputs.Length; k++) CheckDeclared(k, inputs[k]);
+        lock (_gate)
+        {
+            for (int k = 0; k < inputs.Length; k++) _inputBlobs[k].GetMutableTensor().CopyFrom(inputs[k]);
+            Net.Run();
+            var results = new Tensor[_outputs.Length];
+            for (int k = 0; k < results.Length; k++)
+            {
+                var blob = Workspace.GetBlob(_outputs[k]) ?? throw Error($"output blob '{_outputs[k]}' does not exist.");
+                if (blob.Value is not Tensor t) throw Error($"output blob '{_outputs[k]}' holds no tensor after the run.");
+                results[k] = t.Clone();
+            }
+            return results;
+        }
+    }
+
+    private void CheckDeclared(int k, Tensor t)
+    {
+        if (_declared[k] is not { } shape) return;
+        bool ok = t.DataType == shape.DataType;
+        if (ok && !shape.UnknownShape)
+        {
+            ok = t.Rank == shape.Dims.Count;
+            for (int d = 0; ok && d < t.Rank; d++) ok = shape.Dims[d] < 0 || shape.Dims[d] == t.Dims[d];
+        }
+        if (!ok) throw Error($"input '{_inputs[k]}' is {t.Describe()}; the net declares {shape.Describe()} (a negative dim is any size).");
+    }
+
+    // The names the net reads from outside: its declared external inputs, or else what its ops
+    // read before any op of it writes them.
+    private static IEnumerable<string> InputCandidates(NetDef def)
+    {
+        if (def.ExternalInput.Count > 0) return def.ExternalInput.Distinct(StringComparer.Ordinal);
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        var read = new List<string>();
+        foreach (var op in def.Op)
+        {
+            foreach (var input in op.Input)
+                if (!produced.Contains(input) && !read.Contains(input)) read.Add(input);
+            produced.UnionWith(op.Output);
+        }
+        return read;
+    }
+
+    private TensorShape?[] DeclaredShapes()
+    {
+        var declared = new TensorShape?[_inputs.Length];
+        if (_def.HasArgument(InputShapeInfoArgument))
+        {
+            foreach (var proto in _def.GetRepeatedArgument<TensorProto>(InputShapeInfoArgument))
+            {
+                int k = Array.IndexOf(_inputs, proto.Name);
+                if (k < 0) throw Error($"argument '{InputShapeInfoArgument}' declares a shape for '{proto.Name}', which is not an input; inputs: {Expected()}.");
+                declared[k] = TensorShape.Create(proto.Dims, proto.DataType);
+            }
+        }
+        foreach (var (name, shape) in _options.InputShapes ?? new Dictionary<string, TensorShape>())
+        {
+            int k = Array.IndexOf(_inputs, name);
+            if (k < 0) throw Error($"PredictorOptions.InputShapes declares a shape for '{name}', which is not an input; inputs: {Expected()}.");
+            declared[k] = shape?.Clone() ?? throw Error($"PredictorOptions.InputShapes has a null shape for '{name}'.");
+        }
+        return declared;
+    }
+
+    private EnforceNotMetException UnknownInput(string name)
+    {
+        string why = Weights.HasBlob(name) ? $" ('{name}' is held by the weights workspace, so it is not an input)" : "";
+        return Error($"unknown input '{name}'{why}; expected inputs: {Expected()}.");
+    }
+
+    private string Expected() => _inputs.Length == 0 ? "(none)" : string.Join(", ", _inputs);
+
+    private EnforceNotMetException Error(string message) => new($"Predictor of {_def.DisplayName}: {message}");
+}
