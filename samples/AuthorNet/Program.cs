@@ -2,13 +2,14 @@
 using Caffe2Sharp.Schema;
 using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Operators;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.TextFormat;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();
-services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu();
+services.AddCaffe2Sharp().AddStandardOperators();
 using var provider = services.BuildServiceProvider();
 var ws = provider.GetRequiredService<Workspace>();
 

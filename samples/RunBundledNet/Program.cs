@@ -1,13 +1,13 @@
 // Sample: load the bundled example nets (protobuf text format) and run them.
 using Caffe2Sharp.Schema;
 using Caffe2Sharp.Operators.Activation;
-using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
 string dir = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "../../../../nets/leakyrelu");
 var services = new ServiceCollection();
-services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu();
+services.AddCaffe2Sharp().AddStandardOperators();
 using var provider = services.BuildServiceProvider();
 var ws = provider.GetRequiredService<Workspace>();
 

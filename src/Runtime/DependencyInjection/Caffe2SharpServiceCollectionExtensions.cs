@@ -26,7 +26,8 @@ public sealed class Caffe2SharpBuilder
     /// Adds an operator pack. Operator packs (ours and users') expose an extension method such as
     /// <c>AddLeakyRelu()</c> that calls this.
     /// </summary>
-    /// <exception cref="InvalidOperationException">A pack of that name was added already; the message names both call sites.</exception>
+    /// <remarks>Adding the same pack again (same name, same registration method) is a no-op.</remarks>
+    /// <exception cref="InvalidOperationException">A different pack of that name was added already; the message names both call sites.</exception>
     public Caffe2SharpBuilder AddOperatorPack(string name, Action<OperatorCatalog> register,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
@@ -35,7 +36,11 @@ public sealed class Caffe2SharpBuilder
         var site = $"{file}:{line}";
         foreach (var d in Services)
             if (d.ServiceType == typeof(OperatorPackRegistration) && d.ImplementationInstance is OperatorPackRegistration existing && existing.Name == name)
-                throw new InvalidOperationException($"Operator pack '{name}' is added twice: first at {existing.Site}, again at {site}.");
+            {
+                // The same pack again (AddStandardOperators().AddLeakyRelu()) is already there.
+                if (existing.Register.Equals(register)) return this;
+                throw new InvalidOperationException($"Operator pack '{name}' is added twice with different registrations: first at {existing.Site}, again at {site}.");
+            }
         Services.AddSingleton(new OperatorPackRegistration(name, register, site));
         return this;
     }

@@ -45,6 +45,14 @@ public sealed class OperatorCatalog
         return creator(def, workspace);
     }
 
+    /// <summary>
+    /// <see cref="BackwardPass.AddGradientOperators"/> with this catalog's gradient makers, refusing
+    /// (with every missing type named) a result that uses an operator this catalog cannot run.
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">The pass fails, or needs an operator type with no kernel here.</exception>
+    public BackwardPassResult AddGradientOperators(NetDef net, IEnumerable<string> losses) =>
+        BackwardPass.AddGradientOperators(net, Gradients, losses, Operators.Contains);
+
     /// <summary>The gradient ops of <paramref name="def"/>, after checking it against its schema.</summary>
     public GradientOpsMeta GetGradientForOp(OperatorDef def, IReadOnlyList<GradientWrapper>? gOutput = null)
     {

@@ -49,6 +49,15 @@ public sealed class OperatorRegistry
         lock (_creators) return _creators.TryGetValue(key, out var e) ? e.Creator : null;
     }
 
+    /// <summary>True when <paramref name="type"/> has a kernel on any device or engine.</summary>
+    public bool Contains(string type)
+    {
+        lock (_creators)
+            foreach (var k in _creators.Keys)
+                if (k.Type == type) return true;
+        return false;
+    }
+
     /// <summary>Every registered key, sorted by type, device and engine.</summary>
     public IReadOnlyList<OperatorKey> Keys
     {

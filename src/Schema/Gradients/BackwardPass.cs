@@ -4,7 +4,15 @@ namespace Caffe2Sharp.Schema.Gradients;
 /// <summary>The gradient net appended by <see cref="BackwardPass.AddGradientOperators"/>.</summary>
 /// <param name="Net">The forward net followed by the seed, gradient and accumulation ops.</param>
 /// <param name="Gradients">For every forward blob that received a gradient, the blob holding it (e.g. X -> X_grad).</param>
-public sealed record BackwardPassResult(NetDef Net, IReadOnlyDictionary<string, string> Gradients);
+public sealed record BackwardPassResult(NetDef Net, IReadOnlyDictionary<string, string> Gradients)
+{
+    /// <summary>
+    /// The operator types the appended gradient ops use, sorted: the makers' gradient operators,
+    /// plus <c>ConstantFill</c> (loss seeds) and <c>Sum</c> (accumulation) when they were needed.
+    /// A catalog must register each of them to run <see cref="Net"/>.
+    /// </summary>
+    public IReadOnlyList<string> RequiredOperatorTypes { get; init; } = [];
+}
 
 /// <summary>
 /// Builds the backward pass of a net (Caffe2's <c>AddGradientOperators</c>): seeds each loss with
@@ -27,8 +35,16 @@ public static class BackwardPass
     /// blobs in <paramref name="losses"/> (each seeded with ones of its own shape by a
     /// <c>ConstantFill</c>, so the fill pack must be registered to run the result).
     /// </summary>
-    /// <exception cref="EnforceNotMetException">A loss is never produced, an op has no gradient maker, or a gradient would read an overwritten blob.</exception>
-    public static BackwardPassResult AddGradientOperators(NetDef net, GradientRegistry registry, IEnumerable<string> losses)
+    /// <param name="net">The forward net.</param>
+    /// <param name="registry">The gradient makers.</param>
+    /// <param name="losses">The blobs whose gradients seed the pass.</param>
+    /// <param name="isKnownOperator">
+    /// When given, every operator type the pass appends must satisfy it (pass the catalog's
+    /// kernel registry, as <c>OperatorCatalog.AddGradientOperators</c> does), so a net that names
+    /// an operator nobody registered is refused here, listing them all, rather than at run time.
+    /// </param>
+    /// <exception cref="EnforceNotMetException">A loss is never produced, an op has no gradient maker, a gradient would read an overwritten blob, or an appended operator type is unknown.</exception>
+    public static BackwardPassResult AddGradientOperators(NetDef net, GradientRegistry registry, IEnumerable<string> losses, Func<string, bool>? isKnownOperator = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(registry);
@@ -125,7 +141,16 @@ public static class BackwardPass
         }
 
         var map = grads.GroupBy(p => p.Key.Blob).ToDictionary(g => g.Key, g => g.OrderBy(p => p.Key.Version).First().Value, StringComparer.Ordinal);
-        return new BackwardPassResult(result, map);
+        var required = result.Op.Skip(net.Op.Count).Select(o => o.Type).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (isKnownOperator is not null)
+        {
+            var missing = required.Where(t => !isKnownOperator(t)).ToList();
+            if (missing.Count > 0)
+                throw new EnforceNotMetException(
+                    $"The backward pass of {net.DisplayName} uses operator type(s) the catalog does not register: {string.Join(", ", missing)}. " +
+                    "Add their packs (AddStandardOperators() adds every built-in one, including ConstantFill and Sum).");
+        }
+        return new BackwardPassResult(result, map) { RequiredOperatorTypes = required };
     }
 
     private static void CheckReads(NetDef net, int k, IReadOnlyList<OperatorDef> gradOps, int[] inVersions, int[] outVersions,

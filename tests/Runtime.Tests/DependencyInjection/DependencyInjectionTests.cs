@@ -36,13 +36,37 @@ public class DependencyInjectionTests
     }
 
     [Fact]
-    public void SamePackTwice_IsAnErrorNamingBothSites()
+    public void SamePackTwice_IsANoOp()
+    {
+        var services = new ServiceCollection();
+        services.AddCaffe2Sharp().AddOperatorPack("test", TestOps.Register).AddOperatorPack("test", TestOps.Register);
+        Assert.Single(services, d => d.ServiceType == typeof(OperatorPackRegistration));
+        using var sp = services.BuildServiceProvider();
+        Assert.NotNull(sp.GetRequiredService<OperatorCatalog>().Schemas.Find("Fill")); // registered once, no duplicate error
+    }
+
+    [Fact]
+    public void DifferentPackUnderTheSameName_IsAnErrorNamingBothSites()
     {
         var services = new ServiceCollection();
         var builder = services.AddCaffe2Sharp().AddOperatorPack("test", TestOps.Register);
-        var e = Assert.Throws<InvalidOperationException>(() => builder.AddOperatorPack("test", TestOps.Register));
-        Assert.Contains("Operator pack 'test' is added twice", e.Message);
+        var e = Assert.Throws<InvalidOperationException>(() => builder.AddOperatorPack("test", _ => { }));
+        Assert.Contains("Operator pack 'test' is added twice with different registrations", e.Message);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(e.Message, "DependencyInjectionTests.cs:").Count);
+    }
+
+    [Fact]
+    public void TheRuntimePool_IsOneSingleton_SizedByOptions_AndSharedByWorkspaces()
+    {
+        var services = new ServiceCollection();
+        services.AddCaffe2Sharp(o => o with { ThreadCount = 3 }).AddOperatorPack("test", TestOps.Register);
+        using var sp = services.BuildServiceProvider();
+        var a = sp.GetRequiredService<Workspace>();
+        var b = sp.GetRequiredService<Workspace>();
+        Assert.NotSame(a, b);
+        Assert.Same(a.Pool, b.Pool);
+        Assert.Equal(3, a.Pool.MaxDegreeOfParallelism);
+        Assert.Equal(3, a.IntraOpThreads);
     }
 
     [Fact]

@@ -1,0 +1,32 @@
+// Hand-written.
+using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Operators.Arithmetic;
+using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caffe2Sharp.Operators;
+
+/// <summary>
+/// The standard library in one call: every built-in operator pack, each still a plugin added
+/// through the same public API a user's pack uses. The runtime itself knows no operator.
+/// </summary>
+public static class StandardOperators
+{
+    /// <summary>
+    /// Adds every built-in pack: fills and Copy, Sum, LeakyRelu. A pack that is already added is
+    /// skipped; a different pack registering one of the same operator names is still an error.
+    /// </summary>
+    public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddFillOperators().AddSum().AddLeakyRelu();
+    }
+
+    /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
+    public static OperatorCatalog AddStandardOperators(this OperatorCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(LeakyRelu.Register);
+    }
+}
