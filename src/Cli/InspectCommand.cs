@@ -63,18 +63,7 @@ internal sealed class InspectCommand(TextWriter output)
     internal static string FormatCost(Cost c) =>
         $"{c.Flops:N0} flops, {c.BytesRead:N0} B read, {c.BytesWritten:N0} B written" + (c.ParamsBytes > 0 ? $", {c.ParamsBytes:N0} B params" : "");
 
-    private static DataType ParseType(string name) => name.ToLowerInvariant() switch
-    {
-        "float" or "float32" or "f4" => DataType.Float,
-        "double" or "float64" or "f8" => DataType.Double,
-        "float16" or "half" or "f2" => DataType.Float16,
-        "int32" or "int" or "i4" => DataType.Int32,
-        "int64" or "long" or "i8" => DataType.Int64,
-        "int16" => DataType.Int16,
-        "uint16" => DataType.Uint16,
-        "int8" => DataType.Int8,
-        "uint8" => DataType.Uint8,
-        "bool" => DataType.Bool,
-        _ => throw new CliException($"--dtype: unknown type '{name}' (float, double, float16, int8, int16, int32, int64, uint8, uint16, bool)."),
-    };
+    private static DataType ParseType(string name) =>
+        DataTypes.FromName(name) is { HasStorage: true } info ? info.Type
+        : throw new CliException($"--dtype: unknown type '{name}' ({string.Join(", ", DataTypes.All.Where(i => i.HasStorage).Select(i => i.ShortNames[0]))}).");
 }

@@ -48,13 +48,12 @@ internal static class TensorPrinter
         sb.Append(']');
     }
 
-    private static string Element(Tensor t, long index) => t.DataType switch
+    // Floating types print numpy's way from their own shortest form (Tensor.FormatElement), others as they are.
+    private static string Element(Tensor t, long index)
     {
-        DataType.Float => Real(t.Data<float>()[(int)index], t.Data<float>()[(int)index].ToString("R", CultureInfo.InvariantCulture)),
-        DataType.Double => Real(t.Data<double>()[(int)index], t.Data<double>()[(int)index].ToString("R", CultureInfo.InvariantCulture)),
-        DataType.Float16 => Real((double)t.Data<Half>()[(int)index], t.Data<Half>()[(int)index].ToString(CultureInfo.InvariantCulture)),
-        _ => t.FormatElement(index),
-    };
+        string text = t.FormatElement(index);
+        return DataTypes.IsFloatingPoint(t.DataType) ? Real(double.Parse(text, CultureInfo.InvariantCulture), text) : text;
+    }
 
     /// <summary>
     /// numpy's style: the shortest string that round-trips in the element's own type

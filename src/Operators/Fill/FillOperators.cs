@@ -125,12 +125,10 @@ internal abstract class FillOpBase : OperatorBase
             if (input.Rank != 1) throw Error($"with input_as_shape the input '{Def.Input[0]}' must be 1-D; it is {input.Describe()}.");
             int n = (int)input.Size;
             if (_scratch.Length != n) _scratch = new long[n];
-            switch (input.DataType)
-            {
-                case DataType.Int64: input.Data<long>().CopyTo(_scratch); break;
-                case DataType.Int32: for (int k = 0; k < n; k++) _scratch[k] = input.Data<int>()[k]; break;
-                default: throw Error($"with input_as_shape the input '{Def.Input[0]}' must be INT64 or INT32; it is {input.Describe()}.");
-            }
+            // The shape input's integers, widened to long (INT64 or INT32 only).
+            if (input.DataType == DataType.Int64) input.Data<long>().CopyTo(_scratch);
+            else if (input.DataType == DataType.Int32) for (int k = 0; k < n; k++) _scratch[k] = input.Data<int>()[k];
+            else throw Error($"with input_as_shape the input '{Def.Input[0]}' must be INT64 or INT32; it is {input.Describe()}.");
             foreach (var d in _scratch)
                 if (d < 0) throw Error($"input '{Def.Input[0]}' asks for negative dim {d}.");
             return _scratch;
@@ -174,16 +172,7 @@ internal sealed class ConstantFillOp : FillOpBase
         else if (_value != System.Math.Floor(_value) || System.Math.Abs(_value) >= 9.2e18)
             throw Error($"value {_value} is not an integer, but dtype is {DataTypes.Name(_dtype)}.");
         else _integerValue = (long)_value;
-        (long min, long max) = _dtype switch
-        {
-            DataType.Int32 => (int.MinValue, int.MaxValue),
-            DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
-            DataType.Uint8 or DataType.Byte => (byte.MinValue, byte.MaxValue),
-            DataType.Int16 => (short.MinValue, short.MaxValue),
-            DataType.Uint16 => (ushort.MinValue, ushort.MaxValue),
-            DataType.Bool => (0, 1),
-            _ => (long.MinValue, long.MaxValue),
-        };
+        (long min, long max) = DataTypes.IntegerRange(_dtype);
         if (_integerValue < min || _integerValue > max)
             throw Error($"value {_integerValue} does not fit dtype {DataTypes.Name(_dtype)}.");
     }
@@ -193,22 +182,23 @@ internal sealed class ConstantFillOp : FillOpBase
         var shape = ResolveShape();
         var y = Output(0);
         y.Resize(_dtype, shape);
-        switch (_dtype)
+        if (_dtype == DataType.String) y.Strings().Fill(_stringValue);
+        else if (_dtype == DataType.Bool) y.Data<bool>().Fill(_integerValue != 0);
+        else
         {
-            case DataType.Float: y.Data<float>().Fill((float)_value); break;
-            case DataType.Double: y.Data<double>().Fill(_value); break;
-            case DataType.Float16: y.Data<Half>().Fill((Half)_value); break;
-            case DataType.Int32: y.Data<int>().Fill((int)_integerValue); break;
-            case DataType.Int64: y.Data<long>().Fill(_integerValue); break;
-            case DataType.Int8: y.Data<sbyte>().Fill((sbyte)_integerValue); break;
-            case DataType.Uint8 or DataType.Byte: y.Data<byte>().Fill((byte)_integerValue); break;
-            case DataType.Int16: y.Data<short>().Fill((short)_integerValue); break;
-            case DataType.Uint16: y.Data<ushort>().Fill((ushort)_integerValue); break;
-            case DataType.Bool: y.Data<bool>().Fill(_integerValue != 0); break;
-            case DataType.String: y.Strings().Fill(_stringValue); break;
+            var fill = new Filler(this, y);
+            DataTypes.Dispatch(_dtype, ref fill);
         }
     }
+
+    // Integer types take the exact integer (INT64 beyond 2^53 included); floating types round once from the double.
+    private readonly struct Filler(ConstantFillOp op, Tensor y) : INumericTypeVisitor
+    {
+        public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T> =>
+            y.Data<T>().Fill(DataTypes.IsFloatingPoint(y.DataType) ? T.CreateTruncating(op._value) : T.CreateTruncating(op._integerValue));
+    }
 }
+
 
 /// <summary>Fills its output with the given values.</summary>
 internal sealed class GivenTensorFillOp : FillOpBase
@@ -217,15 +207,13 @@ internal sealed class GivenTensorFillOp : FillOpBase
 
     public GivenTensorFillOp(OperatorDef def, Workspace ws, DataType dtype) : base(def, ws)
     {
-        _values = dtype switch
+        if (dtype == DataType.Bool) _values = Tensor.From(GetRepeatedArgument<bool>("values"));
+        else
         {
-            DataType.Float => Tensor.From(GetRepeatedArgument<float>("values")),
-            DataType.Double => Tensor.From(GetRepeatedArgument<double>("values")),
-            DataType.Int32 => Tensor.From(GetRepeatedArgument<int>("values")),
-            DataType.Int64 => Tensor.From(GetRepeatedArgument<long>("values")),
-            DataType.Bool => Tensor.From(GetRepeatedArgument<bool>("values")),
-            _ => throw Error($"unsupported dtype {DataTypes.Name(dtype)}."),
-        };
+            var reader = new ValuesReader(def);
+            if (!DataTypes.Dispatch(dtype, ref reader) || reader.Values is null) throw Error($"unsupported dtype {DataTypes.Name(dtype)}.");
+            _values = reader.Values;
+        }
         if (InputSize == 0)
         {
             long n = 1;
@@ -246,7 +234,20 @@ internal sealed class GivenTensorFillOp : FillOpBase
         y.Resize(_values.DataType, shape);
         _values.RawBytes.CopyTo(y.RawBytes);
     }
+
+    // The repeated argument 'values' read as the dtype's element type (floats from f, integers from i).
+    private struct ValuesReader(OperatorDef def) : INumericTypeVisitor
+    {
+        public Tensor? Values;
+
+        public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T>
+        {
+            if (typeof(T) == typeof(float) || typeof(T) == typeof(double) || typeof(T) == typeof(int) || typeof(T) == typeof(long))
+                Values = Tensor.From(def.GetRepeatedArgument<T>("values"));
+        }
+    }
 }
+
 
 /// <summary>Copies its input to its output.</summary>
 internal sealed class CopyOp(OperatorDef def, Workspace ws) : OperatorBase(def, ws)

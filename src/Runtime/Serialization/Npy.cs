@@ -126,20 +126,8 @@ public static class Npy
         stream.Write(payload);
     }
 
-    private static string DescrOf(DataType type) => type switch
-    {
-        DataType.Float => "<f4",
-        DataType.Double => "<f8",
-        DataType.Float16 => "<f2",
-        DataType.Int32 => "<i4",
-        DataType.Int64 => "<i8",
-        DataType.Int16 => "<i2",
-        DataType.Uint16 => "<u2",
-        DataType.Int8 => "|i1",
-        DataType.Uint8 or DataType.Byte => "|u1",
-        DataType.Bool => "|b1",
-        _ => throw new NpyFormatException($"Tensors of type {DataTypes.Name(type)} cannot be written as .npy."),
-    };
+    private static string DescrOf(DataType type) =>
+        DataTypes.Find(type)?.NumpyDescr ?? throw new NpyFormatException($"Tensors of type {DataTypes.Name(type)} cannot be written as .npy.");
 
     private static Tensor Decode(string descr, bool fortran, long[] shape, ReadOnlySpan<byte> data, string source)
     {
@@ -180,20 +168,8 @@ public static class Npy
             return fortran ? FromFortran(st, shape) : st;
         }
 
-        DataType type = kind switch
-        {
-            "f4" => DataType.Float,
-            "f8" => DataType.Double,
-            "f2" => DataType.Float16,
-            "i4" => DataType.Int32,
-            "i8" => DataType.Int64,
-            "i2" => DataType.Int16,
-            "u2" => DataType.Uint16,
-            "i1" => DataType.Int8,
-            "u1" => DataType.Uint8,
-            "b1" => DataType.Bool,
-            _ => throw new NpyFormatException($"{source}: numpy dtype '{descr}' is not supported (f2, f4, f8, i1, i2, i4, i8, u1, u2, b1, U, S are)."),
-        };
+        DataType type = DataTypes.FromNumpyKind(kind)?.Type
+            ?? throw new NpyFormatException($"{source}: numpy dtype '{descr}' is not supported (f2, f4, f8, i1, i2, i4, i8, u1, u2, b1, U, S are).");
         int size = DataTypes.ElementSize(type);
         CheckLength(data.Length, count * size, source, descr, shape);
         var t = new Tensor();

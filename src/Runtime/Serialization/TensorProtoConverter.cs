@@ -81,22 +81,26 @@ public static class TensorProtoConverter
             return;
         }
 
-        switch (type)
+        switch (DataTypes.Find(type)?.ProtoField)
         {
-            case DataType.Float:
+            case TensorProtoField.FloatData:
                 ReadTyped(proto.FloatData, "float_data");
                 return;
-            case DataType.Double:
+            case TensorProtoField.DoubleData:
                 ReadTyped(proto.DoubleData, "double_data");
                 return;
-            case DataType.Int64:
+            case TensorProtoField.Int64Data:
                 ReadTyped(proto.Int64Data, "int64_data");
                 return;
-            case DataType.Byte:
+            case TensorProtoField.ByteData:
                 Check(proto.ByteData.Length == count, what, shape, count, "byte_data bytes", proto.ByteData.Length);
                 tensor.Resize(type, dims);
                 proto.ByteData.Span.CopyTo(tensor.RawBytes);
                 return;
+            case TensorProtoField.Int32Data:
+                break;
+            default:
+                throw new EnforceNotMetException($"{what}: data type {DataTypes.Name(type)} is not supported.");
         }
 
         // Narrow types: int32_data (Caffe2's classic form), or raw bytes in byte_data from some writers.
@@ -107,16 +111,8 @@ public static class TensorProtoConverter
             return;
         }
         Check(proto.Int32Data.Count == count, what, shape, count, "int32_data", proto.Int32Data.Count);
-        (long min, long max) = type switch
-        {
-            DataType.Int32 => (int.MinValue, int.MaxValue),
-            DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
-            DataType.Uint8 => (0, byte.MaxValue),
-            DataType.Int16 => (short.MinValue, short.MaxValue),
-            DataType.Uint16 or DataType.Float16 => (0, ushort.MaxValue),
-            DataType.Bool => (0, 1),
-            _ => throw new EnforceNotMetException($"{what}: data type {DataTypes.Name(type)} is not supported."),
-        };
+        // FLOAT16 travels as its 16 bits.
+        (long min, long max) = type == DataType.Float16 ? (0, ushort.MaxValue) : DataTypes.IntegerRange(type);
         for (int k = 0; k < proto.Int32Data.Count; k++)
         {
             int v = proto.Int32Data[k];
@@ -127,15 +123,12 @@ public static class TensorProtoConverter
         }
         tensor.Resize(type, dims);
         var src = proto.Int32Data;
-        switch (type)
+        if (type == DataType.Float16) Narrow(src, tensor.Data<Half>(), v => BitConverter.UInt16BitsToHalf((ushort)v));
+        else if (type == DataType.Bool) Narrow(src, tensor.Data<bool>(), v => v != 0);
+        else
         {
-            case DataType.Int32: CopyRepeated(src, tensor.Data<int>()); break;
-            case DataType.Int8: Narrow(src, tensor.Data<sbyte>(), v => (sbyte)v); break;
-            case DataType.Uint8: Narrow(src, tensor.Data<byte>(), v => (byte)v); break;
-            case DataType.Int16: Narrow(src, tensor.Data<short>(), v => (short)v); break;
-            case DataType.Uint16: Narrow(src, tensor.Data<ushort>(), v => (ushort)v); break;
-            case DataType.Float16: Narrow(src, tensor.Data<Half>(), v => BitConverter.UInt16BitsToHalf((ushort)v)); break;
-            case DataType.Bool: Narrow(src, tensor.Data<bool>(), v => v != 0); break;
+            var narrow = new Int32Field(src, tensor);
+            DataTypes.Dispatch(type, ref narrow);
         }
 
         // One typed field whose count must match the dims, copied into the tensor.
@@ -169,19 +162,23 @@ public static class TensorProtoConverter
             p.RawData = ByteString.CopyFrom(copy.RawBytes);
             return p;
         }
-        switch (tensor.DataType)
+        switch (DataTypes.Find(tensor.DataType)?.ProtoField)
         {
-            case DataType.Float: p.FloatData.AddRange(tensor.ToArray<float>()); break;
-            case DataType.Double: p.DoubleData.AddRange(tensor.ToArray<double>()); break;
-            case DataType.Int64: p.Int64Data.AddRange(tensor.ToArray<long>()); break;
-            case DataType.Int32: p.Int32Data.AddRange(tensor.ToArray<int>()); break;
-            case DataType.Byte: p.ByteData = ByteString.CopyFrom(tensor.RawBytes); break;
-            case DataType.Uint8: foreach (var v in tensor.Data<byte>()) p.Int32Data.Add(v); break;
-            case DataType.Int8: foreach (var v in tensor.Data<sbyte>()) p.Int32Data.Add(v); break;
-            case DataType.Int16: foreach (var v in tensor.Data<short>()) p.Int32Data.Add(v); break;
-            case DataType.Uint16: foreach (var v in tensor.Data<ushort>()) p.Int32Data.Add(v); break;
-            case DataType.Float16: foreach (var v in tensor.Data<Half>()) p.Int32Data.Add(BitConverter.HalfToUInt16Bits(v)); break;
-            case DataType.Bool: foreach (var v in tensor.Data<bool>()) p.Int32Data.Add(v ? 1 : 0); break;
+            case TensorProtoField.FloatData: p.FloatData.AddRange(tensor.ToArray<float>()); break;
+            case TensorProtoField.DoubleData: p.DoubleData.AddRange(tensor.ToArray<double>()); break;
+            case TensorProtoField.Int64Data: p.Int64Data.AddRange(tensor.ToArray<long>()); break;
+            case TensorProtoField.ByteData: p.ByteData = ByteString.CopyFrom(tensor.RawBytes); break;
+            case TensorProtoField.Int32Data when tensor.DataType == DataType.Float16:
+                foreach (var v in tensor.Data<Half>()) p.Int32Data.Add(BitConverter.HalfToUInt16Bits(v));
+                break;
+            case TensorProtoField.Int32Data when tensor.DataType == DataType.Bool:
+                foreach (var v in tensor.Data<bool>()) p.Int32Data.Add(v ? 1 : 0);
+                break;
+            case TensorProtoField.Int32Data:
+                var widen = new Int32Field(p.Int32Data, tensor);
+                widen.ToField = true;
+                DataTypes.Dispatch(tensor.DataType, ref widen);
+                break;
             default: throw new EnforceNotMetException($"Tensor type {DataTypes.Name(tensor.DataType)} cannot be written.");
         }
         return p;
@@ -209,6 +206,21 @@ public static class TensorProtoConverter
             case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), MemoryMarshal.Cast<byte, ushort>(t.RawBytes)); break;
             case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(t.RawBytes), MemoryMarshal.Cast<byte, uint>(t.RawBytes)); break;
             case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(t.RawBytes), MemoryMarshal.Cast<byte, ulong>(t.RawBytes)); break;
+        }
+    }
+
+    // Integer tensors and int32_data: values already range-checked when reading, exact when writing.
+    private struct Int32Field(Google.Protobuf.Collections.RepeatedField<int> field, Tensor tensor) : INumericTypeVisitor
+    {
+        public bool ToField;
+
+        public readonly void Visit<T>() where T : unmanaged, System.Numerics.INumber<T>
+        {
+            var data = tensor.Data<T>();
+            if (ToField)
+                foreach (var v in data) field.Add(int.CreateTruncating(v));
+            else
+                for (int k = 0; k < data.Length; k++) data[k] = T.CreateTruncating(field[k]);
         }
     }
 }

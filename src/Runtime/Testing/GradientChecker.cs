@@ -160,27 +160,46 @@ public sealed class GradientChecker
         foreach (var (name, tensor) in inputs) ws.FeedBlob(name, tensor);
     }
 
-    private static double[] ReadDoubles(Tensor t) => t.DataType switch
+    private static double[] ReadDoubles(Tensor t)
     {
-        DataType.Float => Array.ConvertAll(t.ToArray<float>(), v => (double)v),
-        DataType.Double => t.ToArray<double>(),
-        DataType.Float16 => Array.ConvertAll(t.ToArray<Half>(), v => (double)v),
-        _ => throw new EnforceNotMetException($"Gradient checking needs floating-point tensors, not {t.Describe()}."),
-    };
+        RequireFloating(t);
+        var values = new double[t.Size];
+        var reader = new Elements(t, values, write: false);
+        DataTypes.Dispatch(t.DataType, ref reader);
+        return values;
+    }
 
     private static void WriteDoubles(Tensor t, double[] values)
     {
-        for (int k = 0; k < values.Length; k++) SetElement(t, k, values[k]);
+        RequireFloating(t);
+        var writer = new Elements(t, values, write: true);
+        DataTypes.Dispatch(t.DataType, ref writer);
     }
 
     private static void SetElement(Tensor t, int index, double value)
     {
-        switch (t.DataType)
+        var values = ReadDoubles(t);
+        values[index] = value;
+        WriteDoubles(t, values);
+    }
+
+    private static void RequireFloating(Tensor t)
+    {
+        if (!DataTypes.IsFloatingPoint(t.DataType))
+            throw new EnforceNotMetException($"Gradient checking needs floating-point tensors, not {t.Describe()}.");
+    }
+
+    // Copies a tensor's elements to or from doubles (exact widening; one rounding when narrowing).
+    private readonly struct Elements(Tensor tensor, double[] values, bool write) : INumericTypeVisitor
+    {
+        public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T>
         {
-            case DataType.Float: t.Data<float>()[index] = (float)value; break;
-            case DataType.Double: t.Data<double>()[index] = value; break;
-            case DataType.Float16: t.Data<Half>()[index] = (Half)value; break;
-            default: throw new EnforceNotMetException($"Gradient checking needs floating-point tensors, not {t.Describe()}.");
+            var data = tensor.Data<T>();
+            for (int k = 0; k < values.Length; k++)
+            {
+                if (write) data[k] = T.CreateTruncating(values[k]);
+                else values[k] = double.CreateTruncating(data[k]);
+            }
         }
     }
 }

@@ -13,14 +13,34 @@ namespace Caffe2Sharp.Schema.Proto;
 /// <param name="IsFloatingPoint">FLOAT, DOUBLE and FLOAT16.</param>
 /// <param name="IsInteger">The signed and unsigned integer types (and BYTE).</param>
 /// <param name="ShortNames">Lower-case names accepted on command lines (<c>float</c>, <c>int64</c>, ...).</param>
+/// <param name="ProtoField">The <c>TensorProto</c> field Caffe2 writes this type's values to.</param>
 public sealed record DataTypeInfo(DataType Type, string Name, int ElementSize, Type? ClrType, string? NumpyDescr,
-    bool IsFloatingPoint, bool IsInteger, IReadOnlyList<string> ShortNames)
+    bool IsFloatingPoint, bool IsInteger, IReadOnlyList<string> ShortNames, TensorProtoField ProtoField = TensorProtoField.None)
 {
     /// <summary>True when tensors of this type hold numeric storage (every type with a fixed element size).</summary>
     public bool HasStorage => ElementSize > 0;
 
     /// <summary>The smallest and largest value an integer type holds exactly in a <see cref="long"/> (null for other types).</summary>
     public (long Min, long Max)? IntegerRange { get; init; }
+}
+
+/// <summary>The <c>TensorProto</c> field that holds a type's values (Caffe2's convention: narrow types go to int32_data).</summary>
+public enum TensorProtoField
+{
+    /// <summary>No field: the type cannot be written as a tensor.</summary>
+    None,
+    /// <summary><c>float_data</c>.</summary>
+    FloatData,
+    /// <summary><c>double_data</c>.</summary>
+    DoubleData,
+    /// <summary><c>int32_data</c> (also INT8/16, UINT8/16, BOOL, and FLOAT16 as its 16 bits).</summary>
+    Int32Data,
+    /// <summary><c>int64_data</c>.</summary>
+    Int64Data,
+    /// <summary><c>byte_data</c>.</summary>
+    ByteData,
+    /// <summary><c>string_data</c>.</summary>
+    StringData,
 }
 
 /// <summary>
@@ -39,18 +59,19 @@ public static class DataTypes
 {
     private static readonly DataTypeInfo[] Table =
     [
-        new(DataType.Float, "FLOAT", 4, typeof(float), "<f4", true, false, ["float", "float32", "f4"]),
-        new(DataType.Double, "DOUBLE", 8, typeof(double), "<f8", true, false, ["double", "float64", "f8"]),
-        new(DataType.Float16, "FLOAT16", 2, typeof(Half), "<f2", true, false, ["float16", "half", "f2"]),
-        new(DataType.Int32, "INT32", 4, typeof(int), "<i4", false, true, ["int32", "int", "i4"]) { IntegerRange = (int.MinValue, int.MaxValue) },
-        new(DataType.Int64, "INT64", 8, typeof(long), "<i8", false, true, ["int64", "long", "i8"]) { IntegerRange = (long.MinValue, long.MaxValue) },
-        new(DataType.Int16, "INT16", 2, typeof(short), "<i2", false, true, ["int16", "short", "i2"]) { IntegerRange = (short.MinValue, short.MaxValue) },
-        new(DataType.Uint16, "UINT16", 2, typeof(ushort), "<u2", false, true, ["uint16", "ushort", "u2"]) { IntegerRange = (ushort.MinValue, ushort.MaxValue) },
-        new(DataType.Int8, "INT8", 1, typeof(sbyte), "|i1", false, true, ["int8", "sbyte", "i1"]) { IntegerRange = (sbyte.MinValue, sbyte.MaxValue) },
-        new(DataType.Uint8, "UINT8", 1, typeof(byte), "|u1", false, true, ["uint8", "u1"]) { IntegerRange = (byte.MinValue, byte.MaxValue) },
-        new(DataType.Byte, "BYTE", 1, typeof(byte), null, false, true, ["byte"]) { IntegerRange = (byte.MinValue, byte.MaxValue) },
-        new(DataType.Bool, "BOOL", 1, typeof(bool), "|b1", false, false, ["bool", "b1"]),
-        new(DataType.String, "STRING", 0, typeof(string), null, false, false, ["string"]),
+        new(DataType.Float, "FLOAT", 4, typeof(float), "<f4", true, false, ["float", "float32", "f4"], TensorProtoField.FloatData),
+        new(DataType.Double, "DOUBLE", 8, typeof(double), "<f8", true, false, ["double", "float64", "f8"], TensorProtoField.DoubleData),
+        new(DataType.Float16, "FLOAT16", 2, typeof(Half), "<f2", true, false, ["float16", "half", "f2"], TensorProtoField.Int32Data),
+        new(DataType.Int32, "INT32", 4, typeof(int), "<i4", false, true, ["int32", "int", "i4"], TensorProtoField.Int32Data) { IntegerRange = (int.MinValue, int.MaxValue) },
+        new(DataType.Int64, "INT64", 8, typeof(long), "<i8", false, true, ["int64", "long", "i8"], TensorProtoField.Int64Data) { IntegerRange = (long.MinValue, long.MaxValue) },
+        new(DataType.Int16, "INT16", 2, typeof(short), "<i2", false, true, ["int16", "short", "i2"], TensorProtoField.Int32Data) { IntegerRange = (short.MinValue, short.MaxValue) },
+        new(DataType.Uint16, "UINT16", 2, typeof(ushort), "<u2", false, true, ["uint16", "ushort", "u2"], TensorProtoField.Int32Data) { IntegerRange = (ushort.MinValue, ushort.MaxValue) },
+        new(DataType.Int8, "INT8", 1, typeof(sbyte), "|i1", false, true, ["int8", "sbyte", "i1"], TensorProtoField.Int32Data) { IntegerRange = (sbyte.MinValue, sbyte.MaxValue) },
+        new(DataType.Uint8, "UINT8", 1, typeof(byte), "|u1", false, true, ["uint8", "u1"], TensorProtoField.Int32Data) { IntegerRange = (byte.MinValue, byte.MaxValue) },
+        // BYTE writes as numpy u1 too; reading u1 gives UINT8 (listed first).
+        new(DataType.Byte, "BYTE", 1, typeof(byte), "|u1", false, true, ["byte"], TensorProtoField.ByteData) { IntegerRange = (byte.MinValue, byte.MaxValue) },
+        new(DataType.Bool, "BOOL", 1, typeof(bool), "|b1", false, false, ["bool", "b1"], TensorProtoField.Int32Data) { IntegerRange = (0, 1) },
+        new(DataType.String, "STRING", 0, typeof(string), null, false, false, ["string"], TensorProtoField.StringData),
         new(DataType.Undefined, "UNDEFINED", 0, null, null, false, false, []),
         new(DataType.ZeroCollisionHash, "ZERO_COLLISION_HASH", 0, null, null, false, false, []),
         new(DataType.RebatchingBuffer, "REBATCHING_BUFFER", 0, null, null, false, false, []),
@@ -63,7 +84,7 @@ public static class DataTypes
     private static readonly FrozenDictionary<Type, DataTypeInfo> ByClrType =
         Table.Where(i => i.ClrType is not null).GroupBy(i => i.ClrType!).ToFrozenDictionary(g => g.Key, g => g.First());
     private static readonly FrozenDictionary<string, DataTypeInfo> ByNumpy =
-        Table.Where(i => i.NumpyDescr is not null).ToFrozenDictionary(i => i.NumpyDescr![1..], StringComparer.Ordinal);
+        Table.Where(i => i.NumpyDescr is not null).GroupBy(i => i.NumpyDescr![1..]).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
 
     /// <summary>Every known type, in a stable order.</summary>
     public static IReadOnlyList<DataTypeInfo> All => Table;
@@ -91,6 +112,9 @@ public static class DataTypes
 
     /// <summary>True for FLOAT, DOUBLE and FLOAT16.</summary>
     public static bool IsFloatingPoint(DataType type) => Find(type)?.IsFloatingPoint ?? false;
+
+    /// <summary>The integer range a value of <paramref name="type"/> must lie in (BOOL: 0..1); the whole long range for other types.</summary>
+    public static (long Min, long Max) IntegerRange(DataType type) => Find(type)?.IntegerRange ?? (long.MinValue, long.MaxValue);
 
     /// <summary>The upper-case name Caffe2 uses (FLOAT, INT64, ...), or the number when it is not a known value.</summary>
     public static string Name(DataType type) =>
