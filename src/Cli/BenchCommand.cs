@@ -4,7 +4,7 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Cli;
 
 /// <summary><c>bench</c>: run a net through a <see cref="Predictor"/> many times under a <see cref="TimingObserver"/>.</summary>
-internal sealed class BenchCommand(TextWriter output)
+internal sealed class BenchCommand(TextWriter output, CliRuntime runtime)
 {
     public void Execute(string netPath, string? initPath, string[] inputs, int? threads, int iterations, int warmup)
     {
@@ -13,7 +13,7 @@ internal sealed class BenchCommand(TextWriter output)
         var net = CliRuntime.LoadNet(netPath, "bench");
         var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
         var fed = CliRuntime.ReadInputs(inputs);
-        var predictor = CliRuntime.NewPredictor(threads, init, net);
+        var predictor = runtime.NewPredictor(threads, init, net);
         // Warm up (at least once, so every output has its shape for the cost report).
         for (int w = 0; w < Math.Max(1, warmup); w++) predictor.Run(fed);
 

@@ -31,9 +31,16 @@ public sealed class CliApp(TextWriter output, TextWriter error)
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
+    private readonly Option<string[]> _plugins = new("--plugin")
+    {
+        Description = "PATH.dll: load the operator packs an assembly declares ([assembly: Caffe2SharpOperatorPack(typeof(...))]); repeatable, before or after the command.",
+        Recursive = true,
+    };
+
     private RootCommand BuildCommands()
     {
         var root = new RootCommand("caffe2sharp: run, inspect, convert and benchmark Caffe2 nets (.pb, .pbtxt, .json).");
+        root.Options.Add(_plugins);
 
         var net = new Argument<string>("net") { Description = "The net file: .pb (binary), .pbtxt/.prototxt (text) or .json." };
         var init = new Option<string?>("--init") { Description = "An init net run once before the net (weights)." };
@@ -43,39 +50,41 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
         var profile = new Option<bool>("--profile") { Description = "Also print each op's time, share, GB/s and GFLOP/s for the run." };
         var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, profile };
-        run.SetAction(p => Guard(() => new RunCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads), p.GetValue(profile))));
+        run.SetAction(p => Guard(p, rt => new RunCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads), p.GetValue(profile))));
         root.Subcommands.Add(run);
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
         var dtypes = new Option<string[]>("--dtype") { Description = "NAME=TYPE: the element type of an input (float, double, float16, int32, int64, ...; default float).", AllowMultipleArgumentsPerToken = true };
         var inspect = new Command("inspect", "List each op, its verification and warnings, inferred shapes and types, and costs.") { net, shapes, dtypes };
-        inspect.SetAction(p => Guard(() => new InspectCommand(output).Execute(p.GetValue(net)!, p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [])));
+        inspect.SetAction(p => Guard(p, rt => new InspectCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [])));
         root.Subcommands.Add(inspect);
 
         var op = new Argument<string?>("op") { Description = "An operator type; all when omitted.", Arity = ArgumentArity.ZeroOrOne };
         var schema = new Command("schema", "Show the operator catalog, or one operator's schema.") { op };
-        schema.SetAction(p => Guard(() => new SchemaCommand(output).Execute(p.GetValue(op))));
+        schema.SetAction(p => Guard(p, rt => new SchemaCommand(output, rt).Execute(p.GetValue(op))));
         root.Subcommands.Add(schema);
 
         var source = new Argument<string>("in") { Description = "The net to read (.pb, .pbtxt, .json)." };
         var target = new Argument<string>("out") { Description = "The file to write; its extension picks the format." };
         var convert = new Command("convert", "Convert a net between binary, text and JSON forms.") { source, target };
-        convert.SetAction(p => Guard(() => new ConvertCommand(output).Execute(p.GetValue(source)!, p.GetValue(target)!)));
+        convert.SetAction(p => Guard(p, _ => new ConvertCommand(output).Execute(p.GetValue(source)!, p.GetValue(target)!)));
         root.Subcommands.Add(convert);
 
         var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 100 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 10 };
         var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, iterations, warmup };
-        bench.SetAction(p => Guard(() => new BenchCommand(output).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads), p.GetValue(iterations), p.GetValue(warmup))));
+        bench.SetAction(p => Guard(p, rt => new BenchCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads), p.GetValue(iterations), p.GetValue(warmup))));
         root.Subcommands.Add(bench);
         return root;
     }
 
-    private int Guard(Action action)
+    /// <summary>Runs a command over a runtime with the <c>--plugin</c> packs, mapping exceptions to exit codes.</summary>
+    private int Guard(ParseResult parse, Action<CliRuntime> action)
     {
         try
         {
-            action();
+            using var runtime = new CliRuntime(parse.GetValue(_plugins) ?? []);
+            action(runtime);
             return Ok;
         }
         catch (Exception e) when (IsUserError(e))
@@ -91,7 +100,7 @@ public sealed class CliApp(TextWriter output, TextWriter error)
     }
 
     private static bool IsUserError(Exception e) =>
-        e is EnforceNotMetException or CliException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+        e is EnforceNotMetException or CliException or OperatorPackLoadException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 }

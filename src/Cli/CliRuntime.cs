@@ -1,33 +1,76 @@
 // Hand-written.
-using Caffe2Sharp.Operators.Activation;
-using Caffe2Sharp.Operators.Arithmetic;
-using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Cli;
 
-/// <summary>The runtime the tool uses: our operator packs registered through DI, as a user would.</summary>
-internal static class CliRuntime
+/// <summary>
+/// The runtime one command uses: our operator packs and each <c>--plugin</c>'s packs registered
+/// through DI, as a user would; built on first use, after the options are parsed.
+/// </summary>
+internal sealed class CliRuntime : IDisposable
 {
-    private static readonly Lazy<ServiceProvider> Services = new(() =>
+    private readonly Lazy<ServiceProvider> _services;
+
+    /// <summary>Loads each plugin (errors name the file); the services are built on first use.</summary>
+    public CliRuntime(IEnumerable<string> plugins)
     {
         var services = new ServiceCollection();
-        services.AddCaffe2Sharp().AddFillOperators().AddLeakyRelu().AddSum();
-        return services.BuildServiceProvider();
-    });
+        var builder = services.AddCaffe2Sharp().AddStandardOperators();
+        foreach (var plugin in plugins)
+            foreach (var pack in OperatorPackLibrary.Load(plugin))
+                AddPluginPack(builder, plugin, pack);
+        _services = new(services.BuildServiceProvider);
+    }
 
-    public static OperatorCatalog Catalog => Services.Value.GetRequiredService<OperatorCatalog>();
+    public OperatorCatalog Catalog => _services.Value.GetRequiredService<OperatorCatalog>();
 
-    public static Workspace NewWorkspace(int? threads)
+    public Workspace NewWorkspace(int? threads)
     {
-        var ws = Services.Value.GetRequiredService<Workspace>();
+        var ws = _services.Value.GetRequiredService<Workspace>();
         if (threads is { } t)
         {
             if (t < 1) throw new CliException($"--threads must be at least 1; got {t}.");
             ws.IntraOpThreads = t;
         }
         return ws;
+    }
+
+    /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it.</summary>
+    public Predictor NewPredictor(int? threads, NetDef? init, NetDef net) => new(NewWorkspace(threads), init, net);
+
+    public void Dispose()
+    {
+        if (_services.IsValueCreated) _services.Value.Dispose();
+    }
+
+    /// <summary>
+    /// Adds a plugin's pack as a user's <c>AddXxx()</c> would, at the plugin's path as its site; a
+    /// failure (such as an operator or pack registered already) names the plugin file and the pack.
+    /// </summary>
+    private static void AddPluginPack(Caffe2SharpBuilder builder, string plugin, IOperatorPack pack)
+    {
+        var name = pack.Name;
+        CliException Failed(Exception e) => new($"{plugin}: operator pack '{name}' failed to register: {e.Message}");
+        try
+        {
+            builder.AddOperatorPack(name, catalog =>
+            {
+                try
+                {
+                    pack.Register(catalog);
+                }
+                catch (Exception e)
+                {
+                    throw Failed(e);
+                }
+            }, file: plugin, line: 0);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Failed(e);
+        }
     }
 
     /// <summary>Splits NAME=VALUE, naming the option in the error.</summary>
@@ -59,7 +102,4 @@ internal static class CliRuntime
         }
         return fed;
     }
-
-    /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it.</summary>
-    public static Predictor NewPredictor(int? threads, NetDef? init, NetDef net) => new(NewWorkspace(threads), init, net);
 }

@@ -9,12 +9,12 @@ namespace Caffe2Sharp.Cli;
 /// <c>inspect</c>: ops, verification, warnings (arguments a schema does not declare), inferred
 /// shapes and types, and cost per op and in total. Warnings do not change the exit code.
 /// </summary>
-internal sealed class InspectCommand(TextWriter output)
+internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
 {
     public void Execute(string netPath, string[] shapes, string[] dtypes)
     {
         var net = CliRuntime.LoadNet(netPath, "");
-        var catalog = CliRuntime.Catalog;
+        var catalog = runtime.Catalog;
         var types = dtypes.Select(d => CliRuntime.SplitPair(d, "--dtype")).ToDictionary(p => p.Name, p => ParseType(p.Value), StringComparer.Ordinal);
         var known = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
         foreach (var s in shapes)

@@ -4,7 +4,7 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Cli;
 
 /// <summary><c>run</c>: through a <see cref="Predictor"/>: init net once, then the net; outputs printed or saved; optionally a per-op profile.</summary>
-internal sealed class RunCommand(TextWriter output)
+internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
 {
     public void Execute(string netPath, string? initPath, string[] inputs, string[] outputs, int? threads, bool profile)
     {
@@ -12,7 +12,7 @@ internal sealed class RunCommand(TextWriter output)
         var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
         var targets = outputs.Select(o => CliRuntime.SplitPair(o, "--output")).ToList();
         var fed = CliRuntime.ReadInputs(inputs);
-        var predictor = CliRuntime.NewPredictor(threads, init, net);
+        var predictor = runtime.NewPredictor(threads, init, net);
         var timing = profile ? TimingObserver.AttachTo(predictor.Net) : null;
         var results = predictor.Run(fed);
 

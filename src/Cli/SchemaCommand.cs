@@ -4,11 +4,11 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Cli;
 
 /// <summary><c>schema</c>: the operator catalog from the schema registry.</summary>
-internal sealed class SchemaCommand(TextWriter output)
+internal sealed class SchemaCommand(TextWriter output, CliRuntime runtime)
 {
     public void Execute(string? op)
     {
-        var catalog = CliRuntime.Catalog;
+        var catalog = runtime.Catalog;
         if (op is null)
         {
             foreach (var s in catalog.Schemas.All.Where(s => !s.IsPrivate))

@@ -26,6 +26,10 @@ public sealed class Caffe2SharpBuilder
     /// Adds an operator pack. Operator packs (ours and users') expose an extension method such as
     /// <c>AddLeakyRelu()</c> that calls this.
     /// </summary>
+    /// <param name="name">The pack's name, unique among the packs added.</param>
+    /// <param name="register">Registers the pack's schemas, operators and gradient makers.</param>
+    /// <param name="file">Where the pack is added (the caller's file unless given, e.g. a plugin's path).</param>
+    /// <param name="line">The caller's line; 0 when <paramref name="file"/> is not a source file.</param>
     /// <remarks>Adding the same pack again (same name, same registration method) is a no-op.</remarks>
     /// <exception cref="InvalidOperationException">A different pack of that name was added already; the message names both call sites.</exception>
     public Caffe2SharpBuilder AddOperatorPack(string name, Action<OperatorCatalog> register,
@@ -33,7 +37,7 @@ public sealed class Caffe2SharpBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(register);
-        var site = $"{file}:{line}";
+        var site = line > 0 ? $"{file}:{line}" : file;
         foreach (var d in Services)
             if (d.ServiceType == typeof(OperatorPackRegistration) && d.ImplementationInstance is OperatorPackRegistration existing && existing.Name == name)
             {
