@@ -452,7 +452,7 @@ public sealed class OperatorTester
     }
 
     private OperatorTestException Fail(string mode, string message, Exception? inner = null) =>
-        new($"{_def.Type}{(string.IsNullOrEmpty(_def.Name) ? "" : $" \"{_def.Name}\"")} ({mode}): {message}.", inner);
+        new($"{_def.Type}{(string.IsNullOrEmpty(_def.Name) ? "" : $" \"{_def.Name}\"")} ({mode}): {message.TrimEnd('.')}.", inner);
 }
 
 /// <summary>Reference helpers for tests written with <see cref="OperatorTester"/>.</summary>
