@@ -68,6 +68,8 @@ public sealed class OpSchema
     public IReadOnlyList<SlotDoc> Outputs => _outputs;
     /// <summary>True when a cost function was declared.</summary>
     public bool HasCostInferenceFunction => _costInference is not null;
+    /// <summary>True when a shape and type inference function was declared (else every output is inferred unknown).</summary>
+    public bool HasTensorInferenceFunction => _hasTensorInference;
 
     // ---- counts --------------------------------------------------------------------------------
 
