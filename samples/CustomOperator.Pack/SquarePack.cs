@@ -1,13 +1,11 @@
-// Sample: a user's operator pack as a library. Programs add it through DI (AddSquarePack); the
-// CLI loads the built dll with --plugin, finding the pack through the assembly attribute.
+// Sample: a user's operator pack as a library. Programs add it with AddOperatorPack(new SquarePack());
+// the CLI loads the built dll with --plugin and finds the pack through the assembly attribute.
 using System.Numerics;
 using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Schema.Gradients;
-using CustomOperator.Pack;
-using Microsoft.Extensions.DependencyInjection;
 
-[assembly: Caffe2SharpOperatorPack(typeof(SquarePack))]
+[assembly: Caffe2SharpOperatorPack(typeof(CustomOperator.Pack.SquarePack))]
 
 namespace CustomOperator.Pack;
 
@@ -39,15 +37,5 @@ public sealed class SquarePack : IOperatorPack
         protected override IReadOnlyList<OperatorDef> GetGradientDefs() => I(0) == O(0)
             ? throw new EnforceNotMetException($"Square ran in place on '{I(0)}': its gradient needs X.")
             : SingleGradientDef("SquareGradient", "", [I(0), GO(0)], [GI(0)]);
-    }
-}
-
-/// <summary>The DI entry point, as Caffe2Sharp's own packs have: <c>services.AddCaffe2Sharp().AddSquarePack()</c>.</summary>
-public static class SquarePackExtensions
-{
-    public static Caffe2SharpBuilder AddSquarePack(this Caffe2SharpBuilder builder)
-    {
-        var pack = new SquarePack();
-        return builder.AddOperatorPack(pack.Name, pack.Register);
     }
 }

@@ -1,12 +1,12 @@
-// Sample: a custom operator pack (schema, kernel, gradient; see ../CustomOperator.Pack) registered
-// through DI exactly as Caffe2Sharp's own operators are, run, and its gradient checked numerically.
+// Sample: run the Square pack (../CustomOperator.Pack), added through DI exactly as Caffe2Sharp's
+// own packs are, and check its gradient numerically (the run fails on a wrong gradient).
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Runtime.Testing;
 using CustomOperator.Pack;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();
-services.AddCaffe2Sharp().AddSquarePack();
+services.AddCaffe2Sharp().AddOperatorPack(new SquarePack());
 using var provider = services.BuildServiceProvider();
 var ws = provider.GetRequiredService<Workspace>();
 

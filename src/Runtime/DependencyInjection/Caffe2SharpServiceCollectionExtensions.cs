@@ -41,13 +41,28 @@ public sealed class Caffe2SharpBuilder
         foreach (var d in Services)
             if (d.ServiceType == typeof(OperatorPackRegistration) && d.ImplementationInstance is OperatorPackRegistration existing && existing.Name == name)
             {
-                // The same pack again (AddStandardOperators().AddLeakyRelu()) is already there.
-                if (existing.Register.Equals(register)) return this;
+                // The same pack again (AddStandardOperators().AddLeakyRelu()) is already there: the
+                // same method, on the same object or (an IOperatorPack) on another instance of the same pack type.
+                if (existing.Register.Equals(register) || SamePackType(existing.Register, register)) return this;
                 throw new InvalidOperationException($"Operator pack '{name}' is added twice with different registrations: first at {existing.Site}, again at {site}.");
             }
         Services.AddSingleton(new OperatorPackRegistration(name, register, site));
         return this;
     }
+
+    /// <summary>
+    /// Adds an <see cref="IOperatorPack"/> under its <see cref="IOperatorPack.Name"/>: the form a
+    /// pack shipped as a library (and loadable with <c>caffe2sharp --plugin</c>) takes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A different pack of that name was added already.</exception>
+    public Caffe2SharpBuilder AddOperatorPack(IOperatorPack pack, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        return AddOperatorPack(pack.Name, pack.Register, file, line);
+    }
+
+    private static bool SamePackType(Action<OperatorCatalog> a, Action<OperatorCatalog> b) =>
+        a.Method == b.Method && a.Target is IOperatorPack && a.Target?.GetType() == b.Target?.GetType();
 }
 
 /// <summary>The DI entry point: a thin adapter over the plain registries.</summary>

@@ -45,6 +45,22 @@ public class DependencyInjectionTests
         Assert.NotNull(sp.GetRequiredService<OperatorCatalog>().Schemas.Find("Fill")); // registered once, no duplicate error
     }
 
+    private sealed class TestPack : IOperatorPack
+    {
+        public string Name => "test-pack";
+        public void Register(OperatorCatalog catalog) => TestOps.Register(catalog);
+    }
+
+    [Fact]
+    public void SameOperatorPackType_AddedTwice_IsANoOp_EvenFromTwoInstances()
+    {
+        var services = new ServiceCollection();
+        services.AddCaffe2Sharp().AddOperatorPack(new TestPack()).AddOperatorPack(new TestPack());
+        Assert.Single(services, d => d.ServiceType == typeof(OperatorPackRegistration));
+        using var sp = services.BuildServiceProvider();
+        Assert.True(sp.GetRequiredService<OperatorCatalog>().Operators.Contains("Fill"));
+    }
+
     [Fact]
     public void DifferentPackUnderTheSameName_IsAnErrorNamingBothSites()
     {
