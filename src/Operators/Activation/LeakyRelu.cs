@@ -1,15 +1,20 @@
 // Hand-written.
-using Caffe2Sharp.Schema.Gradients;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schema.Gradients;
 using Caffe2Sharp.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Caffe2Sharp.Operators.Activation;
 
 /// <summary>
-/// The LeakyRelu family: the <c>LeakyRelu</c> and <c>LeakyReluGradient</c> schemas, their
-/// operators, the gradient maker and one registration method. The kernels are in
-/// <c>LeakyRelu.Kernels.cs</c>. Reads top to bottom like Caffe2's <c>leaky_relu_op.cc</c>.
+/// The LeakyRelu family: the <c>LeakyRelu</c> and <c>LeakyReluGradient</c> schemas and one
+/// registration method, then their functors (the element-wise operator bases do the rest), the
+/// gradient maker and the <see cref="Caffe2Sharp.Schema.Builders.NetBuilder"/> methods. Reads top
+/// to bottom like Caffe2's <c>leaky_relu_op.cc</c>.
 /// </summary>
 /// <remarks>
 /// <para>Forward: <c>y = x</c> for <c>x &gt;= 0</c>, <c>alpha * x</c> otherwise, for any finite alpha
@@ -87,6 +92,95 @@ public static class LeakyRelu
             throw new EnforceNotMetException($"argument 'alpha' must be finite; got {alpha}.");
         return alpha;
     }
+}
+
+/// <summary>
+/// LeakyRelu, element-wise: effectively computes <c>y = x &gt;= 0 ? x : alpha * x</c>.
+/// </summary>
+/// <remarks>
+/// Compare-and-select, not Max/Min: -0.0 &gt;= 0 is true, so -0.0 passes through as -0.0, and
+/// NaN &gt;= 0 is false, so NaN becomes alpha * NaN, a NaN. The product is one IEEE multiply in
+/// T at every width, so scalar and vector lanes agree bit for bit, denormals included (no flush).
+/// FLOAT16 is computed in double: the product of a half and a float is exact there (11 + 24
+/// significant bits), so it rounds once, to half, with no double rounding through float.
+/// </remarks>
+public readonly struct LeakyReluFunctor(float alpha) : IVectorUnaryFunctor
+{
+    private readonly float _alpha = alpha;
+
+    /// <summary>The leakage coefficient.</summary>
+    public float Alpha => _alpha;
+
+    /// <inheritdoc/>
+    public static bool ComputeHalfInDouble => true;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x >= T.Zero ? x : x * T.CreateTruncating(_alpha);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke<T>(Vector128<T> x) where T : unmanaged, INumber<T> =>
+        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<T>.Zero), x, x * Vector128.Create(T.CreateTruncating(_alpha)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke<T>(Vector256<T> x) where T : unmanaged, INumber<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<T>.Zero), x, x * Vector256.Create(T.CreateTruncating(_alpha)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke<T>(Vector512<T> x) where T : unmanaged, INumber<T> =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<T>.Zero), x, x * Vector512.Create(T.CreateTruncating(_alpha)));
+}
+
+/// <summary>
+/// The LeakyRelu gradient, element-wise: effectively computes <c>dx = s &gt;= 0 ? dy : alpha * dy</c>,
+/// where the sign source <c>s</c> is the forward input X, or the forward output Y when alpha &gt; 0.
+/// </summary>
+/// <remarks>s = NaN takes the alpha branch, as the forward did. FLOAT16 rounds once, as in <see cref="LeakyReluFunctor"/>.</remarks>
+public readonly struct LeakyReluGradientFunctor(float alpha) : IVectorBinaryFunctor
+{
+    private readonly float _alpha = alpha;
+
+    /// <inheritdoc/>
+    public static bool ComputeHalfInDouble => true;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke<T>(T s, T dy) where T : unmanaged, INumber<T> => s >= T.Zero ? dy : dy * T.CreateTruncating(_alpha);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<T> Invoke<T>(Vector128<T> s, Vector128<T> dy) where T : unmanaged, INumber<T> =>
+        Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(s, Vector128<T>.Zero), dy, dy * Vector128.Create(T.CreateTruncating(_alpha)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Invoke<T>(Vector256<T> s, Vector256<T> dy) where T : unmanaged, INumber<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(s, Vector256<T>.Zero), dy, dy * Vector256.Create(T.CreateTruncating(_alpha)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Invoke<T>(Vector512<T> s, Vector512<T> dy) where T : unmanaged, INumber<T> =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(s, Vector512<T>.Zero), dy, dy * Vector512.Create(T.CreateTruncating(_alpha)));
+}
+
+/// <summary>
+/// LeakyRelu kernels over spans, for callers outside a net (benchmarks, tests): the functors on
+/// the element-wise driver. Output may be exactly the input (in place); shifted overlap is rejected.
+/// </summary>
+public static class LeakyReluKernels
+{
+    /// <summary><c>y = x &gt;= 0 ? x : alpha * x</c> for FLOAT, DOUBLE or FLOAT16 (rounded once).</summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, float alpha, ComputePool? pool = null, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> =>
+        ElementwiseDriver.Unary(new LeakyReluFunctor(alpha), x, y, pool ?? ComputePool.Serial, maxDegreeOfParallelism);
+
+    /// <summary><c>dx = s &gt;= 0 ? dy : alpha * dy</c> for FLOAT, DOUBLE or FLOAT16 (rounded once).</summary>
+    public static void Gradient<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> dy, Span<T> dx, float alpha, ComputePool? pool = null, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, INumber<T> =>
+        ElementwiseDriver.Binary(new LeakyReluGradientFunctor(alpha), s, dy, dx, pool ?? ComputePool.Serial, maxDegreeOfParallelism);
 }
 
 /// <summary>

@@ -1,4 +1,7 @@
+using System.Numerics;
 using Caffe2Sharp.Kernels;
+using Caffe2Sharp.Runtime.Testing;
+using Caffe2Sharp.Tests;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Runtime;
@@ -107,6 +110,41 @@ public class ExecutionCoreTests
         var full = new OperatorCatalog().AddStandardOperators();
         var result = full.AddGradientOperators(net, ["L"]);
         Assert.Equal(["ConstantFill", "LeakyReluGradient", "Sum"], result.RequiredOperatorTypes);
+    }
+
+    // Exactly the README's example of a new activation: a scalar functor, a schema chain, one line.
+    private readonly struct Softsign : IUnaryFunctor
+    {
+        public T Invoke<T>(T x) where T : unmanaged, INumber<T> => x / (T.One + T.Abs(x));
+    }
+
+    [Fact]
+    public void ANewActivation_IsAFunctor_ASchemaChain_AndOneLine()
+    {
+        var catalog = new OperatorCatalog();
+        catalog.RegisterUnaryElementwise("Softsign", _ => new Softsign(), DataTypeSet.Floating)
+            .AllowInplace((0, 0)).InheritOnnxSchema().SetDoc("y = x / (1 + |x|)");
+        var x = Enumerable.Range(-300, 601).Select(i => i / 37f).ToArray();
+        new OperatorTester(catalog, "Softsign")
+            .Input<float>("X", x, x.Length)
+            .Output<float>("Y", v => v / (1f + MathF.Abs(v)))
+            .Run();
+        new OperatorTester(catalog, "Softsign")
+            .Input<double>("X", [-2.0, 0.5], 2)
+            .Output<double>("Y", v => v / (1.0 + Math.Abs(v)))
+            .Run();
+        new OperatorTester(catalog, "Softsign").Input<int>("X", [1, 2], 2).Output("Y").ExpectError("Softsign takes FLOAT, DOUBLE or FLOAT16").Run();
+    }
+
+    [Fact]
+    public void ReadmeCSharpExample_IsTheSampleCIBuildsAndRuns()
+    {
+        var readme = File.ReadAllText(System.IO.Path.Combine(TestData.RepoRoot, "README.md")).ReplaceLineEndings("\n");
+        int section = readme.IndexOf("## Using it from C#", StringComparison.Ordinal);
+        int start = readme.IndexOf("```csharp\n", section, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        var sample = File.ReadAllText(System.IO.Path.Combine(TestData.RepoRoot, "samples", "ReadmeExample", "Program.cs")).ReplaceLineEndings("\n");
+        Assert.Equal(sample.TrimEnd(), readme[start..end].TrimEnd());
     }
 
     private sealed class PassThroughGradient(OperatorDef def, IReadOnlyList<Caffe2Sharp.Schema.Gradients.GradientWrapper> g)
