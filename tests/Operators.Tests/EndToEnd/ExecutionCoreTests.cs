@@ -62,6 +62,30 @@ public class ExecutionCoreTests
     }
 
     [Fact]
+    public void ParallelNet_OfEveryOperatorBase_SteadyState_DoesNotAllocate()
+    {
+        // Unary (LeakyRelu), binary without broadcasting (its gradient), fold (Sum), FLOAT16
+        // widening, on a 2-thread pool with regions split from 64 elements.
+        const int N = 1 << 16;
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 64 });
+        var ws = new Workspace(new OperatorCatalog().AddStandardOperators(), pool);
+        ws.FeedBlob<float>("X", Input(N, 3), N);
+        ws.FeedBlob<Half>("H", Input(N, 4).Select(v => (Half)v).ToArray(), N);
+        ws.CreateNet(new NetBuilder("n").ExternalInput("X", "H")
+            .LeakyRelu("X", "Y", 0.1f).LeakyReluGradient("X", "Y", "dX", 0.1f)
+            .Op("Sum", ["X", "Y", "dX"], ["S"])
+            .LeakyRelu("H", "HY", 0.1f)
+            .Build());
+        ws.RunNet("n");
+        ws.RunNet("n");
+        long regions = pool.Statistics.Regions;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 20; k++) ws.RunNet("n");
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(pool.Statistics.Regions > regions, "the runs should have split across the pool");
+    }
+
+    [Fact]
     public void Workspace_WithoutAPool_RunsSerially_AndPoolIsNeverTouched()
     {
         var ws = new Workspace(new OperatorCatalog().AddStandardOperators());
