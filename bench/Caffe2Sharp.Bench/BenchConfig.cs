@@ -14,7 +14,7 @@ public sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
-        AddColumn(new ThroughputColumn(), RelativeColumn.VsCopy, RelativeColumn.VsOrt);
+        AddColumn(new ThroughputColumn(), RelativeColumn.VsCopy, RelativeColumn.VsOrt, RelativeColumn.VsBaseline);
     }
 
     /// <summary>
