@@ -30,6 +30,16 @@ public sealed class BenchConfig : ManualConfig
         .WithId("Measure");
 
     /// <summary>
+    /// <see cref="Measure"/> run in this process (<c>--in-process</c>): the same iterations, no
+    /// generated project and no process per benchmark. Every case shares one process, so the
+    /// baseline's process-wide helper threads and the compute pools' threads coexist (each
+    /// blocks 50 us after its last region).
+    /// </summary>
+    public static Job MeasureInProcess { get; } = Measure
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithId("MeasureInProcess");
+
+    /// <summary>
     /// The smoke job for CI: one invocation per benchmark, in this process (no generated project to
     /// build, no process per benchmark). It proves every setup, check and benchmark runs; its
     /// times mean nothing.
