@@ -14,7 +14,7 @@ public sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
-        AddColumn(new ThroughputColumn(), RelativeColumn.VsCopy, RelativeColumn.VsOrt);
+        AddColumn(new ThroughputColumn(), RelativeColumn.VsCopy, RelativeColumn.VsOrt, RelativeColumn.VsBaseline);
     }
 
     /// <summary>
@@ -28,6 +28,16 @@ public sealed class BenchConfig : ManualConfig
         .WithIterationCount(10)
         .WithIterationTime(TimeInterval.FromMilliseconds(250))
         .WithId("Measure");
+
+    /// <summary>
+    /// <see cref="Measure"/> run in this process (<c>--in-process</c>): the same iterations, no
+    /// generated project and no process per benchmark. Every case shares one process, so the
+    /// baseline's process-wide helper threads and the compute pools' threads coexist (each
+    /// blocks 50 us after its last region).
+    /// </summary>
+    public static Job MeasureInProcess { get; } = Measure
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithId("MeasureInProcess");
 
     /// <summary>
     /// The smoke job for CI: one invocation per benchmark, in this process (no generated project to

@@ -24,6 +24,9 @@ internal sealed class TrafficAttribute(int bytesPerElement) : Attribute
     /// <summary>The method (same class, same parameters) whose time "vs ORT" divides by this one's; null for none.</summary>
     public string? Ort { get; init; }
 
+    /// <summary>The frozen pre-port baseline method (same class, same parameters) whose median "vs baseline" divides by this one's; null for none.</summary>
+    public string? Baseline { get; init; }
+
     public static TrafficAttribute? Of(BenchmarkCase benchmark) =>
         benchmark.Descriptor.WorkloadMethod.GetCustomAttribute<TrafficAttribute>();
 }
@@ -49,6 +52,10 @@ internal abstract class CustomColumn : IColumn
     /// <summary>Mean time of one operation in nanoseconds, or null when the case did not run.</summary>
     protected static double? MeanNanoseconds(Summary summary, BenchmarkCase benchmarkCase) =>
         summary[benchmarkCase]?.ResultStatistics?.Mean is double mean and > 0 ? mean : null;
+
+    /// <summary>Median time of one operation in nanoseconds, or null when the case did not run.</summary>
+    protected static double? MedianNanoseconds(Summary summary, BenchmarkCase benchmarkCase) =>
+        summary[benchmarkCase]?.ResultStatistics?.Median is double median and > 0 ? median : null;
 
     protected static string Format(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 }
@@ -78,8 +85,11 @@ internal sealed class RelativeColumn : CustomColumn
 {
     private readonly Func<TrafficAttribute, string?> _reference;
 
-    private RelativeColumn(string id, string name, string legend, int priority, Func<TrafficAttribute, string?> reference)
+    private readonly bool _median;
+
+    private RelativeColumn(string id, string name, string legend, int priority, Func<TrafficAttribute, string?> reference, bool median = false)
     {
+        _median = median;
         Id = id;
         ColumnName = name;
         Legend = legend;
@@ -95,6 +105,14 @@ internal sealed class RelativeColumn : CustomColumn
         "Caffe2Sharp.VsOrt", "vs ORT",
         "Time of ONNX Runtime's run (same N, thread count named by the benchmark) / this time; above 1 = faster than ORT", 2, t => t.Ort);
 
+    /// <summary>
+    /// Issue #8: the frozen pre-port kernel's median (same N, same thread count) / this median.
+    /// Above 1 = the ported kernel is faster; the requirement is at least 0.95.
+    /// </summary>
+    public static RelativeColumn VsBaseline { get; } = new(
+        "Caffe2Sharp.VsBaseline", "vs baseline",
+        "Median of the pre-port kernel named by the benchmark (same N, same threads) / this median; >= 0.95 required (issue #8)", 3, t => t.Baseline, median: true);
+
     public override string Id { get; }
     public override string ColumnName { get; }
     public override string Legend { get; }
@@ -103,14 +121,15 @@ internal sealed class RelativeColumn : CustomColumn
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
         if (TrafficAttribute.Of(benchmarkCase) is not { } traffic || _reference(traffic) is not { } referenceName) return "-";
-        if (MeanNanoseconds(summary, benchmarkCase) is not { } ns) return "-";
+        Func<Summary, BenchmarkCase, double?> time = _median ? MedianNanoseconds : MeanNanoseconds;
+        if (time(summary, benchmarkCase) is not { } ns) return "-";
         var reference = summary.BenchmarksCases.FirstOrDefault(c =>
             c.Descriptor.Type == benchmarkCase.Descriptor.Type
             && c.Descriptor.WorkloadMethod.Name == referenceName
             && c.Parameters.DisplayInfo == benchmarkCase.Parameters.DisplayInfo
             && c.Job.DisplayInfo == benchmarkCase.Job.DisplayInfo);
         // The reference may have been filtered out of this run.
-        if (reference is null || MeanNanoseconds(summary, reference) is not { } referenceNs) return "?";
+        if (reference is null || time(summary, reference) is not { } referenceNs) return "?";
         return Format(referenceNs / ns);
     }
 }

@@ -3,12 +3,14 @@ using BenchmarkDotNet.Attributes;
 using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Bench.Baseline;
 
 namespace Caffe2Sharp.Bench;
 
 /// <summary>
-/// LeakyRelu forward (alpha 0.01) on N floats: the kernel, a one-op net, ONNX Runtime, a naive
-/// loop, and the limit, a plain copy of the same bytes. Every forward moves 8N bytes (read 4N,
+/// LeakyRelu forward (alpha 0.01) on N floats: the kernel, the frozen pre-port kernel (issue #8's
+/// baseline, <see cref="BaselineLeakyReluKernels"/>), a one-op net, ONNX Runtime, a naive loop,
+/// and the limit, a plain copy of the same bytes. Every forward moves 8N bytes (read 4N,
 /// write 4N), in place or not.
 /// </summary>
 /// <remarks>
@@ -29,7 +31,7 @@ public class ForwardBenchmarks : SizedBenchmarks
     private const int InPlaceSettleCalls = 32;
     private const float Alpha = Reference.Alpha;
 
-    private AlignedBuffer _x = null!, _y = null!, _z = null!;
+    private AlignedBuffer _x = null!, _y = null!, _z = null!, _zb = null!;
     private Workspace _ws1 = null!, _ws2 = null!;
     private OrtLeakyRelu _ort1 = null!, _ort2 = null!;
 
@@ -55,6 +57,22 @@ public class ForwardBenchmarks : SizedBenchmarks
         _x.Span.CopyTo(_z.Span);
         for (int i = 0; i < InPlaceSettleCalls; i++) LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha);
         RequireSettled(_z.Span, "kernel in place");
+
+        // The pre-port kernel (issue #8's baseline) on its own process-wide helper threads: the
+        // same checks, and its own settled in-place buffer.
+        _zb = new AlignedBuffer(N);
+        foreach (int threads in (int[])[1, 2])
+        {
+            _y.Span.Clear();
+            BaselineLeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, threads);
+            Reference.RequireEqual(expected, _y.Span, $"baseline kernel forward, {threads} thread(s)");
+            _x.Span.CopyTo(_zb.Span);
+            BaselineLeakyReluKernels.Forward(_zb.Span, _zb.Span, Alpha, threads);
+            Reference.RequireEqual(expected, _zb.Span, $"baseline kernel forward in place, {threads} thread(s)");
+        }
+        _x.Span.CopyTo(_zb.Span);
+        for (int i = 0; i < InPlaceSettleCalls; i++) BaselineLeakyReluKernels.Forward(_zb.Span, _zb.Span, Alpha);
+        RequireSettled(_zb.Span, "baseline kernel in place");
 
         _ws1 = CreateWorkspace(1, expected);
         _ws2 = CreateWorkspace(2, expected);
@@ -119,20 +137,38 @@ public class ForwardBenchmarks : SizedBenchmarks
     // ---- the kernel ---------------------------------------------------------------------------
 
     [Benchmark]
-    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T), Baseline = nameof(Baseline_1T))]
     public void Kernel_1T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
-    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T), Baseline = nameof(Baseline_2T))]
     public void Kernel_2T() => LeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, BenchPools.For(2));
 
     [Benchmark]
-    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T), Baseline = nameof(BaselineInPlace_1T))]
     public void KernelInPlace_1T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
-    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T), Baseline = nameof(BaselineInPlace_2T))]
     public void KernelInPlace_2T() => LeakyReluKernels.Forward(_z.Span, _z.Span, Alpha, BenchPools.For(2));
+
+    // ---- issue #8's baseline: the pre-port kernel, frozen in Baseline/ -----------------------------
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void Baseline_1T() => BaselineLeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 1);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void Baseline_2T() => BaselineLeakyReluKernels.Forward(_x.Span, _y.Span, Alpha, 2);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_1T))]
+    public void BaselineInPlace_1T() => BaselineLeakyReluKernels.Forward(_zb.Span, _zb.Span, Alpha, 1);
+
+    [Benchmark]
+    [Traffic(8, Copy = nameof(Copy), Ort = nameof(Ort_2T))]
+    public void BaselineInPlace_2T() => BaselineLeakyReluKernels.Forward(_zb.Span, _zb.Span, Alpha, 2);
 
     // ---- a one-op net run by a Workspace (the kernel plus per-run overhead) ----------------------
 

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Caffe2Sharp.Schema.Builders;
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Bench.Baseline;
 
 namespace Caffe2Sharp.Bench;
 
@@ -41,6 +42,9 @@ public class GradientBenchmarks : SizedBenchmarks
             _dx.Span.Clear();
             LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(threads));
             Reference.RequireEqual(expected, _dx.Span, $"kernel gradient, {threads} thread(s)");
+            _dx.Span.Clear();
+            BaselineLeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, threads);
+            Reference.RequireEqual(expected, _dx.Span, $"baseline kernel gradient, {threads} thread(s)");
         }
         _ws1 = CreateWorkspace(1, expected);
         _ws2 = CreateWorkspace(2, expected);
@@ -73,12 +77,22 @@ public class GradientBenchmarks : SizedBenchmarks
     // ---- the kernel and the net ----------------------------------------------------------------
 
     [Benchmark]
-    [Traffic(12, Copy = nameof(Copy2N))]
+    [Traffic(12, Copy = nameof(Copy2N), Baseline = nameof(Baseline_1T))]
     public void Kernel_1T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(1));
 
     [Benchmark]
-    [Traffic(12, Copy = nameof(Copy2N))]
+    [Traffic(12, Copy = nameof(Copy2N), Baseline = nameof(Baseline_2T))]
     public void Kernel_2T() => LeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, BenchPools.For(2));
+
+    // ---- issue #8's baseline: the pre-port kernel, frozen in Baseline/ -----------------------------
+
+    [Benchmark]
+    [Traffic(12, Copy = nameof(Copy2N))]
+    public void Baseline_1T() => BaselineLeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, 1);
+
+    [Benchmark]
+    [Traffic(12, Copy = nameof(Copy2N))]
+    public void Baseline_2T() => BaselineLeakyReluKernels.Gradient(_y.Span, _dy.Span, _dx.Span, Alpha, 2);
 
     [Benchmark]
     [Traffic(12, Copy = nameof(Copy2N))]

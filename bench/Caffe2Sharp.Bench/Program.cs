@@ -5,11 +5,15 @@ using BenchmarkDotNet.Running;
 namespace Caffe2Sharp.Bench;
 
 /// <summary>
-/// Entry point. <c>threshold [--quick]</c> runs <see cref="ThresholdProbe"/>; <c>--smoke</c> runs
+/// Entry point. <c>threshold [--quick]</c> runs <see cref="ThresholdProbe"/>; <c>port [--quick]</c>
+/// runs <see cref="PortProbe"/> (issue #8, ported kernels against the baseline, interleaved); <c>--smoke</c> runs
 /// every benchmark once at two sizes, in process (CI); anything else goes to BenchmarkDotNet with
 /// the <see cref="BenchConfig.Measure"/> job unless a <c>--job</c> is given. Without a
 /// <c>--filter</c> every benchmark runs (no interactive menu). <c>--sizes 1K,1M</c> (elements;
-/// K = 1024, M = 1024 * 1024) limits the sizes of any run.
+/// K = 1024, M = 1024 * 1024) limits the sizes of any run. <c>--in-process</c> runs the
+/// <see cref="BenchConfig.Measure"/> job in this process (<see cref="BenchConfig.MeasureInProcess"/>):
+/// no generated project to build, which on a loaded machine can exceed BenchmarkDotNet's 2-minute
+/// build timeout.
 /// </summary>
 internal static class Program
 {
@@ -17,9 +21,12 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "threshold")
             return ThresholdProbe.Run(quick: args.Contains("--quick"));
+        if (args.Length > 0 && args[0] == "port")
+            return PortProbe.Run(quick: args.Contains("--quick"), sizes: [1 << 16, 1 << 20, 1 << 22]);
 
         bool smoke = args.Contains("--smoke");
-        var rest = args.Where(a => a != "--smoke").ToList();
+        bool inProcess = args.Contains("--in-process");
+        var rest = args.Where(a => a is not ("--smoke" or "--in-process")).ToList();
         int[]? sizes = null;
         int sizesAt = rest.IndexOf("--sizes");
         if (sizesAt >= 0)
@@ -38,7 +45,7 @@ internal static class Program
         Sizes.Current = sizes ?? (smoke ? Sizes.Smoke : Sizes.Full);
         IConfig config = DefaultConfig.Instance;
         if (smoke) config = config.AddJob(BenchConfig.Smoke);
-        else if (!rest.Any(a => a is "--job" or "-j")) config = config.AddJob(BenchConfig.Measure);
+        else if (!rest.Any(a => a is "--job" or "-j")) config = config.AddJob(inProcess ? BenchConfig.MeasureInProcess : BenchConfig.Measure);
 
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], config);
         // A benchmark whose setup check threw, or that failed to build or run, fails the process.

@@ -269,7 +269,7 @@ public static class ElementwiseDriver
     }
 
     /// <summary>Every element of a range once: FLOAT16 through the widening path, others through the vector widths (when the functor has them) and a scalar tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static void UnaryRange<T, TOp>(in TOp op, ref T x, ref T d, nuint length)
         where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
