@@ -53,35 +53,47 @@ public enum Broadcast
     Caffe2,
 }
 
+/// <summary>What the element-wise operator bases share: the element types accepted, checked on input 0.</summary>
+public abstract class ElementwiseOperatorBase : OperatorBase
+{
+    /// <summary>Binds the operator to its blobs; <paramref name="types"/> are the element types it accepts.</summary>
+    protected ElementwiseOperatorBase(OperatorDef def, Workspace workspace, DataTypeSet types) : base(def, workspace) => Types = types;
+
+    /// <summary>The element types accepted.</summary>
+    public DataTypeSet Types { get; }
+
+    /// <summary>Input 0, whose type must be one of <see cref="Types"/> (the other inputs must match it).</summary>
+    /// <exception cref="EnforceNotMetException">It is of another type; the message names the blob and the types accepted.</exception>
+    protected Tensor TypedInput0()
+    {
+        var x = Input(0);
+        if (!Types.Contains(x.DataType))
+            throw Error($"input 0 '{Def.Input[0]}' is {x.Describe()}; {Type} takes {Types}.");
+        return x;
+    }
+}
+
 /// <summary>
 /// The operator behind every one-input element-wise function: input lookup, type check and
 /// dispatch, output shape (the input's, as the schema's <c>IdenticalTypeAndShape</c> says), in
 /// place, FLOAT16 and threads; the function itself is <typeparamref name="TFunctor"/>.
 /// Register it with <see cref="ElementwiseRegistration.RegisterUnaryElementwise{TFunctor}"/>.
 /// </summary>
-public sealed class UnaryElementwiseOperator<TFunctor> : OperatorBase where TFunctor : struct, IUnaryFunctor
+public sealed class UnaryElementwiseOperator<TFunctor> : ElementwiseOperatorBase where TFunctor : struct, IUnaryFunctor
 {
     private readonly TFunctor _functor;
 
     /// <summary>Creates the operator with its function (built once from the def's arguments).</summary>
-    public UnaryElementwiseOperator(OperatorDef def, Workspace workspace, TFunctor functor, DataTypeSet types) : base(def, workspace)
-    {
-        _functor = functor;
-        Types = types;
-    }
+    public UnaryElementwiseOperator(OperatorDef def, Workspace workspace, TFunctor functor, DataTypeSet types)
+        : base(def, workspace, types) => _functor = functor;
 
     /// <summary>The function.</summary>
     public TFunctor Functor => _functor;
 
-    /// <summary>The element types accepted.</summary>
-    public DataTypeSet Types { get; }
-
     /// <inheritdoc/>
     public override void Run()
     {
-        var x = Input(0);
-        if (!Types.Contains(x.DataType))
-            throw Error($"input 0 '{Def.Input[0]}' is {x.Describe()}; {Type} takes {Types}.");
+        var x = TypedInput0();
         var y = Output(0);
         // In place, y is x: resizing to the same type and dims keeps the contents.
         y.Resize(x.DataType, x.Dims);
@@ -102,7 +114,7 @@ public sealed class UnaryElementwiseOperator<TFunctor> : OperatorBase where TFun
 /// in place, FLOAT16 and threads. Register it with
 /// <see cref="ElementwiseRegistration.RegisterBinaryElementwise{TFunctor}"/>.
 /// </summary>
-public sealed class BinaryElementwiseOperator<TFunctor> : OperatorBase where TFunctor : struct, IBinaryFunctor
+public sealed class BinaryElementwiseOperator<TFunctor> : ElementwiseOperatorBase where TFunctor : struct, IBinaryFunctor
 {
     private readonly TFunctor _functor;
     private readonly Broadcast _rule;
@@ -112,10 +124,9 @@ public sealed class BinaryElementwiseOperator<TFunctor> : OperatorBase where TFu
 
     /// <summary>Creates the operator; reads <c>broadcast</c> and <c>axis</c> once under <see cref="Broadcast.Caffe2"/>.</summary>
     public BinaryElementwiseOperator(OperatorDef def, Workspace workspace, TFunctor functor, DataTypeSet types, Broadcast rule, int shapeInput = 0)
-        : base(def, workspace)
+        : base(def, workspace, types)
     {
         _functor = functor;
-        Types = types;
         _rule = rule;
         _shapeInput = shapeInput;
         (_legacy, _axis) = ElementwiseShapes.ReadLegacy(def, rule);
@@ -124,16 +135,11 @@ public sealed class BinaryElementwiseOperator<TFunctor> : OperatorBase where TFu
     /// <summary>The function.</summary>
     public TFunctor Functor => _functor;
 
-    /// <summary>The element types accepted.</summary>
-    public DataTypeSet Types { get; }
-
     /// <inheritdoc/>
     public override void Run()
     {
-        var a = Input(0);
+        var a = TypedInput0();
         var b = Input(1);
-        if (!Types.Contains(a.DataType))
-            throw Error($"input 0 '{Def.Input[0]}' is {a.Describe()}; {Type} takes {Types}.");
         if (b.DataType != a.DataType)
             throw Error($"input 0 '{Def.Input[0]}' is {a.Describe()} but input 1 '{Def.Input[1]}' is {b.Describe()}; they must have the same type.");
         var y = Output(0);
@@ -181,29 +187,23 @@ public sealed class BinaryElementwiseOperator<TFunctor> : OperatorBase where TFu
 /// type and size folded left to right, <c>((x0 op x1) op x2) ...</c>, into an output with input 0's
 /// shape; the output may be input 0 (in place).
 /// </summary>
-public sealed class FoldElementwiseOperator<TFunctor> : OperatorBase where TFunctor : struct, IBinaryFunctor
+public sealed class FoldElementwiseOperator<TFunctor> : ElementwiseOperatorBase where TFunctor : struct, IBinaryFunctor
 {
     private readonly TFunctor _functor;
 
     /// <summary>Creates the operator.</summary>
-    public FoldElementwiseOperator(OperatorDef def, Workspace workspace, TFunctor functor, DataTypeSet types) : base(def, workspace)
+    public FoldElementwiseOperator(OperatorDef def, Workspace workspace, TFunctor functor, DataTypeSet types) : base(def, workspace, types)
     {
         _functor = functor;
-        Types = types;
         for (int i = 1; i < def.Input.Count; i++)
             if (def.Input[i] == def.Output[0])
                 throw new EnforceNotMetException($"output '{def.Output[0]}' is input {i}; only input 0 may be the output (in place).");
     }
 
-    /// <summary>The element types accepted.</summary>
-    public DataTypeSet Types { get; }
-
     /// <inheritdoc/>
     public override void Run()
     {
-        var first = Input(0);
-        if (!Types.Contains(first.DataType))
-            throw Error($"input 0 '{Def.Input[0]}' is {first.Describe()}; {Type} takes {Types}.");
+        var first = TypedInput0();
         for (int i = 1; i < InputSize; i++)
         {
             var t = Input(i);
