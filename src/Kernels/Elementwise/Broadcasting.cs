@@ -92,7 +92,7 @@ public static class Broadcasting
             long o = outDims[i];
             long dx = i < rank - xDims.Length ? 1 : xDims[i - (rank - xDims.Length)];
             long dy = i < rank - yDims.Length ? 1 : yDims[i - (rank - yDims.Length)];
-            if ((dx != o && dx != 1) || (dy != o && dy != 1))
+            if ((dx != o && dx != 1) || (dy != o && dy != 1) || (o != 1 && dx != o && dy != o))
                 throw new ArgumentException($"Shapes [{string.Join(", ", xDims.ToArray())}] and [{string.Join(", ", yDims.ToArray())}] do not broadcast to [{string.Join(", ", outDims.ToArray())}].");
             if (o == 1) continue;
             bool vx = dx == o, vy = dy == o;
@@ -107,7 +107,9 @@ public static class Broadcasting
         }
         if (m == 0)
         {
-            destination[0] = op.Invoke(x[0], y[0]);
+            // One element: still through the driver, so FLOAT16 is widened and rounded once
+            // exactly as at any other shape.
+            ElementwiseDriver.Binary(op, x[..1], y[..1], destination[..1], pool, 1);
             return;
         }
         // Strides of the merged dims in each operand (0 where it is broadcast).

@@ -51,7 +51,7 @@ public static class ElementwiseDriver
         where T : unmanaged, INumber<T> where TOp : struct, IUnaryFunctor
     {
         ArgumentNullException.ThrowIfNull(pool);
-        CheckLength(x.Length, destination.Length, nameof(x));
+        CheckLength(nameof(x), x.Length, nameof(destination), destination.Length);
         CheckOverlap(x, destination, nameof(x));
         int chunks = ChunkCount(pool, x.Length, TOp.CostPerElement, maxDegreeOfParallelism);
         bool streaming = typeof(T) != typeof(Half) && TOp.IsVectorized && Streaming<T>(pool, destination.Length, x.Overlaps(destination));
@@ -89,8 +89,8 @@ public static class ElementwiseDriver
         where T : unmanaged, INumber<T> where TOp : struct, IBinaryFunctor
     {
         ArgumentNullException.ThrowIfNull(pool);
-        CheckLength(x.Length, y.Length, nameof(y));
-        CheckLength(x.Length, destination.Length, nameof(x));
+        CheckLength(nameof(x), x.Length, nameof(y), y.Length);
+        CheckLength(nameof(x), x.Length, nameof(destination), destination.Length);
         CheckOverlap(x, destination, nameof(x));
         CheckOverlap(y, destination, nameof(y));
         int chunks = ChunkCount(pool, x.Length, TOp.CostPerElement, maxDegreeOfParallelism);
@@ -132,10 +132,10 @@ public static class ElementwiseDriver
 
     // ---- validation ----------------------------------------------------------------------------
 
-    private static void CheckLength(int expected, int actual, string name)
+    private static void CheckLength(string first, int firstLength, string second, int secondLength)
     {
-        if (expected != actual)
-            throw new ArgumentException($"Length mismatch: {name} has {expected} elements but the other operand has {actual}.", name);
+        if (firstLength != secondLength)
+            throw new ArgumentException($"Length mismatch: {first} has {firstLength} elements but {second} has {secondLength}.", second);
     }
 
     private static void CheckOverlap<T>(ReadOnlySpan<T> input, Span<T> destination, string name)

@@ -23,7 +23,11 @@ public interface IUnaryFunctor
     /// <summary>One element.</summary>
     T Invoke<T>(T x) where T : unmanaged, INumber<T>;
 
-    /// <summary>Relative cost of one element (1 = a multiply or a select); the driver splits work across threads by it.</summary>
+    /// <summary>
+    /// Relative cost of one element for splitting work across threads, in units of LeakyRelu's
+    /// (a compare, a multiply and a select per element, memory-bound: 1). Not the FLOPs a schema
+    /// reports; a functor doing a transcendental per element might say 8 or more.
+    /// </summary>
     static virtual int CostPerElement => 1;
 
     /// <summary>
@@ -62,7 +66,7 @@ public interface IBinaryFunctor
     /// <summary>One pair of elements.</summary>
     T Invoke<T>(T x, T y) where T : unmanaged, INumber<T>;
 
-    /// <summary>Relative cost of one element (1 = an add or a select).</summary>
+    /// <summary>Relative cost of one element for splitting work across threads, in units of LeakyRelu's; see <see cref="IUnaryFunctor.CostPerElement"/>.</summary>
     static virtual int CostPerElement => 1;
 
     /// <summary>True when FLOAT16 must be computed in double rather than float; see <see cref="IUnaryFunctor.ComputeHalfInDouble"/>.</summary>

@@ -131,7 +131,8 @@ public sealed class ComputePool : IDisposable
         private readonly ComputePool _pool;
         private readonly object _gate = new();
         private ParallelRegion? _work;
-        private int _reserved; // 1 from TryReserve until the helper is done with the region
+        private const int Dead = 2;
+        private int _reserved; // 1 from TryReserve until the helper is done with the region; Dead once it has exited
         private int _signal;
         private bool _sleeping;
 
@@ -173,7 +174,10 @@ public sealed class ComputePool : IDisposable
                 // wake-up is never lost.
                 while (Volatile.Read(ref _signal) == 0)
                 {
-                    if (_pool._disposed) return;
+                    // Exit only from idle, claimed atomically: a helper reserved just before (or
+                    // while) the pool was disposed still gets its Start and serves that region,
+                    // so its caller never waits for a helper that has gone.
+                    if (_pool._disposed && Interlocked.CompareExchange(ref _reserved, Dead, 0) == 0) return;
                     if (Stopwatch.GetTimestamp() < spinUntil)
                     {
                         Thread.SpinWait(20);
@@ -182,7 +186,7 @@ public sealed class ComputePool : IDisposable
                     lock (_gate)
                     {
                         _sleeping = true;
-                        while (Volatile.Read(ref _signal) == 0 && !_pool._disposed) Monitor.Wait(_gate);
+                        while (Volatile.Read(ref _signal) == 0 && !(_pool._disposed && Volatile.Read(ref _reserved) == 0)) Monitor.Wait(_gate);
                         _sleeping = false;
                     }
                 }
@@ -269,10 +273,24 @@ internal abstract class ParallelRegion
         var spinner = new SpinWait();
         for (int i = 0; i < 64 && Volatile.Read(ref _pendingHelpers) != 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
         if (Volatile.Read(ref _pendingHelpers) == 0) return;
+        // Helpers write through the caller's pointers until they report done, so the caller must
+        // not leave early: an interrupt is held back until they have, then raised.
+        bool interrupted = false;
         lock (_helpersDone)
         {
-            while (Volatile.Read(ref _pendingHelpers) != 0) Monitor.Wait(_helpersDone);
+            while (Volatile.Read(ref _pendingHelpers) != 0)
+            {
+                try
+                {
+                    Monitor.Wait(_helpersDone);
+                }
+                catch (ThreadInterruptedException)
+                {
+                    interrupted = true;
+                }
+            }
         }
+        if (interrupted) throw new ThreadInterruptedException();
     }
 
     private void RunChunks()

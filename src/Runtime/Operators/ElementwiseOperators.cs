@@ -20,8 +20,8 @@ public readonly record struct DataTypeSet(ulong Mask)
         ulong mask = 0;
         foreach (var t in types)
         {
-            if ((uint)t >= 64 || !DataTypes.Info(t).HasStorage)
-                throw new ArgumentException($"{DataTypes.Name(t)} has no numeric storage; an element-wise operator cannot take it.", nameof(types));
+            if ((uint)t >= 64 || !DataTypes.Info(t).IsNumeric)
+                throw new ArgumentException($"{DataTypes.Name(t)} is not a numeric type; an element-wise operator cannot take it.", nameof(types));
             mask |= 1UL << (int)t;
         }
         return new DataTypeSet(mask);
@@ -62,6 +62,13 @@ public abstract class ElementwiseOperatorBase : OperatorBase
     /// <summary>The element types accepted.</summary>
     public DataTypeSet Types { get; }
 
+    /// <summary>Runs <paramref name="kernel"/> for <paramref name="type"/>; a type the table cannot dispatch is an error, never a silent no-op.</summary>
+    protected void Dispatch<TKernel>(DataType type, ref TKernel kernel) where TKernel : struct, INumericTypeVisitor, allows ref struct
+    {
+        if (!DataTypes.Dispatch(type, ref kernel))
+            throw Error($"{Type} has no kernel for {DataTypes.Name(type)}.");
+    }
+
     /// <summary>Input 0, whose type must be one of <see cref="Types"/> (the other inputs must match it).</summary>
     /// <exception cref="EnforceNotMetException">It is of another type; the message names the blob and the types accepted.</exception>
     protected Tensor TypedInput0()
@@ -98,7 +105,7 @@ public sealed class UnaryElementwiseOperator<TFunctor> : ElementwiseOperatorBase
         // In place, y is x: resizing to the same type and dims keeps the contents.
         y.Resize(x.DataType, x.Dims);
         var kernel = new Kernel(this, x, y);
-        DataTypes.Dispatch(x.DataType, ref kernel);
+        Dispatch(x.DataType, ref kernel);
     }
 
     private readonly struct Kernel(UnaryElementwiseOperator<TFunctor> op, Tensor x, Tensor y) : INumericTypeVisitor
@@ -149,7 +156,7 @@ public sealed class BinaryElementwiseOperator<TFunctor> : ElementwiseOperatorBas
                 throw Error($"input 0 '{Def.Input[0]}' {a.Describe()} and input 1 '{Def.Input[1]}' {b.Describe()} must have the same number of elements.");
             y.Resize(a.DataType, (_shapeInput == 0 ? a : b).Dims);
             var flat = new FlatKernel(this, a, b, y);
-            DataTypes.Dispatch(a.DataType, ref flat);
+            Dispatch(a.DataType, ref flat);
             return;
         }
         Span<long> outDims = stackalloc long[Broadcasting.MaxRank];
@@ -164,7 +171,7 @@ public sealed class BinaryElementwiseOperator<TFunctor> : ElementwiseOperatorBas
                 throw Error($"output '{Def.Output[0]}' is input {i} in place, but the result has shape [{string.Join(", ", dims.ToArray())}], not {Input(i).Describe()}.");
         y.Resize(a.DataType, dims);
         var kernel = new BroadcastKernel(this, a, b, y, bDims[..bRank]);
-        DataTypes.Dispatch(a.DataType, ref kernel);
+        Dispatch(a.DataType, ref kernel);
     }
 
     private readonly struct FlatKernel(BinaryElementwiseOperator<TFunctor> op, Tensor a, Tensor b, Tensor y) : INumericTypeVisitor
@@ -214,7 +221,7 @@ public sealed class FoldElementwiseOperator<TFunctor> : ElementwiseOperatorBase 
         // Resizing y to input 0's shape keeps its contents when y is input 0 (in place).
         y.Resize(first.DataType, first.Dims);
         var kernel = new Kernel(this, first, y);
-        DataTypes.Dispatch(first.DataType, ref kernel);
+        Dispatch(first.DataType, ref kernel);
     }
 
     private readonly struct Kernel(FoldElementwiseOperator<TFunctor> op, Tensor first, Tensor y) : INumericTypeVisitor
@@ -246,7 +253,11 @@ public static class ElementwiseShapes
         if (rule != Broadcast.Caffe2) return (false, -1);
         long broadcast = def.GetSingleArgument("broadcast", 0L);
         if (broadcast is not (0 or 1)) throw new EnforceNotMetException($"argument 'broadcast' must be 0 or 1; got {broadcast}.");
-        return (broadcast == 1, (int)def.GetSingleArgument("axis", -1L));
+        long axis = def.GetSingleArgument("axis", -1L);
+        // Checked against the shapes at run time; here only that it fits an int (no silent wrap).
+        if (axis is < int.MinValue or > int.MaxValue)
+            throw new EnforceNotMetException($"argument 'axis' = {axis} is out of range.");
+        return (broadcast == 1, (int)axis);
     }
 
     /// <summary>
@@ -316,7 +327,7 @@ public static class ElementwiseRegistration
         var schema = catalog.Schemas.Schema(type, file, line)
             .NumInputs(1).NumOutputs(1)
             .IdenticalTypeAndShape()
-            .CostInferenceFunction(CostFunctions.Pointwise(TFunctor.CostPerElement));
+            .CostInferenceFunction(CostFunctions.Pointwise(1));
         catalog.Operators.Register(type, (def, ws) => new UnaryElementwiseOperator<TFunctor>(def, ws, functor(def), types), file: file, line: line);
         return schema;
     }
@@ -343,7 +354,7 @@ public static class ElementwiseRegistration
         var schema = catalog.Schemas.Schema(type, file, line)
             .NumInputs(2).NumOutputs(1)
             .TensorInferenceFunction(ElementwiseShapes.Inference(broadcast, shapeInput))
-            .CostInferenceFunction(CostFunctions.Pointwise(TFunctor.CostPerElement));
+            .CostInferenceFunction(CostFunctions.Pointwise(1));
         if (broadcast == Broadcast.Caffe2)
         {
             schema.Arg("broadcast", "*(type: int; default: 0)* 1: B lines up with A at `axis` (Caffe2's legacy broadcast); 0: numpy broadcasting.", 0L)
@@ -366,7 +377,7 @@ public static class ElementwiseRegistration
             .NumInputs(1, int.MaxValue).NumOutputs(1)
             .AllowInplace((0, 0))
             .IdenticalTypeAndShapeOfInput(0)
-            .CostInferenceFunction(CostFunctions.Pointwise(TFunctor.CostPerElement));
+            .CostInferenceFunction(CostFunctions.Pointwise(1));
         catalog.Operators.Register(type, (def, ws) => new FoldElementwiseOperator<TFunctor>(def, ws, functor(def), types), file: file, line: line);
         return schema;
     }

@@ -106,6 +106,9 @@ public static class TensorProtoConverter
         // Narrow types: int32_data (Caffe2's classic form), or raw bytes in byte_data from some writers.
         if (proto.Int32Data.Count == 0 && proto.ByteData.Length == count * size && count > 0 && type != DataType.Int32)
         {
+            if (type == DataType.Bool)
+                foreach (var b in proto.ByteData.Span)
+                    if (b > 1) throw new EnforceNotMetException($"{what}: BOOL byte_data holds byte {b}; expected 0 or 1.");
             tensor.Resize(type, dims);
             proto.ByteData.Span.CopyTo(tensor.RawBytes);
             return;

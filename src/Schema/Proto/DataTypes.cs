@@ -20,6 +20,9 @@ public sealed record DataTypeInfo(DataType Type, string Name, int ElementSize, T
     /// <summary>True when tensors of this type hold numeric storage (every type with a fixed element size).</summary>
     public bool HasStorage => ElementSize > 0;
 
+    /// <summary>True for the types <see cref="DataTypes.Dispatch{TVisitor}(DataType, ref TVisitor)"/> handles: floating point and integers (not BOOL).</summary>
+    public bool IsNumeric => IsFloatingPoint || IsInteger;
+
     /// <summary>The smallest and largest value an integer type holds exactly in a <see cref="long"/> (null for other types).</summary>
     public (long Min, long Max)? IntegerRange { get; init; }
 }

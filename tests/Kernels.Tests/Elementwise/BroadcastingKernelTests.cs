@@ -152,4 +152,35 @@ public class BroadcastingKernelTests
         Assert.Throws<ArgumentException>(() => Broadcasting.Binary(new SubOp(), new float[6], [2, 3], new float[3], [3], new float[5], [2, 3], TestPools.Serial));
         Assert.Throws<ArgumentException>(() => Broadcasting.Binary(new SubOp(), new float[6], [1, 2, 3], new float[3], [3], d, [2, 3], TestPools.Serial));
     }
+
+    /// <summary>x * y + 0.1, the constant converted per element type: in half it would round twice.</summary>
+    private readonly struct MulAddTenth : IBinaryFunctor
+    {
+        public T Invoke<T>(T x, T y) where T : unmanaged, System.Numerics.INumber<T> => x * y + T.CreateTruncating(0.1);
+    }
+
+    [Fact]
+    public void OneElementShapes_GiveTheSameFloat16Bits_AsEveryOtherShape()
+    {
+        var r = new Random(3);
+        var x = Enumerable.Range(0, 2048).Select(_ => (Half)(r.NextDouble() * 16 - 8)).ToArray();
+        var y = Enumerable.Range(0, 2048).Select(_ => (Half)(r.NextDouble() * 4 - 2)).ToArray();
+        var flat = new Half[x.Length];
+        ElementwiseDriver.Binary(new MulAddTenth(), x, y, flat, ComputePool.Serial);
+        var one = new Half[1];
+        foreach (var dims in new long[][] { [], [1], [1, 1] })
+            for (int i = 0; i < x.Length; i++)
+            {
+                Broadcasting.Binary(new MulAddTenth(), x.AsSpan(i, 1), dims, y.AsSpan(i, 1), dims, one, dims, ComputePool.Serial);
+                Assert.Equal(BitConverter.HalfToUInt16Bits(flat[i]), BitConverter.HalfToUInt16Bits(one[0]));
+            }
+    }
+
+    [Fact]
+    public void OutputLargerThanBothOperands_IsAClearError()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Broadcasting.Binary(new MulAddTenth(), new float[1], [1], new float[1], [1], new float[4], [4], ComputePool.Serial));
+        Assert.Contains("do not broadcast to [4]", e.Message);
+    }
 }

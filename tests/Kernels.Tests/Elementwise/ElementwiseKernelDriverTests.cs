@@ -91,8 +91,9 @@ public class ElementwiseKernelDriverTests
     public void LengthMismatch_Throws()
     {
         var e = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Unary(new AffineOp(), new float[3], new float[4], Serial));
-        Assert.Contains("x has 3 elements but the other operand has 4", e.Message);
-        Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[3], new double[2], new double[3], Serial));
+        Assert.Contains("x has 3 elements but destination has 4", e.Message);
+        var b = Assert.Throws<ArgumentException>(() => ElementwiseDriver.Binary(new SubOp(), new double[3], new double[2], new double[3], Serial));
+        Assert.Contains("x has 3 elements but y has 2", b.Message);
     }
 
     [Theory]
@@ -279,6 +280,21 @@ public class ElementwiseKernelParallelTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(new ComputePoolOptions { ThreadCount = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ComputePool(new ComputePoolOptions { ParallelWorkThreshold = 0 }));
+    }
+
+    [Fact]
+    public void DisposedPool_StillRunsRegions_OnTheCaller()
+    {
+        var pool = TestPools.Eager(3);
+        var x = Enumerable.Range(0, 10_000).Select(i => (float)i).ToArray();
+        var y = new float[x.Length];
+        ElementwiseDriver.Unary(new AffineOp(), x, y, pool);
+        pool.Dispose();
+        long granted = pool.Statistics.HelpersGranted;
+        Array.Clear(y);
+        ElementwiseDriver.Unary(new AffineOp(), x, y, pool);
+        Assert.Equal(x.Select(v => v * 3f + 1f), y);
+        Assert.Equal(granted, pool.Statistics.HelpersGranted);
     }
 
     [Fact]

@@ -236,6 +236,18 @@ public class BroadcastOperatorTests
             .Input("A", new float[Count(a)], a).Input("B", new float[Count(b)], b).Output("Y").ExpectError(message).Run();
 
     [Fact]
+    public void Legacy_AxisBeyondInt_IsAClearError_NotAWrap() =>
+        new OperatorTester(Catalog, "TestSub").Arg("broadcast", 1).Arg("axis", 4294967296L)
+            .Input("A", new float[6], 2, 3).Input("B", new float[3], 3).Output("Y").ExpectError("argument 'axis' = 4294967296 is out of range").Run();
+
+    [Fact]
+    public void ElementTypeSets_RefuseBool_WhichNoKernelDispatches()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DataTypeSet.Of(DataType.Float, DataType.Bool));
+        Assert.Contains("BOOL is not a numeric type", e.Message);
+    }
+
+    [Fact]
     public void BroadcastArgumentOtherThan0Or1_IsAClearError() =>
         new OperatorTester(Catalog, "TestSub").Arg("broadcast", 2).Input<float>("A", [1f]).Input<float>("B", [1f]).Output("Y")
             .ExpectError("argument 'broadcast' must be 0 or 1; got 2").Run();

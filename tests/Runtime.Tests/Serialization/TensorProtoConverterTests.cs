@@ -116,4 +116,13 @@ public class TensorProtoConverterTests
         Assert.Throws<EnforceNotMetException>(() => TensorProtoConverter.ReadInto(bad, t));
         Assert.Equal([1f, 2f], t.ToArray<float>());
     }
+
+    [Fact]
+    public void Bool_InByteData_OutOfRange_IsAnError()
+    {
+        var proto = new TensorProto { DataType = DataType.Bool, ByteData = Google.Protobuf.ByteString.CopyFrom(2, 7) };
+        proto.Dims.Add(2);
+        var e = Assert.Throws<EnforceNotMetException>(() => proto.ToTensor());
+        Assert.Contains("BOOL byte_data holds byte 2", e.Message);
+    }
 }
