@@ -14,19 +14,20 @@ namespace Caffe2Sharp.Operators;
 public static class StandardOperators
 {
     /// <summary>
-    /// Adds every built-in pack: fills and Copy, Sum, LeakyRelu. A pack that is already added is
+    /// Adds every built-in pack: fills and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
+    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu). A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddFillOperators().AddSum().AddLeakyRelu();
+        return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
     public static OperatorCatalog AddStandardOperators(this OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(LeakyRelu.Register);
+        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register);
     }
 }

@@ -51,6 +51,11 @@ public enum Broadcast
     /// at <c>axis</c> (-1: A's trailing dims) and the output has A's shape.
     /// </summary>
     Caffe2,
+    /// <summary>
+    /// B has one element (shared) or one per channel, A's dim 1 (PRelu's slope, a per-channel
+    /// scale or bias); the output has A's shape.
+    /// </summary>
+    Channel,
 }
 
 /// <summary>What the element-wise operator bases share: the element types accepted, checked on input 0.</summary>
@@ -161,7 +166,7 @@ public sealed class BinaryElementwiseOperator<TFunctor> : ElementwiseOperatorBas
         }
         Span<long> outDims = stackalloc long[Broadcasting.MaxRank];
         Span<long> bDims = stackalloc long[Broadcasting.MaxRank];
-        int rank = ElementwiseShapes.BroadcastShape(a.Dims, b.Dims, _legacy, _axis, outDims, bDims, out int bRank, out string? why);
+        int rank = ElementwiseShapes.BroadcastShape(a.Dims, b.Dims, _rule, _legacy, _axis, outDims, bDims, out int bRank, out string? why);
         if (rank < 0)
             throw Error($"input 0 '{Def.Input[0]}' {a.Describe()} and input 1 '{Def.Input[1]}' {b.Describe()} do not broadcast: {why}.");
         var dims = outDims[..rank];
@@ -265,7 +270,7 @@ public static class ElementwiseShapes
     /// read them into <paramref name="bDims"/> (padded to A's rank under the legacy rule). Returns the
     /// output rank, or -1 with the reason in <paramref name="why"/>.
     /// </summary>
-    public static int BroadcastShape(ReadOnlySpan<long> a, ReadOnlySpan<long> b, bool legacy, int axis, Span<long> outDims, Span<long> bDims, out int bRank, out string? why)
+    public static int BroadcastShape(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Broadcast rule, bool legacy, int axis, Span<long> outDims, Span<long> bDims, out int bRank, out string? why)
     {
         why = null;
         bRank = b.Length;
@@ -273,6 +278,26 @@ public static class ElementwiseShapes
         {
             why = $"more than {Broadcasting.MaxRank} dims";
             return -1;
+        }
+        if (rule == Broadcast.Channel)
+        {
+            long count = 1;
+            foreach (var d in b) count *= d;
+            bDims[..a.Length].Fill(1);
+            if (count != 1)
+            {
+                if (a.Length < 2 || count != a[1])
+                {
+                    why = a.Length < 2
+                        ? $"B must have one element when A has fewer than 2 dims"
+                        : $"B must have one element (shared) or {a[1]} (one per channel, A's dim 1); it has {count}";
+                    return -1;
+                }
+                bDims[1] = count;
+            }
+            bRank = a.Length;
+            a.CopyTo(outDims);
+            return a.Length;
         }
         if (!legacy)
         {
@@ -298,7 +323,7 @@ public static class ElementwiseShapes
         var (legacy, axis) = ReadLegacy(def, rule);
         Span<long> outDims = stackalloc long[Broadcasting.MaxRank];
         Span<long> bDims = stackalloc long[Broadcasting.MaxRank];
-        int rank = BroadcastShape([.. a.Dims], [.. inputs[1].Dims], legacy, axis, outDims, bDims, out _, out string? why);
+        int rank = BroadcastShape([.. a.Dims], [.. inputs[1].Dims], rule, legacy, axis, outDims, bDims, out _, out string? why);
         Enforce.That(rank >= 0, () => $"Operator {def.DisplayName}: shapes {a.Describe()} and {inputs[1].Describe()} do not broadcast: {why}.");
         return [TensorShape.Create(outDims[..rank].ToArray(), type)];
     };

@@ -396,7 +396,7 @@ public sealed class OperatorTester
                     throw Fail(mode, $"{where} element {k}: expected {expected.FormatElement(k)}, actual {actual.FormatElement(k)}");
             return;
         }
-        bool floating = expected.DataType is DataType.Float or DataType.Double or DataType.Float16;
+        bool floating = DataTypes.IsFloatingPoint(expected.DataType);
         for (long k = 0; k < expected.Size; k++)
         {
             bool ok;
@@ -434,13 +434,18 @@ public sealed class OperatorTester
         return $"{text} (0x{hex})";
     }
 
-    private static double Value(Tensor t, long k) => t.DataType switch
+    private static double Value(Tensor t, long k)
     {
-        DataType.Float => t.Data<float>()[checked((int)k)],
-        DataType.Double => t.Data<double>()[checked((int)k)],
-        DataType.Float16 => (double)t.Data<Half>()[checked((int)k)],
-        _ => throw new InvalidOperationException(t.Describe()),
-    };
+        var reader = new ElementAsDouble(t, checked((int)k));
+        if (!DataTypes.Dispatch(t.DataType, ref reader)) throw new InvalidOperationException(t.Describe());
+        return reader.Value;
+    }
+
+    private struct ElementAsDouble(Tensor t, int k) : INumericTypeVisitor
+    {
+        public double Value;
+        public void Visit<T>() where T : unmanaged, INumber<T> => Value = double.CreateTruncating(t.Data<T>()[k]);
+    }
 
     private static ulong Bits(Tensor t, long k)
     {
@@ -473,7 +478,9 @@ public static class OperatorTesterReference
 
     /// <summary>
     /// <paramref name="n"/> values of <typeparamref name="T"/> that cycle through the special values
-    /// (±0, ±infinity, NaN, ± the smallest denormal, ±max) at odd indices, and seeded random values in [-4, 4) at even ones.
+    /// (±0, ±infinity, NaN, ± the smallest denormal, ±max) at odd indices, and seeded random values in [-4, 4) at even ones;
+    /// the last element is a special value too (chosen by <paramref name="n"/>), so the driver's scalar tail meets them as
+    /// well as its vector lanes.
     /// </summary>
     public static T[] SpecialAndRandom<T>(int n, int seed = 1) where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
     {
@@ -482,6 +489,7 @@ public static class OperatorTesterReference
         var data = new T[n];
         for (int k = 0; k < n; k++)
             data[k] = k % 2 == 1 ? specials[k / 2 % specials.Length] : T.CreateTruncating(r.NextDouble() * 8 - 4);
+        if (n > 0 && (n - 1) % 2 == 0) data[n - 1] = specials[n / 2 % specials.Length];
         return data;
     }
 }
