@@ -55,6 +55,19 @@ internal static class TestData
         }
     }
 
+    /// <summary>Where ONNX's node conformance tests are looked for; does not check that they are there.</summary>
+    public static string OnnxNodeDir => System.IO.Path.Combine(SharedDir, "testdata", "onnx-node");
+
+    /// <summary>ONNX's node conformance tests; skips the calling test (fails under CI) when they are absent.</summary>
+    public static string OnnxNode
+    {
+        get
+        {
+            Require(Directory.Exists(OnnxNodeDir), Environment.GetEnvironmentVariable("CI"), OnnxNodeDir);
+            return OnnxNodeDir;
+        }
+    }
+
     /// <summary>A path under <see cref="Caffe2Nets"/>; skips the calling test (fails under CI) when the nets are absent.</summary>
     public static string Path(params string[] parts) => System.IO.Path.Combine([Caffe2Nets, .. parts]);
 
@@ -85,11 +98,11 @@ internal static class TestData
             case TestDataAvailability.Skip:
                 throw new SkipException(
                     $"Shared test data not found at {path} (../shared/testdata beside the repository); " +
-                    "this test reads real Caffe2 nets from there. Set CI=true to make its absence a failure.");
+                    "this test reads files from there. Set CI=true to make its absence a failure.");
             case TestDataAvailability.Fail:
                 throw new InvalidOperationException(
                     $"Shared test data not found at {path}. Under CI (CI={ciVariable}) ../shared/testdata must be " +
-                    "laid beside the repository; the tests that read real Caffe2 nets cannot run without it.");
+                    "laid beside the repository; the tests that read it cannot run without it.");
         }
     }
 
