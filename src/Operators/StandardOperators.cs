@@ -2,6 +2,8 @@
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators.Regularization;
+using Caffe2Sharp.Operators.Vision;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,19 +17,22 @@ public static class StandardOperators
 {
     /// <summary>
     /// Adds every built-in pack: fills and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
-    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu). A pack that is already added is
+    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu),
+    /// Softmax, Dropout and ResizeNearest. A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations();
+        return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
+            .AddSoftmax().AddDropout().AddResizeNearest();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
     public static OperatorCatalog AddStandardOperators(this OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register);
+        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
+            .Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register);
     }
 }
