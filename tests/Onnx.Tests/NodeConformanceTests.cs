@@ -22,6 +22,7 @@ public class NodeConformanceTests
     {
         ["Relu"] = "Relu", ["Sigmoid"] = "Sigmoid", ["Tanh"] = "Tanh", ["Elu"] = "Elu",
         ["Add"] = "Add", ["Sub"] = "Sub", ["Mul"] = "Mul", ["Div"] = "Div", ["Sum"] = "Sum", ["Clip"] = "Clip",
+        ["Softmax"] = "Softmax", ["Dropout"] = "Dropout", ["Resize"] = "ResizeNearest",
     };
 
     public static TheoryData<string> Cases() =>
@@ -31,6 +32,18 @@ public class NodeConformanceTests
         "test_add_bcast", "test_sub", "test_sub_bcast", "test_sub_example",
         "test_mul", "test_mul_bcast", "test_mul_example", "test_div", "test_div_bcast", "test_div_example",
         "test_sum_one_input", "test_sum_two_inputs",
+        // Softmax: these models are opset 13, which normalises over one axis; Caffe2 coerces to 2-D at
+        // the axis. The two agree exactly when the axis is the last (checked below for every case).
+        // test_softmax_axis_0 and test_softmax_axis_1 normalise over a non-last axis: excluded (see
+        // Softmax_Opset13OverANonLastAxis_IsNotCaffe2sSoftmax).
+        "test_softmax_axis_2", "test_softmax_default_axis", "test_softmax_example",
+        "test_softmax_large_number", "test_softmax_negative_axis",
+        // Dropout in inference (no training_mode input): Y = X, Caffe2's is_test = 1.
+        "test_dropout_default", "test_dropout_default_ratio", "test_dropout_random_old",
+        // Resize nearest with integer up-scales: ONNX's half_pixel + round_prefer_floor picks
+        // source round((d + 0.5) / s - 0.5) = floor(d / s) for integer s, Caffe2's index. The
+        // downsampling case (scale 0.6) differs: excluded (see Resize_Downsample_IsNotCaffe2sResizeNearest).
+        "test_resize_upsample_scales_nearest",
     ];
 
     [SkippableTheory]
@@ -50,10 +63,49 @@ public class NodeConformanceTests
         }
 
         var def = OperatorDef.Create(SameOperator[node.OpType], node.Name, [.. node.Input], [.. node.Output]);
-        foreach (var a in node.Attribute)
+        long opset = model.OpsetImport.Where(o => o.Domain.Length == 0).Select(o => o.Version).DefaultIfEmpty(1).Max();
+        switch (node.OpType)
         {
-            Assert.Equal(AttributeProto.Types.AttributeType.Float, a.Type); // only Elu's alpha among these
-            def.Arg.Add(ArgumentHelper.MakeArgument(a.Name, a.F));
+            case "Softmax":
+            {
+                int rank = inputs[node.Input[0]].Rank;
+                var axisAttr = node.Attribute.SingleOrDefault(a => a.Name == "axis");
+                long axis = axisAttr?.I ?? (opset >= 13 ? -1 : 1);
+                if (opset >= 13)
+                    Assert.True(axis == -1 || axis == rank - 1, $"{test}: opset {opset} Softmax over axis {axis} of rank {rank} is not Caffe2's 2-D Softmax");
+                def.Arg.Add(ArgumentHelper.MakeArgument("axis", (int)axis));
+                break;
+            }
+            case "Dropout":
+            {
+                // Inference: the seed is irrelevant; the ratio (an attribute before opset 12, an
+                // optional input since) does not change the output.
+                Assert.True(node.Input.Count < 3 || node.Input[2].Length == 0, $"{test}: training_mode given");
+                def.Input.Clear();
+                def.Input.Add(node.Input[0]);
+                def.Arg.Add(ArgumentHelper.MakeArgument("is_test", 1));
+                break;
+            }
+            case "Resize":
+            {
+                Assert.Equal("nearest", node.Attribute.Single(a => a.Name == "mode").S.ToStringUtf8());
+                Assert.DoesNotContain(node.Attribute, a => a.Name is "coordinate_transformation_mode" or "nearest_mode");
+                var scales = inputs[node.Input[2]].Data<float>();
+                Assert.True(scales[0] == 1 && scales[1] == 1 && scales[2] == MathF.Floor(scales[2]) && scales[3] == MathF.Floor(scales[3]),
+                    $"{test}: only integer H and W up-scales coincide with ResizeNearest");
+                def.Input.Clear();
+                def.Input.Add(node.Input[0]);
+                def.Arg.Add(ArgumentHelper.MakeArgument("height_scale", scales[2]));
+                def.Arg.Add(ArgumentHelper.MakeArgument("width_scale", scales[3]));
+                break;
+            }
+            default:
+                foreach (var a in node.Attribute)
+                {
+                    Assert.Equal(AttributeProto.Types.AttributeType.Float, a.Type); // only Elu's alpha among these
+                    def.Arg.Add(ArgumentHelper.MakeArgument(a.Name, a.F));
+                }
+                break;
         }
         if (node.OpType == "Clip" && node.Input.Count > 1)
         {
@@ -78,6 +130,34 @@ public class NodeConformanceTests
                 Assert.True(ok, $"{test}: output {o} element {k}: expected {e[k]:R}, actual {a[k]:R}");
             }
         }
+    }
+
+    [SkippableTheory]
+    [InlineData("test_softmax_axis_0")]
+    [InlineData("test_softmax_axis_1")]
+    public void Softmax_Opset13OverANonLastAxis_IsNotCaffe2sSoftmax(string test)
+    {
+        // Opset 13 Softmax normalises over the one axis; Caffe2 over everything from the axis on.
+        // The importer will map it (transpose, Softmax at the last axis, transpose back).
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(TestData.OnnxNode, test, "model.onnx")));
+        var x = ReadTensor(Path.Combine(TestData.OnnxNode, test, "test_data_set_0", "input_0.pb"));
+        var node = Assert.Single(model.Graph.Node);
+        Assert.True(model.OpsetImport.Single(o => o.Domain.Length == 0).Version >= 13);
+        Assert.True(node.Attribute.Single(a => a.Name == "axis").I < x.Rank - 1);
+    }
+
+    [SkippableFact]
+    public void Resize_Downsample_IsNotCaffe2sResizeNearest()
+    {
+        // Scale 0.6 on width 4: ONNX (half_pixel, round_prefer_floor) takes source x = round(1.5 / 0.6 - 0.5) = 2
+        // for output x = 1; Caffe2 takes floor(1 / 0.6) = 1.
+        string dir = Path.Combine(TestData.OnnxNode, "test_resize_downsample_scales_nearest");
+        var scales = ReadTensor(Path.Combine(dir, "test_data_set_0", "input_1.pb")).ToArray<float>();
+        var x = ReadTensor(Path.Combine(dir, "test_data_set_0", "input_0.pb")).ToArray<float>();
+        var y = ReadTensor(Path.Combine(dir, "test_data_set_0", "output_0.pb")).ToArray<float>();
+        Assert.Equal(0.6f, scales[3]);
+        Assert.Equal(x[2], y[1]);
+        Assert.NotEqual(x[(int)(1 / scales[3])], y[1]);
     }
 
     [SkippableFact]
