@@ -2,6 +2,7 @@
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators.Shape;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,19 +16,20 @@ public static class StandardOperators
 {
     /// <summary>
     /// Adds every built-in pack: fills and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
-    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu). A pack that is already added is
+    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu), and the shape
+    /// operators (Reshape, Flatten, Transpose, Squeeze, ExpandDims, Concat, Split). A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations();
+        return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations().AddShapeOperators();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
     public static OperatorCatalog AddStandardOperators(this OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register);
+        return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register).Add(ShapeOperators.Register);
     }
 }
