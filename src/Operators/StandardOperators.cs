@@ -3,6 +3,7 @@ using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;
 using Caffe2Sharp.Operators.Regularization;
+using Caffe2Sharp.Operators.Shape;
 using Caffe2Sharp.Operators.Vision;
 using Caffe2Sharp.Runtime;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,15 +18,16 @@ public static class StandardOperators
 {
     /// <summary>
     /// Adds every built-in pack: fills and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
-    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu),
-    /// Softmax, Dropout and ResizeNearest. A pack that is already added is
+    /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu), the shape operators (Reshape,
+    /// Flatten, Transpose, Squeeze, ExpandDims, Concat, Split), Softmax, Dropout and
+    /// ResizeNearest. A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddSoftmax().AddDropout().AddResizeNearest();
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
@@ -33,6 +35,6 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register);
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register);
     }
 }

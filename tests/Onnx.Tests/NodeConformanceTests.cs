@@ -23,7 +23,12 @@ public class NodeConformanceTests
         ["Relu"] = "Relu", ["Sigmoid"] = "Sigmoid", ["Tanh"] = "Tanh", ["Elu"] = "Elu",
         ["Add"] = "Add", ["Sub"] = "Sub", ["Mul"] = "Mul", ["Div"] = "Div", ["Sum"] = "Sum", ["Clip"] = "Clip",
         ["Softmax"] = "Softmax", ["Dropout"] = "Dropout", ["Resize"] = "ResizeNearest",
+        ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
     };
+
+    // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
+    // have one. The mapping names it, and only ONNX's outputs are compared.
+    private static readonly HashSet<string> Caffe2SecondOutput = ["Concat", "Reshape"];
 
     public static TheoryData<string> Cases() =>
     [
@@ -44,6 +49,20 @@ public class NodeConformanceTests
         // source round((d + 0.5) / s - 0.5) = floor(d / s) for integer s, Caffe2's index. The
         // downsampling case (scale 0.6) differs: excluded (see Resize_Downsample_IsNotCaffe2sResizeNearest).
         "test_resize_upsample_scales_nearest",
+        // Concat: Caffe2 takes negative axes too (counted from the end), so every case maps.
+        "test_concat_1d_axis_0", "test_concat_1d_axis_negative_1",
+        "test_concat_2d_axis_0", "test_concat_2d_axis_1", "test_concat_2d_axis_negative_1", "test_concat_2d_axis_negative_2",
+        "test_concat_3d_axis_0", "test_concat_3d_axis_1", "test_concat_3d_axis_2",
+        "test_concat_3d_axis_negative_1", "test_concat_3d_axis_negative_2", "test_concat_3d_axis_negative_3",
+        // Flatten: only axis >= 0. Excluded: test_flatten_negative_axis1..4 (ONNX counts a negative
+        // axis from the end; Caffe2's Flatten takes axis >= 0 only and refuses a negative one).
+        "test_flatten_axis0", "test_flatten_axis1", "test_flatten_axis2", "test_flatten_axis3", "test_flatten_default_axis",
+        // Reshape, shape as an INT64 input (which Caffe2's Reshape accepts). Excluded:
+        // test_reshape_allowzero_reordered (allowzero = 1: ONNX keeps a 0 in the shape as a
+        // zero-size dim, while Caffe2's 0 always copies the input's dim).
+        "test_reshape_extended_dims", "test_reshape_negative_dim", "test_reshape_negative_extended_dims",
+        "test_reshape_one_dim", "test_reshape_reduced_dims", "test_reshape_reordered_all_dims",
+        "test_reshape_reordered_last_dims", "test_reshape_zero_and_negative_dim", "test_reshape_zero_dim",
     ];
 
     [SkippableTheory]
@@ -63,6 +82,7 @@ public class NodeConformanceTests
         }
 
         var def = OperatorDef.Create(SameOperator[node.OpType], node.Name, [.. node.Input], [.. node.Output]);
+        if (Caffe2SecondOutput.Contains(node.OpType)) def.Output.Add(node.Output[0] + "_caffe2_second_output");
         long opset = model.OpsetImport.Where(o => o.Domain.Length == 0).Select(o => o.Version).DefaultIfEmpty(1).Max();
         switch (node.OpType)
         {
@@ -102,8 +122,19 @@ public class NodeConformanceTests
             default:
                 foreach (var a in node.Attribute)
                 {
-                    Assert.Equal(AttributeProto.Types.AttributeType.Float, a.Type); // only Elu's alpha among these
-                    def.Arg.Add(ArgumentHelper.MakeArgument(a.Name, a.F));
+                    // Elu's alpha (FLOAT); Concat's and Flatten's axis (INT). Reshape's allowzero = 0 is
+                    // Caffe2's only behaviour, so it maps to no argument (allowzero = 1 is excluded above).
+                    if (node.OpType == "Reshape" && a.Name == "allowzero")
+                    {
+                        Assert.Equal(0, a.I);
+                        continue;
+                    }
+                    if (a.Type == AttributeProto.Types.AttributeType.Int) def.Arg.Add(ArgumentHelper.MakeArgument(a.Name, a.I));
+                    else
+                    {
+                        Assert.Equal(AttributeProto.Types.AttributeType.Float, a.Type);
+                        def.Arg.Add(ArgumentHelper.MakeArgument(a.Name, a.F));
+                    }
                 }
                 break;
         }
@@ -158,6 +189,33 @@ public class NodeConformanceTests
         Assert.Equal(0.6f, scales[3]);
         Assert.Equal(x[2], y[1]);
         Assert.NotEqual(x[(int)(1 / scales[3])], y[1]);
+    }
+
+    [SkippableTheory]
+    [InlineData("test_flatten_negative_axis1")]
+    [InlineData("test_flatten_negative_axis2")]
+    [InlineData("test_flatten_negative_axis3")]
+    [InlineData("test_flatten_negative_axis4")]
+    public void FlattenWithANegativeAxis_IsExcluded_Caffe2RefusesIt(string test)
+    {
+        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(TestData.OnnxNode, test, "model.onnx"))).Graph.Node);
+        long axis = Assert.Single(node.Attribute, a => a.Name == "axis").I;
+        Assert.True(axis < 0);
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob(node.Input[0], ReadTensor(Path.Combine(TestData.OnnxNode, test, "test_data_set_0", "input_0.pb")));
+        var def = OperatorDef.Create("Flatten", "", [node.Input[0]], ["Y"]).SetArgument("axis", (int)axis);
+        var ex = Assert.ThrowsAny<Exception>(() => ws.RunOperatorOnce(def));
+        Assert.Contains("must be 0 or more", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ReshapeWithAllowZero_IsExcluded_Caffe2sZeroCopiesTheDim()
+    {
+        string dir = Path.Combine(TestData.OnnxNode, "test_reshape_allowzero_reordered");
+        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))).Graph.Node);
+        Assert.Equal(1, Assert.Single(node.Attribute, a => a.Name == "allowzero").I);
+        var shape = ReadTensor(Path.Combine(dir, "test_data_set_0", "input_1.pb"));
+        Assert.Contains(0L, shape.ToArray<long>());
     }
 
     [SkippableFact]
