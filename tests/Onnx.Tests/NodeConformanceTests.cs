@@ -24,6 +24,7 @@ public class NodeConformanceTests
         ["Add"] = "Add", ["Sub"] = "Sub", ["Mul"] = "Mul", ["Div"] = "Div", ["Sum"] = "Sum", ["Clip"] = "Clip",
         ["Softmax"] = "Softmax", ["Dropout"] = "Dropout", ["Resize"] = "ResizeNearest",
         ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
+        ["BatchNormalization"] = "SpatialBN", ["LRN"] = "LRN",
     };
 
     // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
@@ -63,6 +64,13 @@ public class NodeConformanceTests
         "test_reshape_extended_dims", "test_reshape_negative_dim", "test_reshape_negative_extended_dims",
         "test_reshape_one_dim", "test_reshape_reduced_dims", "test_reshape_reordered_all_dims",
         "test_reshape_reordered_last_dims", "test_reshape_zero_and_negative_dim", "test_reshape_zero_dim",
+        // BatchNormalization in inference (no training_mode): SpatialBN with is_test = 1, same inputs in
+        // the same order (X, scale, B, mean, var), epsilon passed through.
+        "test_batchnorm_example", "test_batchnorm_epsilon",
+        // LRN: ONNX's formula divides alpha by size too and centres the window the same way
+        // (c - floor((size - 1) / 2) .. c + ceil((size - 1) / 2)); ONNX's defaults (alpha 1e-4,
+        // beta 0.75, bias 1) differ from Caffe2's (0, 0, 1) and are passed explicitly.
+        "test_lrn", "test_lrn_default",
     ];
 
     [SkippableTheory]
@@ -117,6 +125,27 @@ public class NodeConformanceTests
                 def.Input.Add(node.Input[0]);
                 def.Arg.Add(ArgumentHelper.MakeArgument("height_scale", scales[2]));
                 def.Arg.Add(ArgumentHelper.MakeArgument("width_scale", scales[3]));
+                break;
+            }
+            case "BatchNormalization":
+            {
+                foreach (var a in node.Attribute)
+                {
+                    if (a.Name == "epsilon") def.Arg.Add(ArgumentHelper.MakeArgument("epsilon", a.F));
+                    else if (a.Name is "training_mode" or "is_test") Assert.Equal(a.Name == "is_test" ? 1 : 0, a.I);
+                    else if (a.Name == "spatial") Assert.Equal(1, a.I);
+                    else Assert.Equal("momentum", a.Name); // running-average factor: no effect in inference
+                }
+                def.Arg.Add(ArgumentHelper.MakeArgument("is_test", 1));
+                break;
+            }
+            case "LRN":
+            {
+                float Attr(string name, float fallback) => node.Attribute.SingleOrDefault(a => a.Name == name)?.F ?? fallback;
+                def.Arg.Add(ArgumentHelper.MakeArgument("size", (int)node.Attribute.Single(a => a.Name == "size").I));
+                def.Arg.Add(ArgumentHelper.MakeArgument("alpha", Attr("alpha", 1e-4f)));
+                def.Arg.Add(ArgumentHelper.MakeArgument("beta", Attr("beta", 0.75f)));
+                def.Arg.Add(ArgumentHelper.MakeArgument("bias", Attr("bias", 1f)));
                 break;
             }
             default:
@@ -230,6 +259,33 @@ public class NodeConformanceTests
         Assert.Equal("PRelu", Assert.Single(model.Graph.Node).OpType);
         Assert.Equal([5L], slope.Shape);
         Assert.NotEqual(x.Shape[1], slope.Size);
+    }
+
+    [SkippableFact]
+    public void Lrn_OnnxDividesAlphaBySize_CheckedBeyondOnnxsTolerance()
+    {
+        // With test_lrn's alpha (2e-4) both alpha / size and an undivided alpha fall within ONNX's
+        // rtol 1e-3 of the data, so the node test alone cannot tell them apart. Compared tightly,
+        // alpha / size (Caffe2's formula) matches the data to float rounding and the other does not.
+        string dir = Path.Combine(TestData.OnnxNode, "test_lrn");
+        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))).Graph.Node);
+        int size = (int)node.Attribute.Single(a => a.Name == "size").I;
+        float alpha = node.Attribute.Single(a => a.Name == "alpha").F;
+        Assert.True(size > 1);
+        var x = ReadTensor(Path.Combine(dir, "test_data_set_0", "input_0.pb"));
+        var e = ReadTensor(Path.Combine(dir, "test_data_set_0", "output_0.pb")).ToArray<float>();
+        double MaxRelativeError(float caffe2Alpha)
+        {
+            var ws = new Workspace(Catalog);
+            ws.FeedBlob("X", x);
+            ws.RunOperatorOnce(OperatorDef.Create("LRN", "", ["X"], ["Y"]).SetArgument("size", size).SetArgument("alpha", caffe2Alpha)
+                .SetArgument("beta", node.Attribute.Single(a => a.Name == "beta").F).SetArgument("bias", node.Attribute.Single(a => a.Name == "bias").F));
+            var y = ws.FetchBlob("Y").ToArray<float>();
+            return Enumerable.Range(0, e.Length).Max(k => Math.Abs(y[k] - e[k]) / Math.Max(Math.Abs(e[k]), 1e-3));
+        }
+        double divided = MaxRelativeError(alpha), undivided = MaxRelativeError(alpha * size);
+        Assert.True(divided < 1e-5, $"alpha / size: max relative error {divided}");
+        Assert.True(undivided > 10 * divided && undivided > 1e-5, $"undivided alpha: max relative error {undivided} (alpha / size: {divided})");
     }
 
     private static Caffe2Tensor ReadTensor(string path) =>

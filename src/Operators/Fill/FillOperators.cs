@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Caffe2Sharp.Operators.Fill;
 
 /// <summary>
-/// Fill operators (<c>ConstantFill</c>, <c>GivenTensorFill</c> and its typed variants) and
+/// Fill operators (<c>ConstantFill</c>, <c>GivenTensorFill</c> and its typed variants, the random
+/// fills of <see cref="RandomFills"/>) and
 /// <c>Copy</c>: what real Caffe2 init nets are made of. Registered as a plugin pack like any other.
 /// </summary>
 public static class FillOperators
@@ -74,6 +75,8 @@ public static class FillOperators
             .SetDoc("Copies the input tensor to the output.");
         catalog.Operators.Register("Copy", (d, ws) => new CopyOp(d, ws));
         catalog.Gradients.Register("Copy", (d, g) => new CopyGradient(d, g));
+
+        RandomFills.Register(catalog);
     }
 
     private static IReadOnlyList<TensorShape> InferFillShape(OperatorDef def, IReadOnlyList<TensorShape> inputs)

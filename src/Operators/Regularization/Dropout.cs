@@ -1,4 +1,5 @@
 // Hand-written.
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Schema;
 using Caffe2Sharp.Schema.Builders;
@@ -17,7 +18,8 @@ namespace Caffe2Sharp.Operators.Regularization;
 /// The optional second output <c>mask</c> (BOOL, X's shape) is true where the element is kept; in
 /// test mode it is all true when declared (Caffe2 leaves it unwritten; filling it keeps the output
 /// defined and its inferred shape real, and is what ONNX's Dropout gives).</para>
-/// <para>Randomness is a counter-based splitmix64 stream: element k of run r draws
+/// <para>Randomness is the shared counter-based splitmix64 stream (<see cref="SplitMix64"/>, also used by
+/// the random fills): element k of run r draws
 /// <c>splitmix64(seed * 2^32 + r, k)</c> where seed is <c>device_option.random_seed</c> (0 when
 /// unset). The same def gives the same masks on every machine and at every thread count; each
 /// run of the same operator instance draws a fresh mask, as training needs.</para>
@@ -84,14 +86,6 @@ public static class Dropout
         return ratio;
     }
 
-    /// <summary>splitmix64's output function (Steele, Lea and Flood 2014): a 64-bit mix of <paramref name="z"/>.</summary>
-    internal static ulong SplitMix64(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
     /// <summary>
     /// Writes a keep mask with probability <paramref name="keep"/> per element: element k keeps
     /// when the top 53 bits of <c>splitmix64(stream + (k + 1) * golden gamma)</c>, as a double in
@@ -99,14 +93,8 @@ public static class Dropout
     /// </summary>
     internal static void Mask(Span<bool> mask, ulong stream, double keep)
     {
-        const ulong Gamma = 0x9E3779B97F4A7C15UL;
-        ulong state = SplitMix64(stream);
-        for (int k = 0; k < mask.Length; k++)
-        {
-            state += Gamma;
-            double u = (SplitMix64(state) >> 11) * (1.0 / (1UL << 53));
-            mask[k] = u < keep;
-        }
+        // The shared generator (Caffe2Sharp.Kernels.SplitMix64), element by element.
+        for (int k = 0; k < mask.Length; k++) mask[k] = SplitMix64.Uniform(stream, k) < keep;
     }
 
     private sealed class GetDropoutGradient(OperatorDef def, IReadOnlyList<GradientWrapper> g) : GradientMakerBase(def, g)

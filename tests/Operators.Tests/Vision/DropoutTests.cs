@@ -66,8 +66,8 @@ public class DropoutTests
     {
         // Vigna's splitmix64.c seeded with 1234567: x += 0x9E3779B97F4A7C15, then the mix.
         const ulong Gamma = 0x9E3779B97F4A7C15UL;
-        Assert.Equal(6457827717110365317UL, Dropout.SplitMix64(1234567UL + Gamma));
-        Assert.Equal(3203168211198807973UL, Dropout.SplitMix64(unchecked(1234567UL + 2 * Gamma)));
+        Assert.Equal(6457827717110365317UL, Caffe2Sharp.Kernels.SplitMix64.Mix(1234567UL + Gamma));
+        Assert.Equal(3203168211198807973UL, Caffe2Sharp.Kernels.SplitMix64.Mix(unchecked(1234567UL + 2 * Gamma)));
     }
 
     [Fact]
