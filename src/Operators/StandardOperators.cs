@@ -19,15 +19,15 @@ public static class StandardOperators
     /// <summary>
     /// Adds every built-in pack: fills and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
     /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu), the shape operators (Reshape,
-    /// Flatten, Transpose, Squeeze, ExpandDims, Concat, Split), Softmax, Dropout and
-    /// ResizeNearest. A pack that is already added is
+    /// Flatten, Transpose, Squeeze, ExpandDims, Concat, Split), Softmax, Dropout,
+    /// ResizeNearest and pooling (MaxPool, AveragePool). A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest();
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddPooling();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
@@ -35,6 +35,6 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register);
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Pooling.Register);
     }
 }
