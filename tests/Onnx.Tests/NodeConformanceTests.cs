@@ -25,6 +25,7 @@ public class NodeConformanceTests
         ["Softmax"] = "Softmax", ["Dropout"] = "Dropout", ["Resize"] = "ResizeNearest",
         ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
         ["BatchNormalization"] = "SpatialBN", ["LRN"] = "LRN",
+        ["MaxPool"] = "MaxPool", ["AveragePool"] = "AveragePool", ["GlobalMaxPool"] = "MaxPool", ["GlobalAveragePool"] = "AveragePool",
     };
 
     // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
@@ -71,6 +72,23 @@ public class NodeConformanceTests
         // (c - floor((size - 1) / 2) .. c + ceil((size - 1) / 2)); ONNX's defaults (alpha 1e-4,
         // beta 0.75, bias 1) differ from Caffe2's (0, 0, 1) and are passed explicitly.
         "test_lrn", "test_lrn_default",
+        // Pooling: kernel_shape -> kernels, strides, pads (ONNX's [x1_begin, x2_begin, x1_end, x2_end] is
+        // Caffe2's begins-then-ends order), count_include_pad; auto_pad VALID -> legacy_pad 1, SAME_UPPER
+        // -> legacy_pad 2 (the odd pad at the end, as Caffe2's SAME), SAME_LOWER -> explicit pads with the
+        // odd pad at the begin (Caffe2 has no such mode); ceil_mode 1 -> legacy_pad 3 (Caffe's ceil mode),
+        // which coincides except that Caffe drops a last window starting past the image only when padded.
+        // Excluded: test_maxpool_2d_ceil_output_size_reduce_by_one (that exception, see
+        // PoolCeilModeWithoutPad_IsNotCaffesCeilMode), test_maxpool_2d_dilations and
+        // test_averagepool_2d_dilations (Caffe2's pooling refuses dilation, see PoolWithDilation_IsRefusedByCaffe2).
+        "test_maxpool_1d_default", "test_maxpool_2d_default", "test_maxpool_2d_pads", "test_maxpool_2d_precomputed_pads",
+        "test_maxpool_2d_precomputed_strides", "test_maxpool_2d_strides", "test_maxpool_2d_same_upper",
+        "test_maxpool_2d_precomputed_same_upper", "test_maxpool_2d_same_lower", "test_maxpool_2d_ceil",
+        "test_averagepool_1d_default", "test_averagepool_2d_default", "test_averagepool_2d_pads",
+        "test_averagepool_2d_pads_count_include_pad", "test_averagepool_2d_precomputed_pads",
+        "test_averagepool_2d_precomputed_pads_count_include_pad", "test_averagepool_2d_precomputed_strides",
+        "test_averagepool_2d_strides", "test_averagepool_2d_same_upper", "test_averagepool_2d_precomputed_same_upper",
+        "test_averagepool_2d_same_lower", "test_averagepool_2d_ceil", "test_averagepool_2d_ceil_last_window_starts_on_pad",
+        "test_globalmaxpool", "test_globalmaxpool_precomputed", "test_globalaveragepool", "test_globalaveragepool_precomputed",
     ];
 
     [SkippableTheory]
@@ -148,6 +166,15 @@ public class NodeConformanceTests
                 def.Arg.Add(ArgumentHelper.MakeArgument("bias", Attr("bias", 1f)));
                 break;
             }
+            case "GlobalMaxPool":
+            case "GlobalAveragePool":
+                Assert.Empty(node.Attribute);
+                def.Arg.Add(ArgumentHelper.MakeArgument("global_pooling", 1));
+                break;
+            case "MaxPool":
+            case "AveragePool":
+                MapPooling(test, node, inputs[node.Input[0]], def);
+                break;
             default:
                 foreach (var a in node.Attribute)
                 {
@@ -286,6 +313,98 @@ public class NodeConformanceTests
         double divided = MaxRelativeError(alpha), undivided = MaxRelativeError(alpha * size);
         Assert.True(divided < 1e-5, $"alpha / size: max relative error {divided}");
         Assert.True(undivided > 10 * divided && undivided > 1e-5, $"undivided alpha: max relative error {undivided} (alpha / size: {divided})");
+    }
+
+    // ONNX MaxPool/AveragePool attributes -> Caffe2 arguments (see the case list for what coincides).
+    private static void MapPooling(string test, NodeProto node, Caffe2Tensor x, OperatorDef def)
+    {
+        long[] Ints(string name) => node.Attribute.SingleOrDefault(a => a.Name == name)?.Ints.ToArray() ?? [];
+        long Int(string name, long dflt) => node.Attribute.SingleOrDefault(a => a.Name == name)?.I ?? dflt;
+        foreach (var a in node.Attribute)
+            Assert.True(a.Name is "kernel_shape" or "strides" or "pads" or "dilations" or "count_include_pad" or "auto_pad" or "ceil_mode",
+                $"{test}: attribute '{a.Name}' has no mapping");
+        long[] kernel = Ints("kernel_shape");
+        int n = kernel.Length;
+        long[] strides = Ints("strides") is { Length: > 0 } s ? s : [.. Enumerable.Repeat(1L, n)];
+        long[] pads = Ints("pads");
+        def.SetRepeatedArgument("kernels", kernel);
+        def.SetRepeatedArgument("strides", strides);
+        if (Ints("dilations") is { Length: > 0 } dilations) def.SetRepeatedArgument("dilations", dilations);
+        if (node.OpType == "AveragePool") def.SetArgument("count_include_pad", (int)Int("count_include_pad", 0));
+        string autoPad = node.Attribute.SingleOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
+        switch (autoPad)
+        {
+            case "NOTSET":
+                if (pads.Length > 0) def.SetRepeatedArgument("pads", pads);
+                if (Int("ceil_mode", 0) == 1)
+                {
+                    // Caffe's ceil mode pads both sides alike.
+                    for (int d = 0; d < n; d++)
+                        Assert.True(pads.Length == 0 || pads[d] == pads[n + d], $"{test}: asymmetric pads in ceil mode");
+                    def.SetArgument("legacy_pad", 3);
+                }
+                break;
+            case "VALID":
+                def.SetArgument("legacy_pad", 1);
+                break;
+            case "SAME_UPPER":
+                def.SetArgument("legacy_pad", 2);
+                break;
+            case "SAME_LOWER":
+            {
+                // The odd pad at the begin: explicit pads, out = ceil(in / stride).
+                var explicitPads = new long[2 * n];
+                for (int d = 0; d < n; d++)
+                {
+                    long input = x.Dims[d + 2], o = (input + strides[d] - 1) / strides[d];
+                    long need = Math.Max(0, (o - 1) * strides[d] + kernel[d] - input);
+                    explicitPads[d] = (need + 1) / 2;
+                    explicitPads[n + d] = need - explicitPads[d];
+                }
+                def.SetRepeatedArgument("pads", explicitPads);
+                break;
+            }
+            default:
+                Assert.Fail($"{test}: auto_pad '{autoPad}'");
+                break;
+        }
+    }
+
+    [SkippableFact]
+    public void PoolCeilModeWithoutPad_IsNotCaffesCeilMode()
+    {
+        // Kernel 1, stride 2 on 2x2, ceil_mode: ONNX drops the last window because it starts past the
+        // image (1x1); Caffe's ceil mode drops it only when padded, so Caffe2's legacy_pad 3 gives 2x2.
+        string dir = Path.Combine(TestData.OnnxNode, "test_maxpool_2d_ceil_output_size_reduce_by_one");
+        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))).Graph.Node);
+        Assert.Equal(1, Assert.Single(node.Attribute, a => a.Name == "ceil_mode").I);
+        Assert.DoesNotContain(node.Attribute, a => a.Name == "pads");
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob("X", ReadTensor(Path.Combine(dir, "test_data_set_0", "input_0.pb")));
+        var def = OperatorDef.Create("MaxPool", "", ["X"], ["Y"]).SetArgument("legacy_pad", 3)
+            .SetRepeatedArgument("kernels", Assert.Single(node.Attribute, a => a.Name == "kernel_shape").Ints.ToArray())
+            .SetRepeatedArgument("strides", Assert.Single(node.Attribute, a => a.Name == "strides").Ints.ToArray());
+        ws.RunOperatorOnce(def);
+        Assert.Equal([1L, 1, 2, 2], ws.FetchBlob("Y").Shape);
+        Assert.Equal([1L, 1, 1, 1], ReadTensor(Path.Combine(dir, "test_data_set_0", "output_0.pb")).Shape);
+    }
+
+    [SkippableTheory]
+    [InlineData("test_maxpool_2d_dilations", "MaxPool")]
+    [InlineData("test_averagepool_2d_dilations", "AveragePool")]
+    public void PoolWithDilation_IsRefusedByCaffe2(string test, string op)
+    {
+        string dir = Path.Combine(TestData.OnnxNode, test);
+        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))).Graph.Node);
+        var dilations = Assert.Single(node.Attribute, a => a.Name == "dilations").Ints.ToArray();
+        Assert.Contains(dilations, d => d != 1);
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob("X", ReadTensor(Path.Combine(dir, "test_data_set_0", "input_0.pb")));
+        var def = OperatorDef.Create(op, "", ["X"], ["Y"])
+            .SetRepeatedArgument("kernels", Assert.Single(node.Attribute, a => a.Name == "kernel_shape").Ints.ToArray())
+            .SetRepeatedArgument("dilations", dilations);
+        var ex = Assert.ThrowsAny<Exception>(() => ws.RunOperatorOnce(def));
+        Assert.Contains("pooling does not support dilation", ex.Message, StringComparison.Ordinal);
     }
 
     private static Caffe2Tensor ReadTensor(string path) =>

@@ -1,0 +1,197 @@
+// Hand-written.
+using System.Numerics;
+
+namespace Caffe2Sharp.Kernels;
+
+/// <summary>
+/// The geometry of a 2-D pooling over one <c>[InH, InW]</c> plane: output <c>[OutH, OutW]</c>,
+/// window <c>[KernelH, KernelW]</c> moved by <c>StrideH</c>/<c>StrideW</c>, the image shifted by the
+/// begin pads <c>PadTop</c>/<c>PadLeft</c>. A 1-D pooling is the 2-D one with <c>InH = OutH =
+/// KernelH = StrideH = 1</c> and <c>PadTop = 0</c>.
+/// </summary>
+/// <param name="InH">Input height.</param>
+/// <param name="InW">Input width.</param>
+/// <param name="OutH">Output height.</param>
+/// <param name="OutW">Output width.</param>
+/// <param name="KernelH">Window height.</param>
+/// <param name="KernelW">Window width.</param>
+/// <param name="StrideH">Vertical step between windows.</param>
+/// <param name="StrideW">Horizontal step between windows.</param>
+/// <param name="PadTop">Rows of padding before the image (the first window starts at row <c>-PadTop</c>).</param>
+/// <param name="PadLeft">Columns of padding before the image.</param>
+public readonly record struct PoolGeometry2D(
+    int InH, int InW, int OutH, int OutW, int KernelH, int KernelW, int StrideH, int StrideW, int PadTop, int PadLeft)
+{
+    /// <summary>Elements of one input plane.</summary>
+    public long InPlane => (long)InH * InW;
+
+    /// <summary>Elements of one output plane.</summary>
+    public long OutPlane => (long)OutH * OutW;
+
+    internal void Validate()
+    {
+        if (InH < 0 || InW < 0 || OutH < 0 || OutW < 0)
+            throw new ArgumentException($"pooling sizes must not be negative: input [{InH}, {InW}], output [{OutH}, {OutW}].");
+        if (KernelH < 1 || KernelW < 1 || StrideH < 1 || StrideW < 1)
+            throw new ArgumentException($"pooling kernel [{KernelH}, {KernelW}] and stride [{StrideH}, {StrideW}] must be at least 1.");
+    }
+}
+
+/// <summary>
+/// Max and average pooling over NCHW planes (Caffe2's <c>pool_op.cc</c>): spans and sizes in,
+/// spans out; the planes are split across a <see cref="ComputePool"/> when the work is large.
+/// </summary>
+/// <remarks>
+/// <para>Output cell <c>(oh, ow)</c> pools the window of rows <c>[oh * StrideH - PadTop, + KernelH)</c>
+/// and columns <c>[ow * StrideW - PadLeft, + KernelW)</c> clipped to the image: padding never enters a
+/// maximum, and an average divides by the number of image cells in the window, or by
+/// <c>KernelH * KernelW</c> when <c>countIncludePad</c> (Caffe2's divisor; with the output sizes
+/// Caffe2 computes, every window lies inside the padded extent, so that is the padded window).</para>
+/// <para>NaN: a window holding a NaN gives NaN, in both kernels (MaxPool propagates NaN instead of
+/// letting a compare-and-select silently skip or keep it depending on its position).</para>
+/// <para>A window with no image cell (possible only in Caffe's ceil mode without padding, where the
+/// last window may start past the image) gives -infinity for max (the identity of max; Caffe wrote
+/// <c>-FLT_MAX</c>) and 0 for average (an empty sum, divided by at least 1).</para>
+/// <para>Sums are accumulated in double, in row-major window order, and divided in double, then
+/// rounded once to the element type. Every plane is computed by one thread, so results are
+/// bit-identical at every thread count.</para>
+/// </remarks>
+public static class PoolingKernels
+{
+    /// <summary>Max pooling of <paramref name="planes"/> planes.</summary>
+    /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
+    /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
+    /// <param name="planes">Number of planes (N * C).</param>
+    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="pool">Threads and thresholds.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
+    /// <exception cref="ArgumentException">A length does not match the geometry, a size is invalid, or the spans overlap.</exception>
+    public static void MaxPool2D<T>(ReadOnlySpan<T> x, Span<T> y, int planes, PoolGeometry2D geometry, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(x, y, planes, geometry, average: false, countIncludePad: false, pool, maxDegreeOfParallelism);
+
+    /// <summary>Average pooling of <paramref name="planes"/> planes.</summary>
+    /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
+    /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
+    /// <param name="planes">Number of planes (N * C).</param>
+    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="countIncludePad">Divide by the window size <c>KernelH * KernelW</c> instead of the number of image cells in it.</param>
+    /// <param name="pool">Threads and thresholds.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
+    /// <exception cref="ArgumentException">A length does not match the geometry, a size is invalid, or the spans overlap.</exception>
+    public static void AveragePool2D<T>(ReadOnlySpan<T> x, Span<T> y, int planes, PoolGeometry2D geometry, bool countIncludePad, ComputePool pool, int maxDegreeOfParallelism = int.MaxValue)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run(x, y, planes, geometry, average: true, countIncludePad, pool, maxDegreeOfParallelism);
+
+    private static unsafe void Run<T>(ReadOnlySpan<T> x, Span<T> y, int planes, PoolGeometry2D g, bool average, bool countIncludePad, ComputePool pool, int maxDegreeOfParallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        g.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(planes);
+        if (x.Length != planes * g.InPlane)
+            throw new ArgumentException($"x has {x.Length} elements; {planes} planes of [{g.InH}, {g.InW}] need {planes * g.InPlane}.", nameof(x));
+        if (y.Length != planes * g.OutPlane)
+            throw new ArgumentException($"y has {y.Length} elements; {planes} planes of [{g.OutH}, {g.OutW}] need {planes * g.OutPlane}.", nameof(y));
+        if (x.Overlaps(y))
+            throw new ArgumentException("the output overlaps the input; pooling cannot run in place.", nameof(y));
+        int chunks = ChunkCount(pool, planes, g, maxDegreeOfParallelism);
+        if (chunks <= 1)
+        {
+            for (int p = 0; p < planes; p++)
+                Plane(x.Slice((int)(p * g.InPlane), (int)g.InPlane), y.Slice((int)(p * g.OutPlane), (int)g.OutPlane), g, average, countIncludePad);
+            return;
+        }
+        fixed (T* px = x)
+        fixed (T* py = y)
+        {
+            var work = Work<T>.Rent();
+            work.Set(px, py, g, average, countIncludePad);
+            work.Run(pool, planes, chunks, 1, maxDegreeOfParallelism);
+        }
+    }
+
+    private static void Plane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g, bool average, bool countIncludePad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double area = (double)g.KernelH * g.KernelW;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int h0 = oh * g.StrideH - g.PadTop;
+            int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                int w0 = ow * g.StrideW - g.PadLeft;
+                int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
+                T result;
+                if (average)
+                {
+                    double sum = 0;
+                    for (int h = hs; h < he; h++)
+                    {
+                        var row = x.Slice(h * g.InW, g.InW);
+                        for (int w = ws; w < we; w++) sum += double.CreateTruncating(row[w]);
+                    }
+                    double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
+                    result = T.CreateTruncating(sum / Math.Max(count, 1));
+                }
+                else
+                {
+                    result = T.NegativeInfinity;
+                    for (int h = hs; h < he && !T.IsNaN(result); h++)
+                    {
+                        var row = x.Slice(h * g.InW, g.InW);
+                        for (int w = ws; w < we; w++)
+                        {
+                            T v = row[w];
+                            // NaN propagates: it is taken as soon as it is seen and ends the window.
+                            if (T.IsNaN(v))
+                            {
+                                result = v;
+                                break;
+                            }
+                            if (v > result) result = v;
+                        }
+                    }
+                }
+                y[oh * g.OutW + ow] = result;
+            }
+        }
+    }
+
+    private static int ChunkCount(ComputePool pool, int planes, in PoolGeometry2D g, int maxDegreeOfParallelism)
+    {
+        int degree = Math.Min(Math.Min(maxDegreeOfParallelism, pool.MaxDegreeOfParallelism), planes);
+        long work = planes * g.OutPlane * Math.Max(1L, (long)g.KernelH * g.KernelW);
+        if (degree <= 1 || work < pool.Options.ParallelWorkThreshold) return 1;
+        // Up to four chunks per thread, so a fast thread can take over from a late one.
+        return Math.Min(planes, degree * 4);
+    }
+
+    // The cached work item of a threaded run: planes [start, end).
+    private sealed unsafe class Work<T> : ParallelRegion where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static Work<T>? t_cached;
+        private T* _x, _y;
+        private PoolGeometry2D _g;
+        private bool _average, _countIncludePad;
+
+        public static Work<T> Rent() => t_cached ??= new();
+
+        public void Set(T* x, T* y, PoolGeometry2D g, bool average, bool countIncludePad)
+        {
+            _x = x;
+            _y = y;
+            _g = g;
+            _average = average;
+            _countIncludePad = countIncludePad;
+        }
+
+        protected override void RunRange(long start, long end)
+        {
+            int inPlane = (int)_g.InPlane, outPlane = (int)_g.OutPlane;
+            for (long p = start; p < end; p++)
+                Plane(new ReadOnlySpan<T>(_x + p * inPlane, inPlane), new Span<T>(_y + p * outPlane, outPlane), _g, _average, _countIncludePad);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+// Hand-written.
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schema;
+
+namespace Caffe2Sharp.Operators.Vision;
+
+/// <summary>Caffe2's <c>legacy_pad</c> argument (<c>caffe2_legacy.proto</c>).</summary>
+public enum LegacyPadding
+{
+    /// <summary>0: the explicit pads are used; <c>out = floor((in + pad_begin + pad_end - dk) / stride) + 1</c>.</summary>
+    NotSet = 0,
+
+    /// <summary>1: no padding; <c>out = (in - dk) / stride + 1</c>.</summary>
+    Valid = 1,
+
+    /// <summary>2: <c>out = ceil(in / stride)</c>, the total pad split with the odd pixel at the end.</summary>
+    Same = 2,
+
+    /// <summary>3: Caffe's ceil-mode pooling: <c>out = ceil((in + 2 * pad - k) / stride) + 1</c>, minus one when the last window would start in the end padding.</summary>
+    CaffeLegacyPooling = 3,
+}
+
+/// <summary>
+/// The size, pads and output size of one spatial dim, resolved for a given input.
+/// </summary>
+/// <param name="In">Input size.</param>
+/// <param name="Kernel">Window size.</param>
+/// <param name="Stride">Step between windows.</param>
+/// <param name="Dilation">Window dilation.</param>
+/// <param name="PadBegin">Padding before the image (the first window starts at <c>-PadBegin</c>).</param>
+/// <param name="PadEnd">Padding after the image (may be negative in SAME and computed in Caffe's ceil mode).</param>
+/// <param name="Out">Output size.</param>
+public readonly record struct SpatialDim(int In, int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Out);
+
+/// <summary>
+/// The arguments Caffe2's convolution and pooling operators share (<c>ConvPoolOpBase</c>):
+/// kernel, stride, dilation and pad in their single, pair and repeated forms, <c>legacy_pad</c>,
+/// <c>global_pooling</c> and <c>order</c>, parsed once from a def; and the output-size rule.
+/// </summary>
+/// <remarks>
+/// <para>Forms: <c>kernels</c>/<c>strides</c>/<c>dilations</c> (one value per spatial dim),
+/// <c>kernel_h</c>+<c>kernel_w</c> (and likewise; 2-D), or the single <c>kernel</c>/<c>stride</c>/
+/// <c>dilation</c>, which gives every spatial dim the same value (Caffe2 takes the single forms as
+/// 2-D; here they also serve a 1-D input). <c>pads</c> lists all begins then all ends (<c>t, l, b, r</c>
+/// in 2-D); <c>pad</c> pads every side; <c>pad_t</c>, <c>pad_l</c>, <c>pad_b</c>, <c>pad_r</c> come as a
+/// set. Giving two forms of the same argument is an error. Strides and dilations default to 1, pads
+/// to 0.</para>
+/// <para>With <c>global_pooling</c> the kernel is the input's spatial extent (a <c>kernel</c>
+/// argument is ignored; SqueezeNet writes <c>kernel: 0</c>); pads, strides and dilations must then
+/// keep their defaults. <c>legacy_pad</c> VALID and SAME forbid explicit pads; Caffe's ceil mode uses
+/// the begin pad on both sides and computes the end pad, so asymmetric pads are refused with it.</para>
+/// </remarks>
+public sealed class ConvPoolArgs
+{
+    private readonly int[]? _kernel, _stride, _dilation, _pads;
+    private readonly bool _kernelSingle, _strideSingle, _dilationSingle, _padSingle;
+    private readonly bool _pooling;
+
+    private ConvPoolArgs(OperatorDef def, bool pooling)
+    {
+        string owner = def.DisplayName;
+        Order = def.GetSingleArgument("order", "NCHW");
+        if (Order != "NCHW")
+            throw new EnforceNotMetException($"{owner}: argument 'order' = \"{Order}\" is not supported; only NCHW is.");
+        GlobalPooling = def.GetSingleArgument("global_pooling", 0) != 0;
+        int legacy = def.GetSingleArgument("legacy_pad", 0);
+        if (legacy is < 0 or > 3)
+            throw new EnforceNotMetException($"{owner}: argument 'legacy_pad' = {legacy} is not one of 0 (NOTSET), 1 (VALID), 2 (SAME), 3 (CAFFE_LEGACY_POOLING).");
+        LegacyPad = (LegacyPadding)legacy;
+
+        (_kernel, _kernelSingle) = Read(def, "kernel", "kernels", "kernel_h", "kernel_w");
+        (_stride, _strideSingle) = Read(def, "stride", "strides", "stride_h", "stride_w");
+        (_dilation, _dilationSingle) = Read(def, "dilation", "dilations", "dilation_h", "dilation_w");
+        (_pads, _padSingle) = ReadPads(def);
+
+        bool explicitPads = _pads is not null;
+        if (explicitPads && LegacyPad is LegacyPadding.Valid or LegacyPadding.Same)
+            throw new EnforceNotMetException($"{owner}: legacy_pad {(int)LegacyPad} ({LegacyPad}) computes the padding itself; explicit pads must not be given with it.");
+        if (_stride is not null && _stride.Any(s => s < 1))
+            throw new EnforceNotMetException($"{owner}: every stride must be at least 1; got [{string.Join(", ", _stride)}].");
+        if (_dilation is not null && _dilation.Any(d => d < 1))
+            throw new EnforceNotMetException($"{owner}: every dilation must be at least 1; got [{string.Join(", ", _dilation)}].");
+        if (_pads is not null && _pads.Any(p => p < 0))
+            throw new EnforceNotMetException($"{owner}: pads must not be negative; got [{string.Join(", ", _pads)}].");
+        if (pooling && _dilation is not null && _dilation.Any(d => d != 1))
+            throw new EnforceNotMetException($"{owner}: pooling does not support dilation (Caffe2 refuses it); got [{string.Join(", ", _dilation)}].");
+        if (GlobalPooling)
+        {
+            if ((_pads is not null && _pads.Any(p => p != 0)) || (_stride is not null && _stride.Any(s => s != 1)) || (_dilation is not null && _dilation.Any(d => d != 1)))
+                throw new EnforceNotMetException($"{owner}: with global_pooling, pad, stride and dilation must not be set.");
+            return;
+        }
+        if (_kernel is null)
+            throw new EnforceNotMetException($"{owner}: the kernel size must be given ('kernel', 'kernels' or 'kernel_h' and 'kernel_w'), or global_pooling set.");
+        if (_kernel.Any(k => k < 1))
+            throw new EnforceNotMetException($"{owner}: every kernel size must be at least 1; got [{string.Join(", ", _kernel)}].");
+        _pooling = pooling;
+    }
+
+    /// <summary>The <c>order</c> argument (only NCHW is accepted).</summary>
+    public string Order { get; }
+
+    /// <summary>The <c>global_pooling</c> argument.</summary>
+    public bool GlobalPooling { get; }
+
+    /// <summary>The <c>legacy_pad</c> argument.</summary>
+    public LegacyPadding LegacyPad { get; }
+
+    /// <summary>Parses the arguments of <paramref name="def"/>.</summary>
+    /// <param name="def">The operator def.</param>
+    /// <param name="pooling">True for a pooling op: dilation is refused and each explicit pad must be smaller than its kernel.</param>
+    /// <exception cref="EnforceNotMetException">An argument is invalid or conflicts with another; the message names it.</exception>
+    public static ConvPoolArgs Parse(OperatorDef def, bool pooling)
+    {
+        ArgumentNullException.ThrowIfNull(def);
+        return new ConvPoolArgs(def, pooling);
+    }
+
+    /// <summary>
+    /// Resolves every spatial dim of an NCHW-style input of <paramref name="inputDims"/>
+    /// (<c>[N, C, spatial...]</c>) into <paramref name="result"/>, one entry per spatial dim.
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">The argument counts do not match the input's spatial rank, or a padded input is smaller than its kernel.</exception>
+    public void Resolve(ReadOnlySpan<long> inputDims, Span<SpatialDim> result, string blob)
+    {
+        int n = inputDims.Length - 2;
+        if (n < 1 || result.Length != n)
+            throw new EnforceNotMetException($"input '{blob}' has rank {inputDims.Length}; {result.Length + 2} ([N, C] and {result.Length} spatial dims) is needed.");
+        for (int d = 0; d < n; d++)
+        {
+            if (inputDims[d + 2] > int.MaxValue)
+                throw new EnforceNotMetException($"input '{blob}' spatial dim {d} = {inputDims[d + 2]} is too large.");
+            int input = (int)inputDims[d + 2];
+            int kernel, stride = Pick(_stride, _strideSingle, n, d, 1, "strides", blob), dilation = Pick(_dilation, _dilationSingle, n, d, 1, "dilations", blob);
+            int padBegin = 0, padEnd = 0;
+            if (_pads is not null)
+            {
+                if (_padSingle) padBegin = padEnd = _pads[0];
+                else
+                {
+                    if (_pads.Length != 2 * n)
+                        throw new EnforceNotMetException($"argument 'pads' has {_pads.Length} value(s); a {n}-D input '{blob}' needs {2 * n} (all begins, then all ends{(n == 2 ? ": t, l, b, r" : "")}).");
+                    padBegin = _pads[d];
+                    padEnd = _pads[n + d];
+                }
+            }
+            if (GlobalPooling)
+            {
+                result[d] = new SpatialDim(input, input, 1, 1, 0, 0, input == 0 ? 0 : 1);
+                continue;
+            }
+            kernel = Pick(_kernel, _kernelSingle, n, d, 0, "kernels", blob);
+            if (_pooling && (padBegin >= kernel || padEnd >= kernel))
+                throw new EnforceNotMetException($"spatial dim {d}: the pads {padBegin} and {padEnd} must be smaller than the kernel {kernel}.");
+            var (o, pb, pe) = ComputeSizeAndPad(input, kernel, stride, dilation, LegacyPad, padBegin, padEnd, d, blob);
+            result[d] = new SpatialDim(input, kernel, stride, dilation, pb, pe, o);
+        }
+    }
+
+    /// <summary>
+    /// Caffe2's <c>ComputeSizeAndPad</c>: the output size and the begin and end pads of one spatial dim.
+    /// </summary>
+    /// <param name="input">Input size.</param>
+    /// <param name="kernel">Window size.</param>
+    /// <param name="stride">Step.</param>
+    /// <param name="dilation">Dilation (<c>dk = dilation * (kernel - 1) + 1</c>).</param>
+    /// <param name="legacyPad">The padding rule.</param>
+    /// <param name="padBegin">The explicit begin pad (NOTSET, and Caffe's ceil mode, where it is used on both sides).</param>
+    /// <param name="padEnd">The explicit end pad (NOTSET).</param>
+    /// <param name="dim">The spatial dim, for messages.</param>
+    /// <param name="blob">The input blob, for messages.</param>
+    /// <exception cref="EnforceNotMetException">The (padded) input is smaller than the kernel, or Caffe's ceil mode is given asymmetric pads.</exception>
+    public static (int Out, int PadBegin, int PadEnd) ComputeSizeAndPad(int input, int kernel, int stride, int dilation, LegacyPadding legacyPad, int padBegin, int padEnd, int dim = 0, string blob = "X")
+    {
+        int dk = dilation * (kernel - 1) + 1;
+        switch (legacyPad)
+        {
+            case LegacyPadding.NotSet:
+            {
+                long padded = (long)input + padBegin + padEnd;
+                if (padded < dk)
+                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: the padded size {input} + {padBegin} + {padEnd} = {padded} is smaller than the kernel {dk}.");
+                return ((int)((padded - dk) / stride + 1), padBegin, padEnd);
+            }
+            case LegacyPadding.Valid:
+                if (input < dk)
+                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: the size {input} is smaller than the kernel {dk} (legacy_pad VALID).");
+                return ((input - dk) / stride + 1, 0, 0);
+            case LegacyPadding.Same:
+            {
+                if (dilation != 1) throw new EnforceNotMetException("legacy_pad SAME does not support dilation.");
+                int target = (input + stride - 1) / stride;
+                int need = (target - 1) * stride + kernel - input;
+                int head = need / 2;
+                int tail = need - head;
+                return (Math.Max(0, (input + head + tail - dk) / stride + 1), head, tail);
+            }
+            case LegacyPadding.CaffeLegacyPooling:
+            {
+                if (padBegin != padEnd)
+                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: legacy_pad 3 (CAFFE_LEGACY_POOLING) pads both sides by the begin pad; the pads {padBegin} and {padEnd} differ.");
+                long span = (long)input + 2L * padBegin - kernel;
+                if (span < 0)
+                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: the padded size {input} + 2 * {padBegin} is smaller than the kernel {kernel}.");
+                // Caffe rounds up where Caffe2 rounds down.
+                int output = (int)((span + stride - 1) / stride) + 1;
+                // With padding, Caffe makes the last window start strictly inside the image (and its begin pad).
+                if (padBegin > 0 && (long)(output - 1) * stride >= input + padBegin) output--;
+                int standard = (int)(span / stride) + 1;
+                return (output, padBegin, padBegin + stride * (output - standard));
+            }
+            default:
+                throw new EnforceNotMetException($"legacy_pad {(int)legacyPad} is not supported.");
+        }
+    }
+
+    private static int Pick(int[]? values, bool single, int n, int d, int defaultValue, string name, string blob)
+    {
+        if (values is null) return defaultValue;
+        if (single) return values[0];
+        if (values.Length != n)
+            throw new EnforceNotMetException($"argument '{name}' has {values.Length} value(s); the {n}-D input '{blob}' needs {n}.");
+        return values[d];
+    }
+
+    // The single, repeated or _h/_w form of one argument; at most one may be given.
+    private static (int[]? Values, bool Single) Read(OperatorDef def, string single, string repeated, string h, string w)
+    {
+        bool hasSingle = def.HasArgument(single), hasRepeated = def.HasArgument(repeated), hasH = def.HasArgument(h), hasW = def.HasArgument(w);
+        if ((hasSingle ? 1 : 0) + (hasRepeated ? 1 : 0) + (hasH || hasW ? 1 : 0) > 1)
+            throw new EnforceNotMetException($"{def.DisplayName}: give only one of '{single}', '{repeated}' and '{h}'/'{w}'.");
+        if (hasH != hasW)
+            throw new EnforceNotMetException($"{def.DisplayName}: '{h}' and '{w}' must be given together.");
+        if (hasSingle) return ([def.GetSingleArgument(single, 0)], true);
+        if (hasH) return ([def.GetSingleArgument(h, 0), def.GetSingleArgument(w, 0)], false);
+        if (hasRepeated)
+        {
+            var values = def.GetRepeatedArgument<int>(repeated);
+            if (values.Length == 0) throw new EnforceNotMetException($"{def.DisplayName}: argument '{repeated}' is empty.");
+            return (values, false);
+        }
+        return (null, false);
+    }
+
+    private static (int[]? Values, bool Single) ReadPads(OperatorDef def)
+    {
+        string[] sides = ["pad_t", "pad_l", "pad_b", "pad_r"];
+        bool hasPad = def.HasArgument("pad"), hasPads = def.HasArgument("pads");
+        int sideCount = sides.Count(def.HasArgument);
+        if ((hasPad ? 1 : 0) + (hasPads ? 1 : 0) + (sideCount > 0 ? 1 : 0) > 1)
+            throw new EnforceNotMetException($"{def.DisplayName}: give only one of 'pad', 'pads' and 'pad_t'/'pad_l'/'pad_b'/'pad_r'.");
+        if (sideCount is > 0 and < 4)
+            throw new EnforceNotMetException($"{def.DisplayName}: 'pad_t', 'pad_l', 'pad_b' and 'pad_r' must be given together.");
+        if (hasPad) return ([def.GetSingleArgument("pad", 0)], true);
+        // pads order: begins then ends, so t, l, b, r.
+        if (sideCount == 4) return ([.. sides.Select(s => def.GetSingleArgument(s, 0))], false);
+        if (hasPads) return (def.GetRepeatedArgument<int>("pads"), false);
+        return (null, false);
+    }
+}
