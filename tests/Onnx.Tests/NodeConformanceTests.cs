@@ -26,6 +26,7 @@ public class NodeConformanceTests
         ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
         ["BatchNormalization"] = "SpatialBN", ["LRN"] = "LRN",
         ["MaxPool"] = "MaxPool", ["AveragePool"] = "AveragePool", ["GlobalMaxPool"] = "MaxPool", ["GlobalAveragePool"] = "AveragePool",
+        ["Gemm"] = "FC", ["MatMul"] = "FC",
     };
 
     // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
@@ -89,6 +90,18 @@ public class NodeConformanceTests
         "test_averagepool_2d_strides", "test_averagepool_2d_same_upper", "test_averagepool_2d_precomputed_same_upper",
         "test_averagepool_2d_same_lower", "test_averagepool_2d_ceil", "test_averagepool_2d_ceil_last_window_starts_on_pad",
         "test_globalmaxpool", "test_globalmaxpool_precomputed", "test_globalaveragepool", "test_globalaveragepool_precomputed",
+        // Gemm -> FC: Y = A B^T + C is FC when transA = 0, transB = 1, alpha = beta = 1 and C has N
+        // elements (its [1, N] shape fed as [N]). With transB = 0 the (constant) B is fed transposed
+        // as W, as an importer does with an initializer. Excluded: test_gemm_all_attributes (transA = 1,
+        // alpha 0.25, beta 0.35), test_gemm_alpha (alpha 0.5), test_gemm_beta (beta 0.5),
+        // test_gemm_transposeA (transA = 1: FC never transposes X), test_gemm_default_matrix_bias
+        // (C is [M, N]: FC's bias is one row), test_gemm_default_scalar_bias and
+        // test_gemm_default_single_elem_vector_bias (a one-element C broadcast over [M, N]; FC needs N
+        // elements).
+        "test_gemm_transposeB", "test_gemm_default_vector_bias", "test_gemm_default_zero_bias",
+        // MatMul -> FC for 2-D inputs only: W = B transposed, a zero bias (exact: x + 0 = x for x != -0,
+        // and FC's sum of products starts from +0). test_matmul_3d and _4d are batched: excluded.
+        "test_matmul_2d",
     ];
 
     [SkippableTheory]
@@ -166,6 +179,10 @@ public class NodeConformanceTests
                 def.Arg.Add(ArgumentHelper.MakeArgument("bias", Attr("bias", 1f)));
                 break;
             }
+            case "Gemm":
+            case "MatMul":
+                MapToFullyConnected(test, node, inputs, ws, def);
+                break;
             case "GlobalMaxPool":
             case "GlobalAveragePool":
                 Assert.Empty(node.Attribute);
@@ -217,6 +234,45 @@ public class NodeConformanceTests
                 Assert.True(ok, $"{test}: output {o} element {k}: expected {e[k]:R}, actual {a[k]:R}");
             }
         }
+    }
+
+    // Rewrites a Gemm (transA = 0, alpha = beta = 1, C of N elements) or a 2-D MatMul as FC(A, W, b):
+    // W is B when transB = 1, else B transposed (fed under a new name); b is C as [N], or zeros.
+    private static void MapToFullyConnected(string test, NodeProto node, Dictionary<string, Caffe2Tensor> inputs, Workspace ws, OperatorDef def)
+    {
+        long Int(string name) => node.Attribute.SingleOrDefault(a => a.Name == name)?.I ?? 0;
+        float Float(string name) => node.Attribute.SingleOrDefault(a => a.Name == name)?.F ?? 1f;
+        Assert.Equal(0, Int("transA"));
+        Assert.Equal(1f, Float("alpha"));
+        Assert.Equal(1f, Float("beta"));
+        var a = inputs[node.Input[0]];
+        var b = inputs[node.Input[1]];
+        Assert.Equal(2, a.Rank);
+        Assert.Equal(2, b.Rank);
+        bool transB = Int("transB") != 0;
+        int k = (int)a.Dims[1], n = (int)(transB ? b.Dims[0] : b.Dims[1]);
+        var w = b;
+        if (!transB)
+        {
+            var src = b.Data<float>();
+            var t = new float[n * k];
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++) t[j * k + p] = src[p * n + j];
+            w = Caffe2Tensor.From<float>(t, [n, k]);
+        }
+        float[] bias = new float[n];
+        if (node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            var c = inputs[node.Input[2]];
+            Assert.True(c.Size == n && c.Dims[^1] == n, $"{test}: C is {c.Describe()}; FC's bias must have N = {n} elements");
+            bias = c.ToArray<float>();
+        }
+        ws.FeedBlob("fc_w", w);
+        ws.FeedBlob("fc_b", Caffe2Tensor.From<float>(bias, [n]));
+        def.Input.Clear();
+        def.Input.Add(node.Input[0]);
+        def.Input.Add("fc_w");
+        def.Input.Add("fc_b");
     }
 
     [SkippableTheory]

@@ -1,0 +1,156 @@
+// Hand-written.
+using Caffe2Sharp.Kernels;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schema;
+using Caffe2Sharp.Schema.Builders;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caffe2Sharp.Operators.Vision;
+
+/// <summary>
+/// Caffe2's <c>FC</c> (<c>fully_connected_op.h</c>): <c>Y = X W^T + b</c> with X and W flattened
+/// to 2-D; one registration method.
+/// </summary>
+/// <remarks>
+/// <para>With <c>axis</c> = a and <c>axis_w</c> = aw: X is viewed as <c>[M, K]</c>,
+/// <c>M = prod(X.dims[:a])</c>, <c>K = prod(X.dims[a:])</c>; W as <c>[N, K]</c>,
+/// <c>N = prod(W.dims[:aw])</c>, and <c>prod(W.dims[aw:])</c> must be K; <c>b</c> has N elements
+/// (its first dim N, as Caffe2 checks). <c>Y.dims = X.dims[:a] + [N]</c>, so a <c>[1, 512, 1, 1]</c>
+/// input with axis 1 gives <c>[1, N]</c>. The product runs on <see cref="Gemm"/> (W transposed, read
+/// in place): Y is first filled with b, then <c>Y = X W^T + Y</c>, so each element is the dot
+/// product plus the bias, one rounding after the accumulation.</para>
+/// <para>ONNX's <c>Gemm</c> with <c>transA</c> = 0, <c>transB</c> = 1, <c>alpha</c> = <c>beta</c> = 1
+/// and a bias of N elements is this operator on 2-D inputs; other Gemm forms are not.</para>
+/// <para>FLOAT only.</para>
+/// </remarks>
+public static class FullyConnected
+{
+    /// <summary>The pack name used by <see cref="AddFullyConnected"/>.</summary>
+    public const string PackName = "Caffe2Sharp.FC";
+
+    /// <summary>Adds the FC pack to a Caffe2Sharp service registration.</summary>
+    public static Caffe2SharpBuilder AddFullyConnected(this Caffe2SharpBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddOperatorPack(PackName, Register);
+    }
+
+    /// <summary>Registers the FC schema and CPU kernel into <paramref name="catalog"/>.</summary>
+    public static void Register(OperatorCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.Schemas.Schema("FC")
+            .NumInputs(3).NumOutputs(1)
+            .Arg("axis", "*(type: int; default: 1)* X is flattened to [prod(dims[:axis]), prod(dims[axis:])]. Negative counts from the end.", 1)
+            .Arg("axis_w", "*(type: int; default: 1)* W is flattened to [prod(dims[:axis_w]), prod(dims[axis_w:])] = [N, K]. Negative counts from the end.", 1)
+            .TensorInferenceFunction(static (def, inputs) =>
+            {
+                Enforce.That(inputs.Count == 3, () => $"FC takes 3 inputs; {inputs.Count} given.");
+                var x = inputs[0];
+                var w = inputs[1];
+                if (x.UnknownShape || w.UnknownShape) return [TensorShape.Unknown(x.DataType)];
+                var (_, _, n, _, outDims) = Shapes(x.Dims.ToArray(), w.Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1));
+                return [TensorShape.Create(outDims, x.DataType)];
+            })
+            .CostInferenceFunction(static (def, inputs) =>
+            {
+                Enforce.That(inputs[0].ElementCount >= 0 && inputs[1].ElementCount >= 0,
+                    () => $"FC cost of {def.DisplayName}: an input shape is unknown.");
+                var (m, k, n, _, _) = Shapes(inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1));
+                ulong size = (ulong)DataTypes.ElementSize(inputs[0].DataType);
+                // Caffe2's CostInferenceForFC: 2K flops per output for the dot product, one for the bias.
+                return new Cost((ulong)(m * n * (2 * k + 1)), (ulong)(k * (m + n) + n) * size, (ulong)(m * n) * size, (ulong)(k * n + n) * size);
+            })
+            .InheritOnnxSchema("Gemm")
+            .Input(0, "X", "FLOAT input, flattened to [M, K] at axis.")
+            .Input(1, "W", "FLOAT weights, flattened to [N, K] at axis_w.")
+            .Input(2, "b", "FLOAT bias of N elements.")
+            .Output(0, "Y", "X W^T + b, dims X.dims[:axis] + [N].")
+            .SetDoc("Fully connected: Y = X W^T + b with X viewed as [M, K] at axis and W as [N, K] at axis_w; Y has dims X.dims[:axis] + [N]. ONNX Gemm with transA = 0, transB = 1, alpha = beta = 1 and a bias of N elements.");
+        catalog.Operators.Register("FC", static (d, ws) => new FullyConnectedOp(d, ws));
+    }
+
+    /// <summary>
+    /// The GEMM sizes of an FC on inputs of <paramref name="xDims"/> and <paramref name="wDims"/>,
+    /// and the output dims.
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">An axis is out of range, or K differs between X and W (the message names both shapes).</exception>
+    public static (long M, long K, long N, long KW, long[] OutputDims) Shapes(long[] xDims, long[] wDims, int axis, int axisW)
+    {
+        ArgumentNullException.ThrowIfNull(xDims);
+        ArgumentNullException.ThrowIfNull(wDims);
+        int a = Canonical(axis, xDims.Length, "axis", "X");
+        int aw = Canonical(axisW, wDims.Length, "axis_w", "W");
+        long m = Product(xDims, 0, a), k = Product(xDims, a, xDims.Length);
+        long n = Product(wDims, 0, aw), kw = Product(wDims, aw, wDims.Length);
+        if (k != kw)
+            throw new EnforceNotMetException(
+                $"X [{string.Join(", ", xDims)}] flattened at axis {a} is [{m}, {k}] but W [{string.Join(", ", wDims)}] flattened at axis_w {aw} is [{n}, {kw}]; K must agree ({k} vs {kw}).");
+        var outDims = new long[a + 1];
+        Array.Copy(xDims, outDims, a);
+        outDims[a] = n;
+        return (m, k, n, kw, outDims);
+    }
+
+    private static int Canonical(int axis, int rank, string arg, string blob)
+    {
+        if (axis < -rank || axis >= rank)
+            throw new EnforceNotMetException($"argument '{arg}' = {axis} is out of range for {blob} of rank {rank}; it must be in [{-rank}, {rank - 1}].");
+        return axis < 0 ? axis + rank : axis;
+    }
+
+    private static long Product(long[] dims, int from, int to)
+    {
+        long p = 1;
+        for (int i = from; i < to; i++) p *= dims[i];
+        return p;
+    }
+}
+
+/// <summary>FC(X, W, b) -&gt; Y = X W^T + b.</summary>
+internal sealed class FullyConnectedOp : OperatorBase
+{
+    private readonly int _axis, _axisW;
+
+    public FullyConnectedOp(OperatorDef def, Workspace ws) : base(def, ws)
+    {
+        _axis = GetSingleArgument("axis", 1);
+        _axisW = GetSingleArgument("axis_w", 1);
+    }
+
+    public override void Run()
+    {
+        var x = Input(0);
+        var w = Input(1);
+        var b = Input(2);
+        for (int i = 0; i < 3; i++)
+        {
+            if (Input(i).DataType != DataType.Float)
+                throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
+            if (IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': FC does not run in place.");
+        }
+        var (m, k, n, _, outDims) = FullyConnected.Shapes(x.Dims.ToArray(), w.Dims.ToArray(), _axis, _axisW);
+        if (b.Size != n || (b.Rank > 0 && b.Dims[0] != n))
+            throw Error($"the bias '{Def.Input[2]}' is {b.Describe()} but W {w.Describe()} flattened at axis_w {_axisW} has N = {n} rows; b must have N elements.");
+        if (m > int.MaxValue || n > int.MaxValue || k > int.MaxValue || m * n > int.MaxValue)
+            throw Error($"X {x.Describe()} and W {w.Describe()} are too large for one GEMM.");
+        var y = Output(0);
+        y.Resize(DataType.Float, outDims);
+        var ys = y.Data<float>();
+        var bs = b.Data<float>();
+        for (long r = 0; r < m; r++) bs.CopyTo(ys.Slice((int)(r * n), (int)n));
+        Gemm.Multiply(false, true, (int)m, (int)n, (int)k, 1f, x.Data<float>(), Math.Max(1, (int)k), w.Data<float>(), Math.Max(1, (int)k),
+            1f, ys, Math.Max(1, (int)n), Pool, MaxDegreeOfParallelism);
+    }
+}
+
+/// <summary>Fluent <see cref="NetBuilder"/> methods for FC.</summary>
+public static class FullyConnectedBuilderExtensions
+{
+    /// <summary>Adds <c>FC(x, w, b) -&gt; y</c>, <c>y = x w^T + b</c> with the given flattening axes.</summary>
+    public static NetBuilder FC(this NetBuilder net, string x, string w, string b, string y, int axis = 1, int axisW = 1, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        return net.Op("FC", [x, w, b], [y], name, ArgumentHelper.MakeArgument("axis", axis), ArgumentHelper.MakeArgument("axis_w", axisW));
+    }
+}

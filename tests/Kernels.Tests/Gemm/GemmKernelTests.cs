@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Caffe2Sharp.Kernels.Tests.Gemm;
+
+/// <summary>
+/// The SGEMM kernel against a naive triple loop in double. Named "Kernel" so CI reruns it per SIMD tier.
+/// </summary>
+public class GemmKernelTests(ITestOutputHelper output)
+{
+    private static readonly int[] Sizes = [1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100];
+
+    // Stored [rows, cols] with leading dimension ld, random in [-1, 1); the padding holds a sentinel.
+    private static float[] RandomMatrix(Random rng, int rows, int cols, int ld, float pad = 12345f)
+    {
+        var x = new float[Math.Max(1, rows * ld)];
+        Array.Fill(x, pad);
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < cols; q++) x[r * ld + q] = (float)(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static void CheckAgainstReference(bool transA, bool transB, int m, int n, int k, float alpha, float[] a, int lda,
+        float[] b, int ldb, float beta, float[] c0, float[] c, int ldc, string label)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double prod = (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                    sum += prod;
+                    magnitude += Math.Abs(prod);
+                }
+                double expected = alpha * sum;
+                magnitude *= Math.Abs(alpha);
+                if (beta != 0)
+                {
+                    expected += (double)beta * c0[i * ldc + j];
+                    magnitude += Math.Abs((double)beta * c0[i * ldc + j]);
+                }
+                float actual = c[i * ldc + j];
+                Assert.True(Math.Abs(actual - expected) <= 1e-5 * magnitude + 1e-30,
+                    $"{label}: C[{i}, {j}] = {actual:R}, expected {expected:R} (sum |products| {magnitude:R})");
+            }
+            for (int j = n; j < ldc && i * ldc + j < c.Length; j++)
+                Assert.True(c0[i * ldc + j].Equals(c[i * ldc + j]), $"{label}: padding C[{i}, {j}] was written");
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void EveryShape_MatchesTheNaiveProduct(bool transA, bool transB)
+    {
+        var rng = new Random(17 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        (float Alpha, float Beta)[] scales = [(1, 0), (1, 1), (0.5f, -1.5f), (-2, 0), (1, 0.25f)];
+        int index = 0;
+        foreach (int m in Sizes)
+            foreach (int n in Sizes)
+                foreach (int k in Sizes)
+                {
+                    var (alpha, beta) = scales[index++ % scales.Length];
+                    int extra = index % 3 == 0 ? 3 : 0; // every third case has leading dimensions longer than the rows
+                    int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+                    int lda = aCols + extra, ldb = bCols + extra, ldc = n + extra;
+                    var a = RandomMatrix(rng, aRows, aCols, lda);
+                    var b = RandomMatrix(rng, bRows, bCols, ldb);
+                    var c0 = RandomMatrix(rng, m, n, ldc);
+                    if (beta == 0) for (int i = 0; i < m; i++) c0.AsSpan(i * ldc, n).Fill(float.NaN);
+                    var c = (float[])c0.Clone();
+                    Kernels.Gemm.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ComputePool.Serial);
+                    CheckAgainstReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c0, c, ldc,
+                        $"transA {transA}, transB {transB}, m {m}, n {n}, k {k}, alpha {alpha}, beta {beta}, extra {extra}");
+                }
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void ThreadCounts_GiveBitIdenticalResults(bool transA, bool transB)
+    {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 3, ParallelWorkThreshold = 1 });
+        var rng = new Random(5);
+        int[] sizes = [1, 7, 17, 33, 100];
+        foreach (int m in sizes)
+            foreach (int n in sizes)
+                foreach (int k in new[] { 1, 31, 100 })
+                {
+                    int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 1;
+                    var a = RandomMatrix(rng, transA ? k : m, transA ? m : k, lda);
+                    var b = RandomMatrix(rng, transB ? n : k, transB ? k : n, ldb);
+                    var c0 = RandomMatrix(rng, m, n, ldc);
+                    float[]? first = null;
+                    foreach (int threads in new[] { 1, 2, 3 })
+                    {
+                        var c = (float[])c0.Clone();
+                        Kernels.Gemm.Multiply(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, ldc, pool, threads);
+                        if (first is null)
+                        {
+                            CheckAgainstReference(transA, transB, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c0, c, ldc, $"m {m}, n {n}, k {k}");
+                            first = c;
+                        }
+                        else
+                        {
+                            for (int e = 0; e < c.Length; e++)
+                                Assert.True(BitConverter.SingleToInt32Bits(first[e]) == BitConverter.SingleToInt32Bits(c[e]),
+                                    $"m {m}, n {n}, k {k}, {threads} threads: element {e} is {c[e]:R}, 1 thread gave {first[e]:R}");
+                        }
+                    }
+                }
+    }
+
+    [Fact]
+    public void AlphaZeroOrEmptyK_OnlyScalesC_AndBetaZeroClearsNaN()
+    {
+        float[] a = [float.NaN, 1, 2, 3];
+        float[] b = [float.NaN, 1, 2, 3];
+        float[] c = [1, 2, 3, 4];
+        Kernels.Gemm.Multiply(false, false, 2, 2, 2, 0f, a, 2, b, 2, 2f, c, 2, ComputePool.Serial);
+        Assert.Equal([2f, 4, 6, 8], c);
+        Kernels.Gemm.Multiply(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0.5f, c, 2, ComputePool.Serial);
+        Assert.Equal([1f, 2, 3, 4], c);
+        float[] nan = [float.NaN, float.NaN, float.NaN, float.NaN];
+        Kernels.Gemm.Multiply(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0f, nan, 2, ComputePool.Serial);
+        Assert.Equal([0f, 0, 0, 0], nan);
+    }
+
+    [Fact]
+    public void InvalidArguments_Throw()
+    {
+        var pool = ComputePool.Serial;
+        float[] a = new float[6], b = new float[6], c = new float[4];
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, c, 2, pool)); // lda < k
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 3, 1, a.AsSpan(0, 5), 3, b, 2, 0, c, 2, pool)); // A short
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c.AsSpan(0, 3), 2, pool)); // C short
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.Gemm.Multiply(false, false, -1, 2, 3, 1, a, 3, b, 2, 0, c, 2, pool));
+        var shared = new float[16];
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 2, 1, shared.AsSpan(0, 4), 2, shared.AsSpan(4, 4), 2, 0, shared.AsSpan(2, 4), 2, pool));
+        // Adjacent, not overlapping: fine.
+        Kernels.Gemm.Multiply(false, false, 2, 2, 2, 1, shared.AsSpan(0, 4), 2, shared.AsSpan(4, 4), 2, 0, shared.AsSpan(8, 4), 2, pool);
+    }
+
+    [Fact]
+    public void SteadyState_DoesNotAllocate()
+    {
+        var rng = new Random(3);
+        var a = RandomMatrix(rng, 64, 96, 96);
+        var b = RandomMatrix(rng, 80, 96, 96);
+        var c = new float[64 * 80];
+        Kernels.Gemm.Multiply(false, true, 64, 80, 96, 1, a, 96, b, 96, 0, c, 80, ComputePool.Serial);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 3; r++) Kernels.Gemm.Multiply(false, true, 64, 80, 96, 1, a, 96, b, 96, 0, c, 80, ComputePool.Serial);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    [Fact]
+    public void Throughput_IsReported()
+    {
+        // Not a benchmark: prints a rough GFLOP/s figure for a square 256 product, single thread.
+        const int s = 256;
+        var rng = new Random(9);
+        var a = RandomMatrix(rng, s, s, s);
+        var b = RandomMatrix(rng, s, s, s);
+        var c = new float[s * s];
+        for (int w = 0; w < 3; w++) Kernels.Gemm.Multiply(false, false, s, s, s, 1, a, s, b, s, 0, c, s, ComputePool.Serial);
+        double best = double.MaxValue;
+        for (int r = 0; r < 10; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            Kernels.Gemm.Multiply(false, false, s, s, s, 1, a, s, b, s, 0, c, s, ComputePool.Serial);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        double gflops = 2.0 * s * s * s / best / 1e9;
+        output.WriteLine($"SGEMM {s}^3, 1 thread, vector width {Kernels.Gemm.VectorWidth}: {best * 1e3:F3} ms, {gflops:F1} GFLOP/s");
+        Assert.True(gflops > 0);
+    }
+}
