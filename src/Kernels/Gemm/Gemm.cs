@@ -32,7 +32,10 @@ namespace Caffe2Sharp.Kernels;
 /// <para><b>Limits (to tune against MLAS).</b> No k blocking: a strip holds <c>NR * k</c> floats,
 /// so a very large k spills the packed panel out of L2. A is not packed: a transposed A is read
 /// with a stride, row blocks are 6 (MLAS: 12 with AVX-512), and there is no prefetching, no
-/// packing of constant weights ahead of time, and no special M == 1 kernel. <c>alpha</c> == 0 or
+/// packing of constant weights ahead of time, and no special M == 1 kernel: a batch-1 FC
+/// (transposed B) is bound by the packing transpose. Measured here (AVX-512, 1 thread, Release):
+/// 256^3 about 180 GFLOP/s (AVX2 path about 100, SSE path about 36); m 64, n 1000, k 2048 with B
+/// transposed about 85; m 1 of the same only about 2.7. <c>alpha</c> == 0 or
 /// <c>k</c> == 0 only scales C by <c>beta</c> (A and B are not read).</para>
 /// </remarks>
 public static class Gemm
@@ -213,13 +216,18 @@ public static class Gemm
             }
             else
             {
-                // op(B)[p, j + q] = B[j + q, p]: gather column by column of the strip.
+                // op(B)[p, j + q] = B[j + q, p]: a transpose, 16 values of k at a time so the
+                // writes stay within 16 rows of the strip (in L1) while each row of B is read in order.
                 if (w < nr) new Span<float>(d, nr * k).Clear();
-                for (int q = 0; q < w; q++)
+                for (int p0 = 0; p0 < k; p0 += 16)
                 {
-                    float* src = g.B + (long)(j + q) * g.Ldb;
-                    float* dq = d + q;
-                    for (int p = 0; p < k; p++) dq[(long)p * nr] = src[p];
+                    int pe = Math.Min(k, p0 + 16);
+                    for (int q = 0; q < w; q++)
+                    {
+                        float* src = g.B + (long)(j + q) * g.Ldb;
+                        float* dq = d + q;
+                        for (int p = p0; p < pe; p++) dq[(long)p * nr] = src[p];
+                    }
                 }
             }
         }
@@ -251,12 +259,28 @@ public static class Gemm
             x = TOps.Broadcast(a5[off]);
             c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51);
         }
-        StoreRow<TOps, TVec>(c00, c01, c, cols, alpha, beta);
-        StoreRow<TOps, TVec>(c10, c11, c + ldc, cols, alpha, beta);
-        StoreRow<TOps, TVec>(c20, c21, c + 2 * ldc, cols, alpha, beta);
-        StoreRow<TOps, TVec>(c30, c31, c + 3 * ldc, cols, alpha, beta);
-        StoreRow<TOps, TVec>(c40, c41, c + 4 * ldc, cols, alpha, beta);
-        StoreRow<TOps, TVec>(c50, c51, c + 5 * ldc, cols, alpha, beta);
+        // The full-strip stores are inlined (no call keeps the accumulators alive); a partial
+        // strip goes through a buffer and the scalar path.
+        if (cols == 2 * w)
+        {
+            StoreFull<TOps, TVec>(c00, c01, c, alpha, beta);
+            StoreFull<TOps, TVec>(c10, c11, c + ldc, alpha, beta);
+            StoreFull<TOps, TVec>(c20, c21, c + 2 * ldc, alpha, beta);
+            StoreFull<TOps, TVec>(c30, c31, c + 3 * ldc, alpha, beta);
+            StoreFull<TOps, TVec>(c40, c41, c + 4 * ldc, alpha, beta);
+            StoreFull<TOps, TVec>(c50, c51, c + 5 * ldc, alpha, beta);
+        }
+        else
+        {
+            float* t = stackalloc float[MR * 32];
+            TOps.Store(t, c00); TOps.Store(t + w, c01);
+            TOps.Store(t + 2 * w, c10); TOps.Store(t + 3 * w, c11);
+            TOps.Store(t + 4 * w, c20); TOps.Store(t + 5 * w, c21);
+            TOps.Store(t + 6 * w, c30); TOps.Store(t + 7 * w, c31);
+            TOps.Store(t + 8 * w, c40); TOps.Store(t + 9 * w, c41);
+            TOps.Store(t + 10 * w, c50); TOps.Store(t + 11 * w, c51);
+            StorePartial(t, 2 * w, MR, c, ldc, cols, alpha, beta);
+        }
     }
 
     // C[0, 0..cols) from one row of A and one packed strip: the same operations per element as Kernel6.
@@ -273,35 +297,43 @@ public static class Gemm
             c0 = TOps.MulAdd(x, TOps.Load(bp), c0);
             c1 = TOps.MulAdd(x, TOps.Load(bp + w), c1);
         }
-        StoreRow<TOps, TVec>(c0, c1, c, cols, alpha, beta);
+        if (cols == 2 * w) StoreFull<TOps, TVec>(c0, c1, c, alpha, beta);
+        else
+        {
+            float* t = stackalloc float[32];
+            TOps.Store(t, c0);
+            TOps.Store(t + w, c1);
+            StorePartial(t, 2 * w, 1, c, 0, cols, alpha, beta);
+        }
     }
 
-    // c[0..cols) = alpha * acc + beta * c, with cols <= 2 * W; vector and scalar paths do the same operations.
+    // c[0..2W) = alpha * acc + beta * c.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreRow<TOps, TVec>(TVec lo, TVec hi, float* c, int cols, float alpha, float beta)
+    private static unsafe void StoreFull<TOps, TVec>(TVec lo, TVec hi, float* c, float alpha, float beta)
         where TOps : struct, ISimd<TVec> where TVec : struct
     {
-        int w = TOps.Count;
-        if (cols == 2 * w)
+        TOps.Store(c, Update<TOps, TVec>(lo, c, alpha, beta));
+        TOps.Store(c + TOps.Count, Update<TOps, TVec>(hi, c + TOps.Count, alpha, beta));
+    }
+
+    // rows x cols of C from the accumulators spilled to t (row stride tStride): the same
+    // operations per element as the vector path (a multiply, a multiply, an add; no FMA).
+    private static unsafe void StorePartial(float* t, int tStride, int rows, float* c, nint ldc, int cols, float alpha, float beta)
+    {
+        for (int r = 0; r < rows; r++, t += tStride, c += ldc)
         {
-            TOps.Store(c, Update<TOps, TVec>(lo, c, alpha, beta));
-            TOps.Store(c + w, Update<TOps, TVec>(hi, c + w, alpha, beta));
-            return;
-        }
-        float* tmp = stackalloc float[32];
-        TOps.Store(tmp, lo);
-        TOps.Store(tmp + w, hi);
-        for (int j = 0; j < cols; j++)
-        {
-            float r = tmp[j];
-            if (alpha != 1) r *= alpha;
-            if (beta != 0)
+            for (int j = 0; j < cols; j++)
             {
-                float old = c[j];
-                if (beta != 1) old *= beta;
-                r += old;
+                float v = t[j];
+                if (alpha != 1) v *= alpha;
+                if (beta != 0)
+                {
+                    float old = c[j];
+                    if (beta != 1) old *= beta;
+                    v += old;
+                }
+                c[j] = v;
             }
-            c[j] = r;
         }
     }
 
@@ -361,9 +393,8 @@ public static class Gemm
         static abstract TVec Add(TVec x, TVec y);
     }
 
-    // Fused multiply-add when the hardware has it; otherwise a multiply then an add (never a software FMA).
-    private static readonly bool HasFma = Fma.IsSupported || AdvSimd.IsSupported;
-
+    // Fused multiply-add when the hardware has it; otherwise a multiply then an add (never a
+    // software FMA). The IsSupported checks are JIT-time constants.
     private readonly struct V512 : ISimd<Vector512<float>>
     {
         public static int Count => Vector512<float>.Count;
@@ -371,7 +402,7 @@ public static class Gemm
         public static unsafe void Store(float* p, Vector512<float> v) => v.Store(p);
         public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
         public static Vector512<float> MulAdd(Vector512<float> x, Vector512<float> y, Vector512<float> acc) =>
-            HasFma ? Vector512.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+            Fma.IsSupported ? Vector512.FusedMultiplyAdd(x, y, acc) : x * y + acc;
         public static Vector512<float> Multiply(Vector512<float> x, Vector512<float> y) => x * y;
         public static Vector512<float> Add(Vector512<float> x, Vector512<float> y) => x + y;
     }
@@ -383,7 +414,7 @@ public static class Gemm
         public static unsafe void Store(float* p, Vector256<float> v) => v.Store(p);
         public static Vector256<float> Broadcast(float x) => Vector256.Create(x);
         public static Vector256<float> MulAdd(Vector256<float> x, Vector256<float> y, Vector256<float> acc) =>
-            HasFma ? Vector256.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+            Fma.IsSupported ? Vector256.FusedMultiplyAdd(x, y, acc) : x * y + acc;
         public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
         public static Vector256<float> Add(Vector256<float> x, Vector256<float> y) => x + y;
     }
@@ -395,7 +426,7 @@ public static class Gemm
         public static unsafe void Store(float* p, Vector128<float> v) => v.Store(p);
         public static Vector128<float> Broadcast(float x) => Vector128.Create(x);
         public static Vector128<float> MulAdd(Vector128<float> x, Vector128<float> y, Vector128<float> acc) =>
-            HasFma ? Vector128.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+            Fma.IsSupported || AdvSimd.IsSupported ? Vector128.FusedMultiplyAdd(x, y, acc) : x * y + acc;
         public static Vector128<float> Multiply(Vector128<float> x, Vector128<float> y) => x * y;
         public static Vector128<float> Add(Vector128<float> x, Vector128<float> y) => x + y;
     }

@@ -161,22 +161,26 @@ public class GemmKernelTests(ITestOutputHelper output)
     [Fact]
     public void Throughput_IsReported()
     {
-        // Not a benchmark: prints a rough GFLOP/s figure for a square 256 product, single thread.
-        const int s = 256;
-        var rng = new Random(9);
-        var a = RandomMatrix(rng, s, s, s);
-        var b = RandomMatrix(rng, s, s, s);
-        var c = new float[s * s];
-        for (int w = 0; w < 3; w++) Kernels.Gemm.Multiply(false, false, s, s, s, 1, a, s, b, s, 0, c, s, ComputePool.Serial);
-        double best = double.MaxValue;
-        for (int r = 0; r < 10; r++)
+        // Not a benchmark: prints rough GFLOP/s figures, single thread: a square 256 product and
+        // FC shapes (batch 1 and 64, 2048 -> 1000, W transposed).
+        foreach (var (m, n, k, transB) in new[] { (256, 256, 256, false), (1, 1000, 2048, true), (64, 1000, 2048, true) })
         {
-            var sw = Stopwatch.StartNew();
-            Kernels.Gemm.Multiply(false, false, s, s, s, 1, a, s, b, s, 0, c, s, ComputePool.Serial);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            var rng = new Random(9);
+            var a = RandomMatrix(rng, m, k, k);
+            var b = transB ? RandomMatrix(rng, n, k, k) : RandomMatrix(rng, k, n, n);
+            var c = new float[m * n];
+            int ldb = transB ? k : n;
+            for (int w = 0; w < 3; w++) Kernels.Gemm.Multiply(false, transB, m, n, k, 1, a, k, b, ldb, 0, c, n, ComputePool.Serial);
+            double best = double.MaxValue;
+            for (int r = 0; r < 10; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Kernels.Gemm.Multiply(false, transB, m, n, k, 1, a, k, b, ldb, 0, c, n, ComputePool.Serial);
+                best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
+            double gflops = 2.0 * m * n * k / best / 1e9;
+            output.WriteLine($"SGEMM m {m}, n {n}, k {k}, transB {transB}, 1 thread, vector width {Kernels.Gemm.VectorWidth}: {best * 1e3:F3} ms, {gflops:F1} GFLOP/s");
+            Assert.True(gflops > 0);
         }
-        double gflops = 2.0 * s * s * s / best / 1e9;
-        output.WriteLine($"SGEMM {s}^3, 1 thread, vector width {Kernels.Gemm.VectorWidth}: {best * 1e3:F3} ms, {gflops:F1} GFLOP/s");
-        Assert.True(gflops > 0);
     }
 }
