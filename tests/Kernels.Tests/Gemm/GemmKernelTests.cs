@@ -1,12 +1,10 @@
-using System.Diagnostics;
-using Xunit.Abstractions;
 
 namespace Caffe2Sharp.Kernels.Tests.Gemm;
 
 /// <summary>
 /// The SGEMM kernel against a naive triple loop in double. Named "Kernel" so CI reruns it per SIMD tier.
 /// </summary>
-public class GemmKernelTests(ITestOutputHelper output)
+public class GemmKernelTests
 {
     private static readonly int[] Sizes = [1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100];
 
@@ -156,31 +154,5 @@ public class GemmKernelTests(ITestOutputHelper output)
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int r = 0; r < 3; r++) Kernels.Gemm.Multiply(false, true, 64, 80, 96, 1, a, 96, b, 96, 0, c, 80, ComputePool.Serial);
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-    }
-
-    [Fact]
-    public void Throughput_IsReported()
-    {
-        // Not a benchmark: prints rough GFLOP/s figures, single thread: a square 256 product and
-        // FC shapes (batch 1 and 64, 2048 -> 1000, W transposed).
-        foreach (var (m, n, k, transB) in new[] { (256, 256, 256, false), (1, 1000, 2048, true), (64, 1000, 2048, true) })
-        {
-            var rng = new Random(9);
-            var a = RandomMatrix(rng, m, k, k);
-            var b = transB ? RandomMatrix(rng, n, k, k) : RandomMatrix(rng, k, n, n);
-            var c = new float[m * n];
-            int ldb = transB ? k : n;
-            for (int w = 0; w < 3; w++) Kernels.Gemm.Multiply(false, transB, m, n, k, 1, a, k, b, ldb, 0, c, n, ComputePool.Serial);
-            double best = double.MaxValue;
-            for (int r = 0; r < 10; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                Kernels.Gemm.Multiply(false, transB, m, n, k, 1, a, k, b, ldb, 0, c, n, ComputePool.Serial);
-                best = Math.Min(best, sw.Elapsed.TotalSeconds);
-            }
-            double gflops = 2.0 * m * n * k / best / 1e9;
-            output.WriteLine($"SGEMM m {m}, n {n}, k {k}, transB {transB}, 1 thread, vector width {Kernels.Gemm.VectorWidth}: {best * 1e3:F3} ms, {gflops:F1} GFLOP/s");
-            Assert.True(gflops > 0);
-        }
     }
 }
