@@ -26,7 +26,7 @@ public class NodeConformanceTests
         ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
         ["BatchNormalization"] = "SpatialBN", ["LRN"] = "LRN",
         ["MaxPool"] = "MaxPool", ["AveragePool"] = "AveragePool", ["GlobalMaxPool"] = "MaxPool", ["GlobalAveragePool"] = "AveragePool",
-        ["Gemm"] = "FC", ["MatMul"] = "FC",
+        ["Gemm"] = "FC", ["MatMul"] = "FC", ["Conv"] = "Conv",
     };
 
     // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
@@ -102,6 +102,12 @@ public class NodeConformanceTests
         // MatMul -> FC for 2-D inputs only: W = B transposed, a zero bias (exact: x + 0 = x for x != -0,
         // and FC's sum of products starts from +0). test_matmul_3d and _4d are batched: excluded.
         "test_matmul_2d",
+        // Conv: kernel_shape -> kernels, strides, pads ([x1_begin, x2_begin, x1_end, x2_end] = Caffe2's
+        // t, l, b, r), dilations, group; auto_pad SAME_UPPER/SAME_LOWER -> legacy_pad 2 (SAME) where its
+        // pads coincide, else explicit pads (ONNX's rule, the odd pad at the end or the begin); VALID ->
+        // legacy_pad 1.
+        "test_basic_conv_with_padding", "test_basic_conv_without_padding", "test_conv_with_strides_padding",
+        "test_conv_with_strides_no_padding", "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_autopad_same",
     ];
 
     [SkippableTheory]
@@ -191,6 +197,9 @@ public class NodeConformanceTests
             case "MaxPool":
             case "AveragePool":
                 MapPooling(test, node, inputs[node.Input[0]], def);
+                break;
+            case "Conv":
+                MapConv(test, node, inputs[node.Input[0]], inputs[node.Input[1]], def);
                 break;
             default:
                 foreach (var a in node.Attribute)
@@ -418,6 +427,57 @@ public class NodeConformanceTests
                     explicitPads[n + d] = need - explicitPads[d];
                 }
                 def.SetRepeatedArgument("pads", explicitPads);
+                break;
+            }
+            default:
+                Assert.Fail($"{test}: auto_pad '{autoPad}'");
+                break;
+        }
+    }
+
+    // ONNX Conv attributes -> Caffe2 arguments (see the case list).
+    private static void MapConv(string test, NodeProto node, Caffe2Tensor x, Caffe2Tensor w, OperatorDef def)
+    {
+        long[] Ints(string name) => node.Attribute.SingleOrDefault(a => a.Name == name)?.Ints.ToArray() ?? [];
+        foreach (var a in node.Attribute)
+            Assert.True(a.Name is "kernel_shape" or "strides" or "pads" or "dilations" or "group" or "auto_pad",
+                $"{test}: attribute '{a.Name}' has no mapping");
+        int n = x.Rank - 2;
+        long[] kernel = Ints("kernel_shape") is { Length: > 0 } ks ? ks : [.. w.Shape.Skip(2)];
+        long[] strides = Ints("strides") is { Length: > 0 } s ? s : [.. Enumerable.Repeat(1L, n)];
+        long[] dilations = Ints("dilations") is { Length: > 0 } dl ? dl : [.. Enumerable.Repeat(1L, n)];
+        def.SetRepeatedArgument("kernels", kernel);
+        def.SetRepeatedArgument("strides", strides);
+        def.SetRepeatedArgument("dilations", dilations);
+        def.SetArgument("group", (int)(node.Attribute.SingleOrDefault(a => a.Name == "group")?.I ?? 1));
+        string autoPad = node.Attribute.SingleOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
+        switch (autoPad)
+        {
+            case "NOTSET":
+                if (Ints("pads") is { Length: > 0 } pads) def.SetRepeatedArgument("pads", pads);
+                break;
+            case "VALID":
+                def.SetArgument("legacy_pad", 1);
+                break;
+            case "SAME_UPPER":
+            case "SAME_LOWER":
+            {
+                // ONNX: out = ceil(in / stride), total pad split with the odd pixel at the end (UPPER) or
+                // the begin (LOWER). Caffe2's SAME puts it at the end and has no dilation.
+                var explicitPads = new long[2 * n];
+                bool coincides = true;
+                for (int d = 0; d < n; d++)
+                {
+                    long input = x.Dims[d + 2], o = (input + strides[d] - 1) / strides[d];
+                    long need = Math.Max(0, (o - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 - input);
+                    explicitPads[d] = autoPad == "SAME_UPPER" ? need / 2 : (need + 1) / 2;
+                    explicitPads[n + d] = need - explicitPads[d];
+                    var (_, head, tail) = Caffe2Sharp.Operators.Vision.ConvPoolArgs.ComputeSizeAndPad(
+                        (int)input, (int)kernel[d], (int)strides[d], 1, Caffe2Sharp.Operators.Vision.LegacyPadding.Same, 0, 0);
+                    coincides &= dilations[d] == 1 && head == explicitPads[d] && tail == explicitPads[n + d];
+                }
+                if (coincides) def.SetArgument("legacy_pad", 2);
+                else def.SetRepeatedArgument("pads", explicitPads);
                 break;
             }
             default:
