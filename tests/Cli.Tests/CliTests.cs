@@ -132,8 +132,10 @@ public sealed class CliTests : IDisposable
     [SkippableFact]
     public void Run_NetWithOperatorsWeLack_FailsWithUnknownOperator()
     {
-        var r = Run("run", TestData.Path("squeezenet", "predict_net.pb"), "--init", TestData.Path("squeezenet", "init_net.pb"));
-        AssertUserError(r, "Unknown operator type 'Conv'");
+        // Conv is registered now; ConvTranspose (a Caffe2 operator) is not yet.
+        File.WriteAllText(Temp("lack.pbtxt"), "op { input: \"X\" input: \"W\" output: \"Y\" type: \"ConvTranspose\" }");
+        Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
+        AssertUserError(Run("run", Temp("lack.pbtxt"), "--input", $"X={Temp("x.npy")}", "--input", $"W={Temp("x.npy")}"), "Unknown operator type 'ConvTranspose'");
     }
 
     [SkippableFact]
