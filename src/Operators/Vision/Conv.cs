@@ -121,19 +121,19 @@ public static class Conv
 
     internal static ConvShapes Shapes(ConvPoolArgs args, int group, string xName, string wName, string bName, ReadOnlySpan<long> xDims, ReadOnlySpan<long> wDims, long[]? biasDims)
     {
-        static string Dims(ReadOnlySpan<long> d) => string.Join(", ", d.ToArray());
-        string xText = $"X '{xName}' [{Dims(xDims)}]", wText = $"filter '{wName}' [{Dims(wDims)}]";
+        // Messages are formatted only on the error paths.
+        static string D(string what, string name, ReadOnlySpan<long> d) => $"{what} '{name}' [{string.Join(", ", d.ToArray())}]";
         if (xDims.Length is not (3 or 4))
-            throw new EnforceNotMetException($"{xText} must be [N, C, H, W] or [N, C, W] (NCHW, 2-D or 1-D convolution).");
+            throw new EnforceNotMetException($"{D("X", xName, xDims)} must be [N, C, H, W] or [N, C, W] (NCHW, 2-D or 1-D convolution).");
         if (wDims.Length != xDims.Length)
-            throw new EnforceNotMetException($"{wText} must have the rank of {xText}: [M, C / group, kernel...].");
+            throw new EnforceNotMetException($"{D("filter", wName, wDims)} must have the rank of {D("X", xName, xDims)}: [M, C / group, kernel...].");
         if (group < 1)
             throw new EnforceNotMetException($"argument 'group' = {group} must be at least 1.");
         long c = xDims[1], m = wDims[0];
         if (c % group != 0 || m % group != 0)
-            throw new EnforceNotMetException($"group {group} must divide both the input channels C = {c} of {xText} and the filters M = {m} of {wText}.");
+            throw new EnforceNotMetException($"group {group} must divide both the input channels C = {c} of {D("X", xName, xDims)} and the filters M = {m} of {D("filter", wName, wDims)}.");
         if (wDims[1] != c / group)
-            throw new EnforceNotMetException($"{wText} has {wDims[1]} channels per filter but {xText} with group {group} needs C / group = {c / group}.");
+            throw new EnforceNotMetException($"{D("filter", wName, wDims)} has {wDims[1]} channels per filter but {D("X", xName, xDims)} with group {group} needs C / group = {c / group}.");
         var spatial = new SpatialDim[xDims.Length - 2];
         args.Resolve(xDims, spatial, xName);
         long kernelSize = 1;
@@ -143,12 +143,12 @@ public static class Conv
         for (int d = 0; d < spatial.Length; d++)
         {
             if (spatial[d].Kernel != wDims[d + 2])
-                throw new EnforceNotMetException($"the kernel argument ({spatial[d].Kernel} in spatial dim {d}) does not match {wText}.");
+                throw new EnforceNotMetException($"the kernel argument ({spatial[d].Kernel} in spatial dim {d}) does not match {D("filter", wName, wDims)}.");
             kernelSize *= spatial[d].Kernel;
             outDims[d + 2] = spatial[d].Out;
         }
         if (biasDims is not null && (biasDims.Length != 1 || biasDims[0] != m))
-            throw new EnforceNotMetException($"bias '{bName}' [{string.Join(", ", biasDims)}] must be [M] = [{m}], one value per filter of {wText}.");
+            throw new EnforceNotMetException($"bias '{bName}' [{string.Join(", ", biasDims)}] must be [M] = [{m}], one value per filter of {D("filter", wName, wDims)}.");
         return new ConvShapes(outDims, spatial, group, c / group, kernelSize);
     }
 }
