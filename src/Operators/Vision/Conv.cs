@@ -37,29 +37,8 @@ public static class Conv
     public static void Register(OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        catalog.Schemas.Schema("Conv")
-            .NumInputs(2, 3).NumOutputs(1)
-            .Arg("kernel", "*(type: int)* Kernel size of every spatial dim.", 0)
-            .Arg("kernels", "*(type: int[])* Kernel size per spatial dim.", Array.Empty<long>())
-            .Arg("kernel_h", "*(type: int)* Kernel height (with kernel_w).", 0)
-            .Arg("kernel_w", "*(type: int)* Kernel width (with kernel_h).", 0)
-            .Arg("stride", "*(type: int; default: 1)* Step of every spatial dim.", 1)
-            .Arg("strides", "*(type: int[])* Step per spatial dim.", Array.Empty<long>())
-            .Arg("stride_h", "*(type: int)* Vertical step (with stride_w).", 1)
-            .Arg("stride_w", "*(type: int)* Horizontal step (with stride_h).", 1)
-            .Arg("pad", "*(type: int; default: 0)* Padding of every side.", 0)
-            .Arg("pads", "*(type: int[])* All begin pads, then all end pads: t, l, b, r in 2-D.", Array.Empty<long>())
-            .Arg("pad_t", "*(type: int)* Top pad (with pad_l, pad_b, pad_r).", 0)
-            .Arg("pad_l", "*(type: int)* Left pad.", 0)
-            .Arg("pad_b", "*(type: int)* Bottom pad.", 0)
-            .Arg("pad_r", "*(type: int)* Right pad.", 0)
-            .Arg("dilation", "*(type: int; default: 1)* Dilation of every spatial dim.", 1)
-            .Arg("dilations", "*(type: int[])* Dilation per spatial dim.", Array.Empty<long>())
-            .Arg("dilation_h", "*(type: int)* Vertical dilation (with dilation_w).", 1)
-            .Arg("dilation_w", "*(type: int)* Horizontal dilation (with dilation_h).", 1)
-            .Arg("legacy_pad", "*(type: int; default: 0)* 0 NOTSET (explicit pads), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING.", 0)
+        ConvPoolArgs.DeclareWindowArgs(catalog.Schemas.Schema("Conv").NumInputs(2, 3).NumOutputs(1), "Kernel", pooling: false)
             .Arg("group", "*(type: int; default: 1)* Number of groups; must divide C and M.", 1)
-            .Arg("order", "*(type: string; default: NCHW)* Only NCHW is supported.", "NCHW")
             .TensorInferenceFunction(static (def, inputs) =>
             {
                 var x = inputs[0];

@@ -52,6 +52,43 @@ public readonly record struct SpatialDim(int In, int Kernel, int Stride, int Dil
 /// </remarks>
 public sealed class ConvPoolArgs
 {
+    /// <summary>
+    /// Declares on <paramref name="schema"/> the window arguments every form of which <see cref="Parse"/>
+    /// reads: kernel, stride, pad and dilation (single, list and per-side forms), <c>legacy_pad</c>
+    /// and <c>order</c>. Conv and the pooling operators share them.
+    /// </summary>
+    /// <param name="schema">The schema chain.</param>
+    /// <param name="window">"Kernel" or "Window", for the docs.</param>
+    /// <param name="pooling">Pooling: dilation must be 1 and legacy_pad 3 is Caffe's ceil mode.</param>
+    public static OpSchema DeclareWindowArgs(OpSchema schema, string window, bool pooling)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        string lower = window.ToLowerInvariant();
+        return schema
+            .Arg("kernel", $"*(type: int)* {window} size of every spatial dim.", 0)
+            .Arg("kernels", $"*(type: int[])* {window} size per spatial dim.", Array.Empty<long>())
+            .Arg("kernel_h", $"*(type: int)* {window} height (with kernel_w).", 0)
+            .Arg("kernel_w", $"*(type: int)* {window} width (with kernel_h).", 0)
+            .Arg("stride", "*(type: int; default: 1)* Step of every spatial dim.", 1)
+            .Arg("strides", "*(type: int[])* Step per spatial dim.", Array.Empty<long>())
+            .Arg("stride_h", "*(type: int)* Vertical step (with stride_w).", 1)
+            .Arg("stride_w", "*(type: int)* Horizontal step (with stride_h).", 1)
+            .Arg("pad", "*(type: int; default: 0)* Padding of every side.", 0)
+            .Arg("pads", "*(type: int[])* All begin pads, then all end pads: t, l, b, r in 2-D.", Array.Empty<long>())
+            .Arg("pad_t", "*(type: int)* Top pad (with pad_l, pad_b, pad_r).", 0)
+            .Arg("pad_l", "*(type: int)* Left pad.", 0)
+            .Arg("pad_b", "*(type: int)* Bottom pad.", 0)
+            .Arg("pad_r", "*(type: int)* Right pad.", 0)
+            .Arg("dilation", pooling ? "*(type: int; default: 1)* Must be 1: pooling does not support dilation." : "*(type: int; default: 1)* Dilation of every spatial dim.", 1)
+            .Arg("dilations", pooling ? "*(type: int[])* Must be all 1." : "*(type: int[])* Dilation per spatial dim.", Array.Empty<long>())
+            .Arg("dilation_h", pooling ? "*(type: int)* Must be 1." : "*(type: int)* Vertical dilation (with dilation_w).", 1)
+            .Arg("dilation_w", pooling ? "*(type: int)* Must be 1." : "*(type: int)* Horizontal dilation (with dilation_h).", 1)
+            .Arg("legacy_pad", pooling
+                ? "*(type: int; default: 0)* 0 NOTSET (explicit pads, floor), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING (Caffe's ceil mode)."
+                : "*(type: int; default: 0)* 0 NOTSET (explicit pads), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING.", 0)
+            .Arg("order", "*(type: string; default: NCHW)* Only NCHW is supported.", "NCHW");
+    }
+
     private readonly int[]? _kernel, _stride, _dilation, _pads;
     private readonly bool _kernelSingle, _strideSingle, _dilationSingle, _padSingle;
     private readonly bool _pooling;

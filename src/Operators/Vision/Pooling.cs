@@ -50,29 +50,8 @@ public static class Pooling
         catalog.Operators.Register("AveragePool", static (d, ws) => new PoolOp(d, ws, average: true));
     }
 
-    private static void Common(OpSchema s, string what) => s
-        .NumInputs(1).NumOutputs(1)
-        .Arg("kernel", "*(type: int)* Window size of every spatial dim.", 0)
-        .Arg("kernels", "*(type: int[])* Window size per spatial dim.", Array.Empty<long>())
-        .Arg("kernel_h", "*(type: int)* Window height (with kernel_w).", 0)
-        .Arg("kernel_w", "*(type: int)* Window width (with kernel_h).", 0)
-        .Arg("stride", "*(type: int; default: 1)* Step of every spatial dim.", 1)
-        .Arg("strides", "*(type: int[])* Step per spatial dim.", Array.Empty<long>())
-        .Arg("stride_h", "*(type: int)* Vertical step (with stride_w).", 1)
-        .Arg("stride_w", "*(type: int)* Horizontal step (with stride_h).", 1)
-        .Arg("pad", "*(type: int; default: 0)* Padding of every side.", 0)
-        .Arg("pads", "*(type: int[])* All begin pads, then all end pads: t, l, b, r in 2-D.", Array.Empty<long>())
-        .Arg("pad_t", "*(type: int)* Top pad (with pad_l, pad_b, pad_r).", 0)
-        .Arg("pad_l", "*(type: int)* Left pad.", 0)
-        .Arg("pad_b", "*(type: int)* Bottom pad.", 0)
-        .Arg("pad_r", "*(type: int)* Right pad.", 0)
-        .Arg("dilation", "*(type: int; default: 1)* Must be 1: pooling does not support dilation.", 1)
-        .Arg("dilations", "*(type: int[])* Must be all 1.", Array.Empty<long>())
-        .Arg("dilation_h", "*(type: int)* Must be 1.", 1)
-        .Arg("dilation_w", "*(type: int)* Must be 1.", 1)
-        .Arg("legacy_pad", "*(type: int; default: 0)* 0 NOTSET (explicit pads, floor), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING (Caffe's ceil mode).", 0)
+    private static void Common(OpSchema s, string what) => ConvPoolArgs.DeclareWindowArgs(s.NumInputs(1).NumOutputs(1), "Window", pooling: true)
         .Arg("global_pooling", "*(type: int; default: 0)* 1: pool the whole spatial extent; the kernel is ignored.", 0)
-        .Arg("order", "*(type: string; default: NCHW)* Only NCHW is supported.", "NCHW")
         .TensorInferenceFunction(static (def, inputs) =>
         {
             var x = inputs[0];
