@@ -1,7 +1,6 @@
 // Hand-written.
 using System.Buffers.Binary;
 using System.Collections.Frozen;
-using System.Runtime.InteropServices;
 using Caffe2Sharp.Runtime;
 using OnnxTensor = Caffe2Sharp.Onnx.Proto.TensorProto;
 using OnnxElementType = Caffe2Sharp.Onnx.Proto.TensorProto.Types.DataType;
@@ -71,7 +70,7 @@ public static class OnnxTensors
         {
             Check(proto.RawData.Length, count * tensor.ElementSize, what, shape, "raw_data bytes");
             proto.RawData.Span.CopyTo(tensor.RawBytes);
-            if (!BitConverter.IsLittleEndian) Swap(tensor);
+            if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(tensor.RawBytes, tensor.ElementSize);
             if (type == DataType.Bool)
                 foreach (var b in tensor.RawBytes)
                     if (b > 1) throw new EnforceNotMetException($"{what}: BOOL raw_data holds byte {b}; expected 0 or 1.");
@@ -108,22 +107,12 @@ public static class OnnxTensors
             else if (size == 2) BinaryPrimitives.WriteUInt16LittleEndian(slot, (ushort)v);
             else BinaryPrimitives.WriteInt32LittleEndian(slot, v);
         }
-        if (!BitConverter.IsLittleEndian) Swap(tensor);
+        if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(tensor.RawBytes, tensor.ElementSize);
         return tensor;
     }
 
     private static void Check(long actual, long expected, string what, string shape, string field)
     {
         if (actual != expected) throw new EnforceNotMetException($"{what}: {shape} needs {expected} {field}, found {actual}.");
-    }
-
-    private static void Swap(Tensor t)
-    {
-        switch (t.ElementSize)
-        {
-            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), MemoryMarshal.Cast<byte, ushort>(t.RawBytes)); break;
-            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(t.RawBytes), MemoryMarshal.Cast<byte, uint>(t.RawBytes)); break;
-            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(t.RawBytes), MemoryMarshal.Cast<byte, ulong>(t.RawBytes)); break;
-        }
     }
 }

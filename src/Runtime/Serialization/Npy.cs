@@ -99,7 +99,7 @@ public static class Npy
         {
             descr = DescrOf(tensor.DataType);
             payload = tensor.RawBytes.ToArray();
-            if (!BitConverter.IsLittleEndian) Swap(payload, tensor.ElementSize);
+            if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(payload, tensor.ElementSize);
         }
         var shape = tensor.Rank == 1 ? $"({tensor.Dims[0]},)" : "(" + string.Join(", ", tensor.Dims.ToArray()) + ")";
         var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
@@ -175,7 +175,7 @@ public static class Npy
         var t = new Tensor();
         t.Resize(type, shape);
         data[..(int)(count * size)].CopyTo(t.RawBytes);
-        if (bigEndian != !BitConverter.IsLittleEndian && size > 1) SwapInPlace(t.RawBytes, size);
+        if (bigEndian != !BitConverter.IsLittleEndian && size > 1) ByteOrder.Reverse(t.RawBytes, size);
         if (type == DataType.Bool)
             foreach (var b in t.RawBytes)
                 if (b > 1) throw new NpyFormatException($"{source}: bool data holds byte {b}; expected 0 or 1.");
@@ -327,10 +327,4 @@ public static class Npy
             new($"{source}: bad .npy header at offset {_pos}: expected {expected}, in {text.Trim()}");
     }
 
-    private static void Swap(byte[] data, int size) => SwapInPlace(data, size);
-
-    private static void SwapInPlace(Span<byte> data, int size)
-    {
-        for (int k = 0; k + size <= data.Length; k += size) data.Slice(k, size).Reverse();
-    }
 }

@@ -1,6 +1,5 @@
 // Hand-written.
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 
 namespace Caffe2Sharp.Runtime;
@@ -77,7 +76,7 @@ public static class TensorProtoConverter
                     if (b > 1) throw new EnforceNotMetException($"{what}: BOOL raw_data holds byte {b}; expected 0 or 1.");
             tensor.Resize(type, dims);
             raw.CopyTo(tensor.RawBytes);
-            if (!BitConverter.IsLittleEndian) ReverseEndianness(tensor);
+            if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(tensor.RawBytes, tensor.ElementSize);
             return;
         }
 
@@ -161,7 +160,7 @@ public static class TensorProtoConverter
         if (useRawData)
         {
             var copy = tensor.Clone();
-            if (!BitConverter.IsLittleEndian) ReverseEndianness(copy);
+            if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(copy.RawBytes, copy.ElementSize);
             p.RawData = ByteString.CopyFrom(copy.RawBytes);
             return p;
         }
@@ -200,16 +199,6 @@ public static class TensorProtoConverter
     private static void Narrow<T>(Google.Protobuf.Collections.RepeatedField<int> src, Span<T> dst, Func<int, T> convert)
     {
         for (int k = 0; k < dst.Length; k++) dst[k] = convert(src[k]);
-    }
-
-    private static void ReverseEndianness(Tensor t)
-    {
-        switch (t.ElementSize)
-        {
-            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), MemoryMarshal.Cast<byte, ushort>(t.RawBytes)); break;
-            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(t.RawBytes), MemoryMarshal.Cast<byte, uint>(t.RawBytes)); break;
-            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(t.RawBytes), MemoryMarshal.Cast<byte, ulong>(t.RawBytes)); break;
-        }
     }
 
     // Integer tensors and int32_data: values already range-checked when reading, exact when writing.
