@@ -48,15 +48,20 @@ public sealed class CliApp(TextWriter output, TextWriter error)
         var outputs = new Option<string[]>("--output") { Description = "NAME=FILE: write blob NAME to an .npy or TensorProto file.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads") { Description = "Threads one operator may use (default: all processors)." };
 
+        var device = new Option<string?>("--device") { Description = "cpu: run the nets on the CPU whatever device their device_options name (nets exported from GPU training)." };
         var profile = new Option<bool>("--profile") { Description = "Also print each op's time, share, GB/s and GFLOP/s for the run." };
-        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, profile };
-        run.SetAction(p => Guard(p, rt => new RunCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [], p.GetValue(threads), p.GetValue(profile))));
+        var top = new Option<int?>("--top") { Description = "K: for an output of shape [N, classes] or [N, classes, 1, 1], print each row's K most probable classes." };
+        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, device, profile, top };
+        run.SetAction(p => Guard(p, rt => new RunCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [],
+            new RunSettings(p.GetValue(threads), CliRuntime.ParseDevice(p.GetValue(device)), p.GetValue(profile), p.GetValue(top)))));
         root.Subcommands.Add(run);
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
         var dtypes = new Option<string[]>("--dtype") { Description = "NAME=TYPE: the element type of an input (float, double, float16, int32, int64, ...; default float).", AllowMultipleArgumentsPerToken = true };
-        var inspect = new Command("inspect", "List each op, its verification and warnings, inferred shapes and types, and costs.") { net, shapes, dtypes };
-        inspect.SetAction(p => Guard(p, rt => new InspectCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [])));
+        var inspectInit = new Option<string?>("--init") { Description = "The init net: the shapes of the weights it creates are known (it is analysed, not run); --shape overrides." };
+        var inspect = new Command("inspect", "List each op, its verification and warnings, inferred shapes and types, and costs.") { net, inspectInit, shapes, dtypes, device };
+        inspect.SetAction(p => Guard(p, rt => new InspectCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(inspectInit), p.GetValue(shapes) ?? [], p.GetValue(dtypes) ?? [],
+            CliRuntime.ParseDevice(p.GetValue(device)))));
         root.Subcommands.Add(inspect);
 
         var op = new Argument<string?>("op") { Description = "An operator type; all when omitted.", Arity = ArgumentArity.ZeroOrOne };
@@ -72,8 +77,9 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
         var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 100 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 10 };
-        var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, iterations, warmup };
-        bench.SetAction(p => Guard(p, rt => new BenchCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads), p.GetValue(iterations), p.GetValue(warmup))));
+        var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, device, iterations, warmup };
+        bench.SetAction(p => Guard(p, rt => new BenchCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads),
+            CliRuntime.ParseDevice(p.GetValue(device)), p.GetValue(iterations), p.GetValue(warmup))));
         root.Subcommands.Add(bench);
         return root;
     }

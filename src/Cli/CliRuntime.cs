@@ -37,8 +37,17 @@ internal sealed class CliRuntime : IDisposable
         return ws;
     }
 
-    /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it.</summary>
-    public Predictor NewPredictor(int? threads, NetDef? init, NetDef net) => new(NewWorkspace(threads), init, net);
+    /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it; <paramref name="device"/> places both nets.</summary>
+    public Predictor NewPredictor(int? threads, NetDef? init, NetDef net, int? device = null) =>
+        new(NewWorkspace(threads), init, net, new PredictorOptions { Device = device });
+
+    /// <summary>Parses <c>--device</c>: <c>cpu</c> (the only device with kernels), or null when not given.</summary>
+    public static int? ParseDevice(string? device) => device switch
+    {
+        null => null,
+        _ when device.Equals("cpu", StringComparison.OrdinalIgnoreCase) => (int)DeviceTypeProto.ProtoCpu,
+        _ => throw new CliException($"--device {device}: unknown device; this runtime has kernels for 'cpu' only."),
+    };
 
     public void Dispose()
     {

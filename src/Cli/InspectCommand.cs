@@ -7,16 +7,20 @@ namespace Caffe2Sharp.Cli;
 
 /// <summary>
 /// <c>inspect</c>: ops, verification, warnings (arguments a schema does not declare), inferred
-/// shapes and types, and cost per op and in total. Warnings do not change the exit code.
+/// shapes and types, and cost per op and in total. Warnings do not change the exit code. With
+/// <c>--init</c> the init net is analysed (not run), so the shapes of the weights it creates are
+/// known; <c>--shape</c> overrides them (an init net may fill the data input with a placeholder).
 /// </summary>
 internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
 {
-    public void Execute(string netPath, string[] shapes, string[] dtypes)
+    public void Execute(string netPath, string? initPath, string[] shapes, string[] dtypes, int? device)
     {
         var net = CliRuntime.LoadNet(netPath, "");
+        if (device is { } placed) net = net.OnDevice(placed);
         var catalog = runtime.Catalog;
         var types = dtypes.Select(d => CliRuntime.SplitPair(d, "--dtype")).ToDictionary(p => p.Name, p => ParseType(p.Value), StringComparer.Ordinal);
         var known = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
+        if (initPath is not null) AddWeightShapes(CliRuntime.LoadNet(initPath, "init"), known);
         foreach (var s in shapes)
         {
             var (name, dims) = CliRuntime.SplitPair(s, "--shape");
@@ -35,6 +39,7 @@ internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
         var analysis = NetAnalysis.Analyze(net, known, catalog.Schemas);
         var problems = analysis.Problems.ToLookup(p => p.OpIndex, p => p.Reason);
         int warnings = 0;
+        var noKernel = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int k = 0; k < net.Op.Count; k++)
         {
             var op = net.Op[k];
@@ -44,6 +49,7 @@ internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
             string verdict = verification is null ? "no schema (unknown operator)" : verification.Error is { } reason ? "INVALID: it " + reason : "verified";
             bool hasKernel = catalog.Operators.Keys.Any(key => key.Type == op.Type && key.DeviceType == (op.DeviceOption?.DeviceType ?? net.DeviceOption?.DeviceType ?? 0));
             output.WriteLine($"    schema: {verdict}; kernel: {(hasKernel ? "yes" : "none")}");
+            if (!hasKernel) noKernel[op.Type] = noKernel.GetValueOrDefault(op.Type) + 1;
             // Undeclared arguments warn and never change the exit code (see SchemaWarning).
             foreach (var w in verification?.Warnings ?? [])
             {
@@ -56,8 +62,22 @@ internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
                 output.WriteLine($"    {op.Output[o]}: {analysis.OpOutputShapes[k][o].Describe()}");
             if (analysis.OpCosts[k] is { } c) output.WriteLine($"    cost: {FormatCost(c)}");
         }
+        int unknownShapes = analysis.OpOutputShapes.Sum(outs => outs.Count(o => o.UnknownShape));
+        output.WriteLine($"blobs: {analysis.Shapes.Count} with inferred shapes" + (unknownShapes > 0 ? $", {unknownShapes} op output(s) unknown" : ", every op output known"));
+        if (noKernel.Count > 0)
+            output.WriteLine($"no kernel: {noKernel.Count} operator type(s) in {noKernel.Values.Sum()} op(s): " +
+                string.Join(", ", noKernel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} x{p.Value}")));
         output.WriteLine($"total cost (ops with known cost): {FormatCost(analysis.TotalCost)}");
         if (warnings > 0) output.WriteLine($"{warnings} warning(s): arguments the schemas do not declare are ignored by the operators");
+    }
+
+    // The shapes an init net's ops give the blobs they write, by its own shape inference (fills
+    // declare their shapes in arguments), without running it.
+    private void AddWeightShapes(NetDef init, Dictionary<string, TensorShape> known)
+    {
+        var analysis = NetAnalysis.Analyze(init, new Dictionary<string, TensorShape>(), runtime.Catalog.Schemas);
+        foreach (var (name, shape) in analysis.Shapes)
+            if (!shape.UnknownShape) known[name] = shape;
     }
 
     internal static string FormatCost(Cost c) =>

@@ -71,7 +71,7 @@ public sealed class PluginTests : IDisposable
     {
         var r = Run("schema", "--plugin", SquarePack);
         Assert.Equal(0, r.Code);
-        Assert.Matches(@"(?m)^Square\s+inputs 1\s+outputs 1\s+ProtoCpu; gradient maker registered", r.Out);
+        Assert.Matches(@"(?m)^Square\s+inputs 1\s+outputs 1\s+CPU; gradient maker registered", r.Out);
         Assert.Matches(@"(?m)^SquareGradient\s+inputs 2", r.Out);
         Assert.Matches(@"(?m)^LeakyRelu\s", r.Out); // the CLI's own packs are still there
         Assert.Contains("y = x * x", Run("--plugin", SquarePack, "schema", "Square").Out);

@@ -200,6 +200,26 @@ public sealed class Tensor
     /// <summary>The contents copied to a new array.</summary>
     public T[] ToArray<T>() where T : unmanaged => Data<T>().ToArray();
 
+    /// <summary>The contents of a numeric tensor (floating point or integer, not BOOL or STRING) widened to double, in a new array.</summary>
+    /// <exception cref="EnforceNotMetException">The tensor is not numeric.</exception>
+    public double[] ToDoubleArray()
+    {
+        var values = new double[Size];
+        var reader = new DoubleReader(this, values);
+        if (!DataTypes.Dispatch(DataType, ref reader))
+            throw new EnforceNotMetException($"{Describe()}: only numeric tensors convert to double.");
+        return values;
+    }
+
+    private readonly struct DoubleReader(Tensor tensor, double[] values) : INumericTypeVisitor
+    {
+        public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T>
+        {
+            var data = tensor.Data<T>();
+            for (int k = 0; k < values.Length; k++) values[k] = double.CreateTruncating(data[k]);
+        }
+    }
+
     /// <summary>True when both tensors have the same type, shape and bitwise-equal contents.</summary>
     public bool ContentEquals(Tensor other)
     {

@@ -13,9 +13,11 @@ public readonly record struct OperatorKey(int DeviceType, string Engine, string 
     public override string ToString() =>
         $"{Type} on {DeviceName(DeviceType)}" + (Engine.Length > 0 ? $" engine {Engine}" : "");
 
-    /// <summary>Readable name of a device type number.</summary>
+    /// <summary>Readable name of a device type number: Caffe2's (<c>CPU</c>, <c>CUDA</c>, <c>MKLDNN</c>...).</summary>
     public static string DeviceName(int deviceType) =>
-        Enum.IsDefined(typeof(DeviceTypeProto), deviceType) ? ((DeviceTypeProto)deviceType).ToString() : $"device type {deviceType}";
+        Enum.IsDefined(typeof(DeviceTypeProto), deviceType)
+            ? ((DeviceTypeProto)deviceType).ToString()["Proto".Length..].ToUpperInvariant()
+            : $"device type {deviceType}";
 }
 
 /// <summary>
@@ -90,7 +92,8 @@ public sealed class OperatorRegistry
         var onOtherDevices = keys.Where(k => k.Type == def.Type).Select(k => OperatorKey.DeviceName(k.DeviceType)).Distinct().ToList();
         if (onOtherDevices.Count > 0)
             return new EnforceNotMetException(
-                $"Operator type '{def.Type}' has no kernel for {OperatorKey.DeviceName(device)}; it is registered for {string.Join(", ", onOtherDevices)}.");
+                $"Operator type '{def.Type}' has no kernel for {OperatorKey.DeviceName(device)} (device_type {device}); it is registered for {string.Join(", ", onOtherDevices)}." +
+                " To run the net on the CPU, place it there: NetDef.OnDevice(0), PredictorOptions.Device, or the CLI's --device cpu.");
         var close = Suggestions.Closest(def.Type, keys.Select(k => k.Type).Distinct());
         return new EnforceNotMetException(
             $"Unknown operator type '{def.Type}'." + (close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : "") +

@@ -11,6 +11,13 @@ public sealed class PredictorOptions
     /// a shape with <c>unknown_shape</c> set checks only the type.
     /// </summary>
     public IReadOnlyDictionary<string, TensorShape>? InputShapes { get; init; }
+
+    /// <summary>
+    /// When set, the init and predict nets run on this device (a <see cref="DeviceTypeProto"/>
+    /// value) whatever their <c>device_option</c>s say (<see cref="NetDef.OnDevice"/>): set
+    /// <c>(int)DeviceTypeProto.ProtoCpu</c> to run a net exported from GPU training on the CPU.
+    /// </summary>
+    public int? Device { get; init; }
 }
 
 /// <summary>
@@ -25,7 +32,11 @@ public sealed class PredictorOptions
 /// before any op writes them, minus the weights. <see cref="Run(Tensor[])"/> takes them in that
 /// order. Shapes and types are checked when declared, by <see cref="PredictorOptions.InputShapes"/>
 /// or by the net argument <see cref="InputShapeInfoArgument"/>; otherwise the operators check what
-/// they are fed. <b>Outputs</b> are the net's external outputs, or the last op's outputs when it
+/// they are fed. An external input that the weights workspace holds (an init net may fill the
+/// data input with a placeholder, as real SqueezeNet init nets do) and that no op of the net
+/// writes is an <see cref="OptionalInputNames">optional input</see>: <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>
+/// may feed it by name, and the fed value replaces the weights' for that run only (the weights
+/// are never written). <b>Outputs</b> are the net's external outputs, or the last op's outputs when it
 /// declares none, returned as copies the caller owns.
 /// </para>
 /// <para>
@@ -50,6 +61,11 @@ public sealed class Predictor
     private readonly string[] _outputs;
     private readonly Blob[] _inputBlobs;
     private readonly TensorShape?[] _declared;
+    private readonly string[] _optional;
+    private readonly Blob[] _optionalBlobs;
+    private readonly Tensor[] _optionalDefaults;
+    private readonly Tensor?[] _optionalFed;
+    private readonly bool[] _optionalInUse;
 
     /// <summary>
     /// Creates a weights workspace over <paramref name="catalog"/> (its operators borrowing threads
@@ -71,7 +87,7 @@ public sealed class Predictor
     /// <exception cref="OperatorException">The init net failed, or an op of the predict net could not be created.</exception>
     /// <exception cref="EnforceNotMetException">The predict net or the options are invalid.</exception>
     public Predictor(Workspace weights, NetDef? init, NetDef predict, PredictorOptions? options = null)
-        : this(weights ?? throw new ArgumentNullException(nameof(weights)), Prepare(weights, init, predict), options ?? new PredictorOptions())
+        : this(weights ?? throw new ArgumentNullException(nameof(weights)), Prepare(weights, init, predict, options), options ?? new PredictorOptions())
     {
     }
 
@@ -80,21 +96,37 @@ public sealed class Predictor
         Weights = weights;
         _def = def;
         _options = options;
-        _inputs = [.. InputCandidates(def).Where(n => !weights.HasBlob(n))];
+        var candidates = InputCandidates(def).ToList();
+        var written = def.Op.SelectMany(op => op.Output).ToHashSet(StringComparer.Ordinal);
+        _inputs = [.. candidates.Where(n => !weights.HasBlob(n))];
+        _optional = [.. candidates.Where(n => weights.GetBlob(n)?.Value is Tensor && !written.Contains(n))];
         _outputs = def.ExternalOutput.Count > 0 ? [.. def.ExternalOutput] : def.Op.Count > 0 ? [.. def.Op[^1].Output] : [];
         _declared = DeclaredShapes();
 
         Workspace = new Workspace(weights);
         _inputBlobs = [.. _inputs.Select(Workspace.CreateBlob)];
+        // An optional input gets a blob of this workspace that holds the weights' own tensor (the
+        // net's ops bind blobs when it is created, so the blob must exist before); a fed value
+        // goes to a tensor of this predictor's, and the weights' tensor is put back after the
+        // run. No op writes these names, so the shared tensor is only ever read.
+        _optionalDefaults = [.. _optional.Select(n => weights.GetBlob(n)!.GetTensor())];
+        _optionalBlobs = new Blob[_optional.Length];
+        for (int k = 0; k < _optional.Length; k++)
+        {
+            _optionalBlobs[k] = Workspace.CreateBlob(_optional[k]);
+            _optionalBlobs[k].Reset(_optionalDefaults[k]);
+        }
+        _optionalFed = new Tensor?[_optional.Length];
+        _optionalInUse = new bool[_optional.Length];
         Net = Workspace.CreateNet(def);
     }
 
-    private static NetDef Prepare(Workspace weights, NetDef? init, NetDef predict)
+    private static NetDef Prepare(Workspace weights, NetDef? init, NetDef predict, PredictorOptions? options)
     {
         ArgumentNullException.ThrowIfNull(predict);
-        var def = predict.Clone();
+        var def = options?.Device is { } device ? predict.OnDevice(device) : predict.Clone();
         if (string.IsNullOrEmpty(def.Name)) def.Name = "predict";
-        if (init is not null) weights.RunNetOnce(init);
+        if (init is not null) weights.RunNetOnce(options?.Device is { } d ? init.OnDevice(d) : init);
         return def;
     }
 
@@ -116,6 +148,13 @@ public sealed class Predictor
     /// <summary>The input names, in the order <see cref="Run(Tensor[])"/> takes them.</summary>
     public IReadOnlyList<string> InputNames => _inputs;
 
+    /// <summary>
+    /// External inputs that the weights workspace holds and no op writes (such as a data input an
+    /// init net fills with a placeholder): <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>
+    /// may feed them by name, for one run; when not fed, the weights' values are read.
+    /// </summary>
+    public IReadOnlyList<string> OptionalInputNames => _optional;
+
     /// <summary>The output names, in the order <see cref="Run(Tensor[])"/> returns them.</summary>
     public IReadOnlyList<string> OutputNames => _outputs;
 
@@ -133,13 +172,17 @@ public sealed class Predictor
     {
         ArgumentNullException.ThrowIfNull(inputs);
         foreach (var name in inputs.Keys)
-            if (Array.IndexOf(_inputs, name) < 0) throw UnknownInput(name);
+            if (Array.IndexOf(_inputs, name) < 0 && Array.IndexOf(_optional, name) < 0) throw UnknownInput(name);
         var ordered = new Tensor[_inputs.Length];
         for (int k = 0; k < _inputs.Length; k++)
             ordered[k] = inputs.TryGetValue(_inputs[k], out var t)
                 ? t ?? throw Error($"input '{_inputs[k]}' is null.")
                 : throw Error($"input '{_inputs[k]}' is missing; expected inputs: {Expected()}.");
-        var results = RunOrdered(ordered);
+        var optional = new Tensor?[_optional.Length];
+        for (int k = 0; k < _optional.Length; k++)
+            if (inputs.TryGetValue(_optional[k], out var t))
+                optional[k] = t ?? throw Error($"input '{_optional[k]}' is null.");
+        var results = RunOrdered(ordered, optional);
         var map = new Dictionary<string, Tensor>(_outputs.Length, StringComparer.Ordinal);
         for (int k = 0; k < _outputs.Length; k++) map[_outputs[k]] = results[k];
         return map;
@@ -155,16 +198,28 @@ public sealed class Predictor
             throw Error($"expects {_inputs.Length} input(s) ({Expected()}), got {inputs.Length}.");
         for (int k = 0; k < inputs.Length; k++)
             if (inputs[k] is null) throw Error($"input {k} '{_inputs[k]}' is null.");
-        return RunOrdered(inputs);
+        return RunOrdered(inputs, null);
     }
 
-    private Tensor[] RunOrdered(Tensor[] inputs)
+    private Tensor[] RunOrdered(Tensor[] inputs, Tensor?[]? optional)
     {
         for (int k = 0; k < inputs.Length; k++) CheckDeclared(k, inputs[k]);
+        if (optional is not null)
+            for (int k = 0; k < optional.Length; k++)
+                if (optional[k] is { } t && t.DataType != _optionalDefaults[k].DataType)
+                    throw Error($"optional input '{_optional[k]}' is {t.Describe()}; the weights hold it as {_optionalDefaults[k].Describe()}, so it must be {DataTypes.Info(_optionalDefaults[k].DataType).Name}.");
         lock (_gate)
         {
             for (int k = 0; k < inputs.Length; k++) _inputBlobs[k].GetMutableTensor().CopyFrom(inputs[k]);
-            Net.Run();
+            try
+            {
+                FeedOptional(optional);
+                Net.Run();
+            }
+            finally
+            {
+                RestoreOptional();
+            }
             var results = new Tensor[_outputs.Length];
             for (int k = 0; k < results.Length; k++)
             {
@@ -173,6 +228,31 @@ public sealed class Predictor
                 results[k] = t.Clone();
             }
             return results;
+        }
+    }
+
+    // A fed optional input goes to this predictor's own tensor (kept for reuse, so steady state
+    // allocates nothing), never into the weights' tensor the blob holds between runs.
+    private void FeedOptional(Tensor?[]? optional)
+    {
+        if (optional is null) return;
+        for (int k = 0; k < optional.Length; k++)
+        {
+            if (optional[k] is not { } t) continue;
+            var own = _optionalFed[k] ??= new Tensor(t.DataType);
+            own.CopyFrom(t);
+            _optionalBlobs[k].Reset(own);
+            _optionalInUse[k] = true;
+        }
+    }
+
+    private void RestoreOptional()
+    {
+        for (int k = 0; k < _optional.Length; k++)
+        {
+            if (!_optionalInUse[k]) continue;
+            _optionalBlobs[k].Reset(_optionalDefaults[k]);
+            _optionalInUse[k] = false;
         }
     }
 
@@ -227,7 +307,7 @@ public sealed class Predictor
 
     private EnforceNotMetException UnknownInput(string name)
     {
-        string why = Weights.HasBlob(name) ? $" ('{name}' is held by the weights workspace, so it is not an input)" : "";
+        string why = Weights.HasBlob(name) ? $" ('{name}' is held by the weights workspace and an op of the net writes it, or the net does not read it, so it is not an input)" : "";
         return Error($"unknown input '{name}'{why}; expected inputs: {Expected()}.");
     }
 

@@ -163,16 +163,13 @@ public sealed class GradientChecker
     private static double[] ReadDoubles(Tensor t)
     {
         RequireFloating(t);
-        var values = new double[t.Size];
-        var reader = new Elements(t, values, write: false);
-        DataTypes.Dispatch(t.DataType, ref reader);
-        return values;
+        return t.ToDoubleArray();
     }
 
     private static void WriteDoubles(Tensor t, double[] values)
     {
         RequireFloating(t);
-        var writer = new Elements(t, values, write: true);
+        var writer = new Writer(t, values);
         DataTypes.Dispatch(t.DataType, ref writer);
     }
 
@@ -190,16 +187,12 @@ public sealed class GradientChecker
     }
 
     // Copies a tensor's elements to or from doubles (exact widening; one rounding when narrowing).
-    private readonly struct Elements(Tensor tensor, double[] values, bool write) : INumericTypeVisitor
+    private readonly struct Writer(Tensor tensor, double[] values) : INumericTypeVisitor
     {
         public void Visit<T>() where T : unmanaged, System.Numerics.INumber<T>
         {
             var data = tensor.Data<T>();
-            for (int k = 0; k < values.Length; k++)
-            {
-                if (write) data[k] = T.CreateTruncating(values[k]);
-                else values[k] = double.CreateTruncating(data[k]);
-            }
+            for (int k = 0; k < values.Length; k++) data[k] = T.CreateTruncating(values[k]);
         }
     }
 }

@@ -19,6 +19,30 @@ public partial class NetDef
     public T[] GetRepeatedArgument<T>(string name, IReadOnlyList<T>? defaultValue = null) =>
         ArgumentHelper.GetRepeated(Arg, name, defaultValue, DisplayName);
 
+    /// <summary>
+    /// A copy of this net placed on <paramref name="deviceType"/> (a <see cref="DeviceTypeProto"/>
+    /// value): the net's and every op's <c>device_option.device_type</c> are set to it and
+    /// <c>device_id</c> cleared; each <c>random_seed</c> and <c>node_name</c> is kept. This is how a
+    /// net exported from GPU training (<c>device_type</c> 1, CUDA) runs on the CPU.
+    /// </summary>
+    public NetDef OnDevice(int deviceType)
+    {
+        var copy = Clone();
+        copy.DeviceOption = Place(copy.DeviceOption, deviceType);
+        // An op without its own option inherits the net's (and so its random_seed) when created.
+        foreach (var op in copy.Op)
+            if (op.DeviceOption is not null) op.DeviceOption = Place(op.DeviceOption, deviceType);
+        return copy;
+
+        static DeviceOption Place(DeviceOption? option, int deviceType)
+        {
+            var placed = option?.Clone() ?? new DeviceOption();
+            placed.DeviceType = deviceType;
+            placed.ClearDeviceId();
+            return placed;
+        }
+    }
+
     /// <summary>A multi-line readable listing: name, type, external inputs/outputs and one line per op.</summary>
     public string Describe()
     {

@@ -284,7 +284,7 @@ public class WorkspaceTests
         var def = TestOps.Scale("X", "Y");
         def.DeviceOption = new DeviceOption { DeviceType = (int)DeviceTypeProto.ProtoCuda };
         var e = Assert.Throws<OperatorException>(() => ws.RunOperatorOnce(def));
-        Assert.Contains("has no kernel for ProtoCuda; it is registered for ProtoCpu", e.Message);
+        Assert.Contains("has no kernel for CUDA (device_type 1); it is registered for CPU", e.Message);
     }
 
     [Fact]

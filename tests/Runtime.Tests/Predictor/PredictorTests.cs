@@ -57,8 +57,9 @@ public class PredictorTests
         {
             Assert.Same(weights, q.Weights);
             Assert.Same(weights, q.Workspace.Parent);
-            Assert.DoesNotContain("W", q.Workspace.LocalBlobs);
-            Assert.Same(weights.GetBlob("W"), q.Workspace.GetBlob("W"));
+            // W may be fed by name (an optional input), so each child has a blob for it, holding
+            // the weights' own tensor: shared, not copied.
+            Assert.Same(weights.GetBlob("W")!.GetTensor(), q.Workspace.GetBlob("W")!.GetTensor());
             Assert.Equal(Expected([1, 1, 1]), q.Run(F(1f, 1f, 1f))[0].ToArray<float>());
         }
         Assert.NotSame(p.Workspace, s1.Workspace);
@@ -135,7 +136,10 @@ public class PredictorTests
         EnforceNotMetException Fails(Action a) => Assert.Throws<EnforceNotMetException>(a);
         Assert.Equal("Predictor of net 'p': unknown input 'Z'; expected inputs: X.",
             Fails(() => p.Run(new Dictionary<string, Tensor> { ["X"] = x, ["Z"] = x })).Message);
-        Assert.Equal("Predictor of net 'p': unknown input 'W' ('W' is held by the weights workspace, so it is not an input); expected inputs: X.",
+        // W is held by the weights and read by the net, so it is an optional input; XW is not an input at all.
+        Assert.Equal("Predictor of net 'p': unknown input 'XW'; expected inputs: X.",
+            Fails(() => p.Run(new Dictionary<string, Tensor> { ["X"] = x, ["XW"] = x })).Message);
+        Assert.Equal("Predictor of net 'p': input 'X' is missing; expected inputs: X.",
             Fails(() => p.Run(new Dictionary<string, Tensor> { ["W"] = x })).Message);
         Assert.Equal("Predictor of net 'p': input 'X' is missing; expected inputs: X.",
             Fails(() => p.Run(new Dictionary<string, Tensor>())).Message);
@@ -209,5 +213,98 @@ public class PredictorTests
         init.Op.Add(OperatorDef.Create("Fail", "bad", [], []));
         var e = Assert.Throws<OperatorException>(() => new Runtime.Predictor(TestOps.Catalog(), init, Predict()));
         Assert.Equal("Net 'init' op #1 'Fail' \"bad\": deliberate failure", e.Message);
+    }
+
+    // Init: X = [0, 0, 0] (a placeholder, as real SqueezeNet init nets fill `data`) and W.
+    private static NetDef InitWithPlaceholder()
+    {
+        var n = Init();
+        n.Op.Add(TestOps.Fill("X", 0, 0, 0));
+        return n;
+    }
+
+    [Fact]
+    public void PlaceholderInput_FedByName_ReplacesTheWeightsValue_ForThatRunOnly()
+    {
+        var p = new Runtime.Predictor(TestOps.Catalog(), InitWithPlaceholder(), Predict());
+        Assert.Empty(p.InputNames);
+        Assert.Equal(["X", "W"], p.OptionalInputNames);
+
+        var fed = p.Run(new Dictionary<string, Tensor> { ["X"] = F(1f, 2f, 3f) });
+        Assert.Equal(Expected([1, 2, 3]), fed["Y"].ToArray<float>());
+        Assert.Equal([0f, 0f, 0f], p.Weights.FetchBlob<float>("X")); // the weights are never written
+        Assert.Equal([0f, 0f, 0f], Assert.Single(p.Run()).ToArray<float>()); // not fed: the placeholder again
+
+        // A sibling shares the weights, not the fed value; a second feed reuses the first's tensor.
+        var s = p.CreateSibling();
+        Assert.Equal([0f, 0f, 0f], Assert.Single(s.Run()).ToArray<float>());
+        Assert.Equal(Expected([-4, 5, 6]), p.Run(new Dictionary<string, Tensor> { ["X"] = F(-4f, 5f, 6f) })["Y"].ToArray<float>());
+    }
+
+    [Fact]
+    public void WeightHeldInput_FedByName_OverridesTheWeight_ForThatRunOnly()
+    {
+        var p = NewPredictor();
+        var y = p.Run(new Dictionary<string, Tensor> { ["X"] = F(1f, 1f, 1f), ["W"] = F(10f, 20f, 30f) });
+        Assert.Equal([5f, 10f, 15f], y["Y"].ToArray<float>());
+        Assert.Equal(Expected([1, 1, 1]), Assert.Single(p.Run(F(1f, 1f, 1f))).ToArray<float>());
+        Assert.Equal([2f, 3f, 4f], p.Weights.FetchBlob<float>("W"));
+    }
+
+    [Fact]
+    public void OptionalInput_OfAnotherType_IsRejected_BeforeTheRun()
+    {
+        var p = new Runtime.Predictor(TestOps.Catalog(), InitWithPlaceholder(), Predict());
+        var e = Assert.Throws<EnforceNotMetException>(() => p.Run(new Dictionary<string, Tensor> { ["X"] = Tensor.From(new[] { 1, 2, 3 }) }));
+        Assert.StartsWith("Predictor of net 'p': optional input 'X' is INT32", e.Message);
+        Assert.Contains("so it must be FLOAT", e.Message);
+        Assert.Equal([0f, 0f, 0f], Assert.Single(p.Run()).ToArray<float>());
+    }
+
+    [Fact]
+    public void InputThatAnOpWrites_IsNotOptional()
+    {
+        // Y is written by the net: feeding it by name is an error even though the weights hold a Y.
+        var init = Init();
+        init.Op.Add(TestOps.Fill("Y", 1, 1, 1));
+        var p = new Runtime.Predictor(TestOps.Catalog(), init, Predict());
+        Assert.Equal(["W"], p.OptionalInputNames);
+        var e = Assert.Throws<EnforceNotMetException>(() => p.Run(new Dictionary<string, Tensor> { ["X"] = F(1f, 1f, 1f), ["Y"] = F(1f, 1f, 1f) }));
+        Assert.Contains("unknown input 'Y' ('Y' is held by the weights workspace and an op of the net writes it", e.Message);
+    }
+
+    private static NetDef OnCuda(NetDef net)
+    {
+        var copy = net.Clone();
+        copy.DeviceOption = new DeviceOption { DeviceType = (int)DeviceTypeProto.ProtoCuda, DeviceId = 1, RandomSeed = 7 };
+        return copy;
+    }
+
+    [Fact]
+    public void NetForAnotherDevice_FailsNamingTheDeviceAndTheOption_AndRunsWhenPlacedOnTheCpu()
+    {
+        var e = Assert.Throws<OperatorException>(() => new Runtime.Predictor(TestOps.Catalog(), OnCuda(Init()), OnCuda(Predict())));
+        Assert.Contains("'Fill' has no kernel for CUDA (device_type 1)", e.Message);
+        Assert.Contains("PredictorOptions.Device", e.Message);
+        Assert.Contains("--device cpu", e.Message);
+
+        var p = new Runtime.Predictor(TestOps.Catalog(), OnCuda(Init()), OnCuda(Predict()), new PredictorOptions { Device = (int)DeviceTypeProto.ProtoCpu });
+        Assert.Equal(Expected([1, 2, 3]), Assert.Single(p.Run(F(1f, 2f, 3f))).ToArray<float>());
+    }
+
+    [Fact]
+    public void OnDevice_PlacesTheNetAndItsOps_KeepingSeeds()
+    {
+        var net = OnCuda(Predict());
+        net.Op[0].DeviceOption = new DeviceOption { DeviceType = 1, RandomSeed = 3, NodeName = "n" };
+        var cpu = net.OnDevice(0);
+        Assert.Equal(0, cpu.DeviceOption.DeviceType);
+        Assert.False(cpu.DeviceOption.HasDeviceId);
+        Assert.Equal(7u, cpu.DeviceOption.RandomSeed);
+        Assert.Equal(0, cpu.Op[0].DeviceOption.DeviceType);
+        Assert.Equal(3u, cpu.Op[0].DeviceOption.RandomSeed);
+        Assert.Equal("n", cpu.Op[0].DeviceOption.NodeName);
+        Assert.Null(cpu.Op[1].DeviceOption); // inherits the net's when created
+        Assert.Equal(1, net.DeviceOption.DeviceType); // the original is untouched
     }
 }
