@@ -36,7 +36,7 @@ public sealed class PredictorOptions
 /// data input with a placeholder, as real SqueezeNet init nets do) and that no op of the net
 /// writes is an <see cref="OptionalInputNames">optional input</see>: <see cref="Run(IReadOnlyDictionary{string, Tensor})"/>
 /// may feed it by name, and the fed value replaces the weights' for that run only (the weights
-/// are never written). <b>Outputs</b> are the net's external outputs, or the last op's outputs when it
+/// are never written; the predictor's workspace shows the fed value until the next run). <b>Outputs</b> are the net's external outputs, or the last op's outputs when it
 /// declares none, returned as copies the caller owns.
 /// </para>
 /// <para>
@@ -211,15 +211,8 @@ public sealed class Predictor
         lock (_gate)
         {
             for (int k = 0; k < inputs.Length; k++) _inputBlobs[k].GetMutableTensor().CopyFrom(inputs[k]);
-            try
-            {
-                FeedOptional(optional);
-                Net.Run();
-            }
-            finally
-            {
-                RestoreOptional();
-            }
+            FeedOptional(optional);
+            Net.Run();
             var results = new Tensor[_outputs.Length];
             for (int k = 0; k < results.Length; k++)
             {
@@ -232,27 +225,24 @@ public sealed class Predictor
     }
 
     // A fed optional input goes to this predictor's own tensor (kept for reuse, so steady state
-    // allocates nothing), never into the weights' tensor the blob holds between runs.
+    // allocates nothing), never into the weights' tensor; one not fed gets the weights' tensor
+    // back. The blob keeps what the last run read, so a profile or a fetch after the run sees it.
     private void FeedOptional(Tensor?[]? optional)
-    {
-        if (optional is null) return;
-        for (int k = 0; k < optional.Length; k++)
-        {
-            if (optional[k] is not { } t) continue;
-            var own = _optionalFed[k] ??= new Tensor(t.DataType);
-            own.CopyFrom(t);
-            _optionalBlobs[k].Reset(own);
-            _optionalInUse[k] = true;
-        }
-    }
-
-    private void RestoreOptional()
     {
         for (int k = 0; k < _optional.Length; k++)
         {
-            if (!_optionalInUse[k]) continue;
-            _optionalBlobs[k].Reset(_optionalDefaults[k]);
-            _optionalInUse[k] = false;
+            if (optional?[k] is { } t)
+            {
+                var own = _optionalFed[k] ??= new Tensor(t.DataType);
+                own.CopyFrom(t);
+                _optionalBlobs[k].Reset(own);
+                _optionalInUse[k] = true;
+            }
+            else if (_optionalInUse[k])
+            {
+                _optionalBlobs[k].Reset(_optionalDefaults[k]);
+                _optionalInUse[k] = false;
+            }
         }
     }
 

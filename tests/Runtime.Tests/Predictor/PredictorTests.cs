@@ -233,6 +233,7 @@ public class PredictorTests
         var fed = p.Run(new Dictionary<string, Tensor> { ["X"] = F(1f, 2f, 3f) });
         Assert.Equal(Expected([1, 2, 3]), fed["Y"].ToArray<float>());
         Assert.Equal([0f, 0f, 0f], p.Weights.FetchBlob<float>("X")); // the weights are never written
+        Assert.Equal([1f, 2f, 3f], p.Workspace.FetchBlob<float>("X")); // what the last run read
         Assert.Equal([0f, 0f, 0f], Assert.Single(p.Run()).ToArray<float>()); // not fed: the placeholder again
 
         // A sibling shares the weights, not the fed value; a second feed reuses the first's tensor.
