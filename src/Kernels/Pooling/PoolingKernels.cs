@@ -1,5 +1,8 @@
 // Hand-written.
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Caffe2Sharp.Kernels;
 
@@ -48,11 +51,17 @@ public readonly record struct PoolGeometry2D(
 /// <c>KernelH * KernelW</c> when <c>countIncludePad</c> (Caffe2's divisor; with the output sizes
 /// Caffe2 computes, every window lies inside the padded extent, so that is the padded window).</para>
 /// <para>NaN: a window holding a NaN gives NaN, in both kernels (MaxPool propagates NaN instead of
-/// letting a compare-and-select silently skip or keep it depending on its position).</para>
+/// letting a compare-and-select silently skip or keep it depending on its position); a max gives
+/// the canonical NaN (<c>T.NaN</c>), whatever the payloads in the window. Signed zeros: when the
+/// largest value is zero, a max gives +0 if the window holds a +0, else -0. Both rules make the
+/// max independent of the order in which the window is visited, so the vectorised kernel (rows
+/// first, then columns) gives the same bits as a row-major loop.</para>
 /// <para>A window with no image cell (possible only in Caffe's ceil mode without padding, where the
 /// last window may start past the image) gives -infinity for max (the identity of max; Caffe wrote
 /// <c>-FLT_MAX</c>) and 0 for average (an empty sum, divided by at least 1).</para>
-/// <para>Sums are accumulated in double, in row-major window order, and divided in double, then
+/// <para>Max pooling reduces each output row's window rows column-wise with vectors (the widest of
+/// 512, 256 and 128 bits the JIT accelerates), then each window's columns from that row.
+/// Sums are accumulated in double, in row-major window order, and divided in double, then
 /// rounded once to the element type. Every plane is computed by one thread, so results are
 /// bit-identical at every thread count.</para>
 /// </remarks>
@@ -114,6 +123,14 @@ public static class PoolingKernels
     private static void Plane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g, bool average, bool countIncludePad)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (average) AveragePlane(x, y, g, countIncludePad);
+        else MaxPlane(x, y, g);
+    }
+
+    // Average pooling of one plane: each window summed in double in row-major order.
+    private static void AveragePlane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g, bool countIncludePad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         double area = (double)g.KernelH * g.KernelW;
         for (int oh = 0; oh < g.OutH; oh++)
         {
@@ -123,40 +140,118 @@ public static class PoolingKernels
             {
                 int w0 = ow * g.StrideW - g.PadLeft;
                 int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
-                T result;
-                if (average)
+                double sum = 0;
+                for (int h = hs; h < he; h++)
                 {
-                    double sum = 0;
-                    for (int h = hs; h < he; h++)
-                    {
-                        var row = x.Slice(h * g.InW, g.InW);
-                        for (int w = ws; w < we; w++) sum += double.CreateTruncating(row[w]);
-                    }
-                    double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
-                    result = T.CreateTruncating(sum / Math.Max(count, 1));
+                    var row = x.Slice(h * g.InW, g.InW);
+                    for (int w = ws; w < we; w++) sum += double.CreateTruncating(row[w]);
                 }
-                else
-                {
-                    result = T.NegativeInfinity;
-                    for (int h = hs; h < he && !T.IsNaN(result); h++)
-                    {
-                        var row = x.Slice(h * g.InW, g.InW);
-                        for (int w = ws; w < we; w++)
-                        {
-                            T v = row[w];
-                            // NaN propagates: it is taken as soon as it is seen and ends the window.
-                            if (T.IsNaN(v))
-                            {
-                                result = v;
-                                break;
-                            }
-                            if (v > result) result = v;
-                        }
-                    }
-                }
-                y[oh * g.OutW + ow] = result;
+                double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
+                y[oh * g.OutW + ow] = T.CreateTruncating(sum / Math.Max(count, 1));
             }
         }
+    }
+
+    // Max pooling of one plane. For each output row, the rows of its window are reduced column by
+    // column into a row buffer (vectors), then each window's columns are reduced from the buffer.
+    [SkipLocalsInit]
+    private static void MaxPlane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int inW = g.InW;
+        // Rows of up to 4 KiB live on the stack; wider ones in a buffer kept per thread (0 B per call).
+        const int StackBytes = 4096;
+        Span<T> rowMax = inW * Unsafe.SizeOf<T>() <= StackBytes ? stackalloc T[StackBytes / Unsafe.SizeOf<T>()] : RowBuffer<T>.Rent(inW);
+        rowMax = rowMax[..inW];
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int h0 = oh * g.StrideH - g.PadTop;
+            int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+            var yRow = y.Slice(oh * g.OutW, g.OutW);
+            if (hs >= he)
+            {
+                yRow.Fill(T.NegativeInfinity); // no image row in the window (Caffe's ceil mode)
+                continue;
+            }
+            x.Slice(hs * inW, inW).CopyTo(rowMax);
+            for (int h = hs + 1; h < he; h++) MaxInto(rowMax, x.Slice(h * inW, inW));
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                int w0 = ow * g.StrideW - g.PadLeft;
+                int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, inW);
+                T r = T.NegativeInfinity;
+                for (int w = ws; w < we; w++) r = Max(r, rowMax[w]);
+                yRow[ow] = r;
+            }
+        }
+    }
+
+    // The max rule of this class: NaN if either is NaN (canonical), +0 over -0, else the larger.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Max<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a > b) return a;
+        if (b > a) return b;
+        if (T.IsNaN(a) || T.IsNaN(b)) return T.NaN;
+        // Equal: the same bits unless they are zeros of different signs, where +0 wins.
+        return T.IsNegative(a) ? b : a;
+    }
+
+    // acc[i] = Max(acc[i], row[i]), vectorised with the same rule: the bitwise AND of equal values
+    // turns -0 and +0 into +0 and leaves other equal values as they are.
+    private static void MaxInto<T>(Span<T> acc, ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = acc.Length, i = 0;
+        ref T a = ref MemoryMarshal.GetReference(acc);
+        ref T b = ref MemoryMarshal.GetReference(row);
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            var nan = Vector512.Create(T.NaN);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var va = Vector512.LoadUnsafe(ref a, (nuint)i);
+                var vb = Vector512.LoadUnsafe(ref b, (nuint)i);
+                var r = Vector512.ConditionalSelect(Vector512.GreaterThan(va, vb), va,
+                    Vector512.ConditionalSelect(Vector512.GreaterThan(vb, va), vb, va & vb));
+                var isNaN = ~Vector512.Equals(va, va) | ~Vector512.Equals(vb, vb);
+                Vector512.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var nan = Vector256.Create(T.NaN);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var va = Vector256.LoadUnsafe(ref a, (nuint)i);
+                var vb = Vector256.LoadUnsafe(ref b, (nuint)i);
+                var r = Vector256.ConditionalSelect(Vector256.GreaterThan(va, vb), va,
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(vb, va), vb, va & vb));
+                var isNaN = ~Vector256.Equals(va, va) | ~Vector256.Equals(vb, vb);
+                Vector256.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            var nan = Vector128.Create(T.NaN);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var va = Vector128.LoadUnsafe(ref a, (nuint)i);
+                var vb = Vector128.LoadUnsafe(ref b, (nuint)i);
+                var r = Vector128.ConditionalSelect(Vector128.GreaterThan(va, vb), va,
+                    Vector128.ConditionalSelect(Vector128.GreaterThan(vb, va), vb, va & vb));
+                var isNaN = ~Vector128.Equals(va, va) | ~Vector128.Equals(vb, vb);
+                Vector128.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
+            }
+        }
+        // The tail (and every element without vectors), one at a time, by the same rule.
+        for (; i < n; i++) Unsafe.Add(ref a, i) = Max(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i));
+    }
+
+    private static class RowBuffer<T>
+    {
+        [ThreadStatic] private static T[]? t_buffer;
+
+        public static T[] Rent(int length) => t_buffer is { } b && b.Length >= length ? b : t_buffer = new T[length];
     }
 
     private static int ChunkCount(ComputePool pool, int planes, in PoolGeometry2D g, int maxDegreeOfParallelism)

@@ -14,7 +14,8 @@ public class PoolingTests
 
     // The plain reference over [N, C, H, W] (1-D: H = 1, kernel height 1): for every output cell, every
     // cell of the full window, skipping those outside the image. Sums in double in row-major window
-    // order; the divisor is the image cells counted, or kh * kw with countIncludePad. A NaN wins a max;
+    // order; the divisor is the image cells counted, or kh * kw with countIncludePad. A NaN wins a max
+    // (and a max of zeros is +0 when the window holds a +0);
     // an empty window gives -infinity (max) or 0 (average).
     private static double[] Reference(double[] x, int n, int c, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl,
         bool average, bool countIncludePad)
@@ -35,7 +36,7 @@ public class PoolingTests
                             sum += v;
                             count++;
                             if (double.IsNaN(v) || double.IsNaN(max)) max = double.NaN;
-                            else if (v > max) max = v;
+                            else if (v > max || (v == max && !double.IsNegative(v))) max = v; // +0 over -0
                         }
                     double divisor = countIncludePad ? kh * kw : Math.Max(count, 1);
                     y[p * oh * ow + i * ow + j] = average ? sum / divisor : max;
@@ -269,6 +270,50 @@ public class PoolingTests
             .Output("Y", new[] { nan, 2, inf, 5, 6, nan }, 1, 1, 3, 2).Run();
         new OperatorTester(Catalog, "AveragePool").Ints("kernels", new long[] { 1, 2 }).Ints("strides", new long[] { 1, 2 }).Input("X", x, 1, 1, 3, 4)
             .Output("Y", new[] { nan, 1.5f, inf, 4.5f, float.NegativeInfinity, nan }, 1, 1, 3, 2).Run();
+    }
+
+    // Widths around every vector width (4, 8, 16 floats; 2, 4, 8 doubles) so each path and tail
+    // runs, with NaNs of other payloads and signed zeros placed at random.
+    public static TheoryData<int> Widths() => [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 65];
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void MaxPool_EveryWidth_NaNPayloadsAndSignedZeros_MatchTheReference(int w)
+    {
+        var rng = new Random(w);
+        int h = 5;
+        var x = new float[2 * h * w];
+        for (int k = 0; k < x.Length; k++)
+        {
+            int pick = rng.Next(10);
+            x[k] = pick switch
+            {
+                0 => 0f,
+                1 => -0f,
+                2 when rng.Next(4) == 0 => BitConverter.Int32BitsToSingle(0x7FC00000 | rng.Next(1, 1 << 22)), // a NaN with a payload
+                _ => (float)Math.Round(rng.NextDouble() * 2 - 1, 1), // many ties, some of them zeros
+            };
+        }
+        int kh = 3, kw = Math.Min(3, w), sh = 2, sw = 1, oh = Floor(h, 1, 1, kh, sh), ow = Floor(w, 0, 0, kw, sw);
+        var expected = F(Reference(D(x), 1, 2, h, w, oh, ow, kh, kw, sh, sw, 1, 0, average: false, countIncludePad: false));
+        new OperatorTester(Catalog, "MaxPool").Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw })
+            .Ints("pads", new long[] { 1, 0, 1, 0 }).Input("X", x, 1, 2, h, w).Output("Y", expected, 1, 2, oh, ow).Run();
+        var xd = D(x);
+        var expectedD = Reference(xd, 1, 2, h, w, oh, ow, kh, kw, sh, sw, 1, 0, average: false, countIncludePad: false);
+        new OperatorTester(Catalog, "MaxPool").Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw })
+            .Ints("pads", new long[] { 1, 0, 1, 0 }).Input("X", xd, 1, 2, h, w).Output("Y", expectedD, 1, 2, oh, ow).Run();
+    }
+
+    [Fact]
+    public void MaxPool_OfSignedZeros_IsPlusZeroWhereverItSits_AndNaNIsCanonical()
+    {
+        // Windows of two rows: -0 above +0, +0 above -0, -0 and -0.
+        float[] x = [-0f, 0f, -0f, 0f, -0f, -0f];
+        new OperatorTester(Catalog, "MaxPool").Ints("kernels", new long[] { 2, 1 }).Input("X", x, 1, 1, 2, 3)
+            .Output("Y", new[] { 0f, 0f, -0f }, 1, 1, 1, 3).Run();
+        float payload = BitConverter.Int32BitsToSingle(0x7FC01234);
+        new OperatorTester(Catalog, "MaxPool").Arg("kernel", 2).Input("X", new[] { 1f, payload, 3f, 4f }, 1, 1, 2, 2)
+            .Output("Y", new[] { float.NaN }, 1, 1, 1, 1).Run();
     }
 
     [Fact]
