@@ -6,14 +6,14 @@ namespace Caffe2Sharp.Cli;
 /// <summary><c>bench</c>: run a net through a <see cref="Predictor"/> many times under a <see cref="TimingObserver"/>.</summary>
 internal sealed class BenchCommand(TextWriter output, CliRuntime runtime)
 {
-    public void Execute(string netPath, string? initPath, string[] inputs, int? threads, int? device, int iterations, int warmup)
+    public void Execute(string netPath, string? initPath, string[] inputs, int? threads, int? device, bool optimize, int iterations, int warmup)
     {
         if (iterations < 1) throw new CliException($"--iterations must be at least 1; got {iterations}.");
         if (warmup < 0) throw new CliException($"--warmup must be at least 0; got {warmup}.");
         var net = CliRuntime.LoadNet(netPath, "bench");
         var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
         var fed = CliRuntime.ReadInputs(inputs);
-        var predictor = runtime.NewPredictor(threads, init, net, device);
+        var predictor = runtime.NewPredictor(threads, init, net, device, optimize);
         // Warm up (at least once, so every output has its shape for the cost report).
         for (int w = 0; w < Math.Max(1, warmup); w++) predictor.Run(fed);
 
@@ -21,6 +21,7 @@ internal sealed class BenchCommand(TextWriter output, CliRuntime runtime)
         for (int it = 0; it < iterations; it++) predictor.Run(fed);
 
         output.WriteLine($"net '{predictor.Net.Name}': {iterations} runs after {warmup} warm-up, {predictor.Workspace.IntraOpThreads} thread(s) per op");
+        RunCommand.PrintOptimizations(output, predictor);
         output.Write(timing.CreateReport().Format());
     }
 }

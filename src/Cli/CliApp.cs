@@ -50,10 +50,11 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
         var device = new Option<string?>("--device") { Description = "cpu: run the nets on the CPU whatever device their device_options name (nets exported from GPU training)." };
         var profile = new Option<bool>("--profile") { Description = "Also print each op's time, share, GB/s and GFLOP/s for the run." };
+        var noOptimize = new Option<bool>("--no-optimize") { Description = "Run the net as written: no SpatialBN folding, Dropout dropping or buffer reuse." };
         var top = new Option<int?>("--top") { Description = "K: for an output of shape [N, classes] or [N, classes, 1, 1], print each row's K most probable classes." };
-        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, device, profile, top };
+        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, device, noOptimize, profile, top };
         run.SetAction(p => Guard(p, rt => new RunCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [],
-            new RunSettings(p.GetValue(threads), CliRuntime.ParseDevice(p.GetValue(device)), p.GetValue(profile), p.GetValue(top)))));
+            new RunSettings(p.GetValue(threads), CliRuntime.ParseDevice(p.GetValue(device)), !p.GetValue(noOptimize), p.GetValue(profile), p.GetValue(top)))));
         root.Subcommands.Add(run);
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
@@ -77,9 +78,9 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
         var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 100 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 10 };
-        var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, device, iterations, warmup };
+        var bench = new Command("bench", "Run a net many times and report the time and bytes per second of each op.") { net, init, inputs, threads, device, noOptimize, iterations, warmup };
         bench.SetAction(p => Guard(p, rt => new BenchCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(threads),
-            CliRuntime.ParseDevice(p.GetValue(device)), p.GetValue(iterations), p.GetValue(warmup))));
+            CliRuntime.ParseDevice(p.GetValue(device)), !p.GetValue(noOptimize), p.GetValue(iterations), p.GetValue(warmup))));
         root.Subcommands.Add(bench);
         return root;
     }

@@ -38,8 +38,8 @@ internal sealed class CliRuntime : IDisposable
     }
 
     /// <summary>A predictor over a new weights workspace: the init net (if any) runs once into it; <paramref name="device"/> places both nets.</summary>
-    public Predictor NewPredictor(int? threads, NetDef? init, NetDef net, int? device = null) =>
-        new(NewWorkspace(threads), init, net, new PredictorOptions { Device = device });
+    public Predictor NewPredictor(int? threads, NetDef? init, NetDef net, int? device = null, bool optimize = true, IReadOnlyCollection<string>? keep = null) =>
+        new(NewWorkspace(threads), init, net, new PredictorOptions { Device = device, Optimize = optimize, KeepBlobs = keep });
 
     /// <summary>Parses <c>--device</c>: <c>cpu</c> (the only device with kernels), or null when not given.</summary>
     public static int? ParseDevice(string? device) => device switch

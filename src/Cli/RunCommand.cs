@@ -5,7 +5,7 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Cli;
 
 /// <summary>The options of <c>run</c> beyond the files.</summary>
-internal sealed record RunSettings(int? Threads, int? Device, bool Profile, int? Top);
+internal sealed record RunSettings(int? Threads, int? Device, bool Optimize, bool Profile, int? Top);
 
 /// <summary><c>run</c>: through a <see cref="Predictor"/>: init net once, then the net; outputs printed or saved; optionally a per-op profile and the top classes.</summary>
 internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
@@ -17,7 +17,9 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
         var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
         var targets = outputs.Select(o => CliRuntime.SplitPair(o, "--output")).ToList();
         var fed = CliRuntime.ReadInputs(inputs);
-        var predictor = runtime.NewPredictor(settings.Threads, init, net, settings.Device);
+        // A blob asked for with --output is kept by the optimiser, even an intermediate one.
+        var written = net.Op.SelectMany(op => op.Output).ToHashSet(StringComparer.Ordinal);
+        var predictor = runtime.NewPredictor(settings.Threads, init, net, settings.Device, settings.Optimize, [.. targets.Select(t => t.Name).Where(written.Contains)]);
         var timing = settings.Profile ? TimingObserver.AttachTo(predictor.Net) : null;
         var results = predictor.Run(fed);
 
@@ -27,7 +29,7 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
             {
                 // Any blob the run left may be saved, not only the net's outputs.
                 var t = results.TryGetValue(name, out var r) ? r
-                    : predictor.Workspace.HasBlob(name) ? predictor.Workspace.FetchBlob(name)
+                    : predictor.Workspace.HasBlob(name) || predictor.RemovedBlobs.ContainsKey(name) ? predictor.Fetch(name)
                     : throw new CliException($"--output {name}: the net produced no blob named '{name}'.");
                 TensorFiles.Write(file, t, name);
                 output.WriteLine($"{name} -> {file}");
@@ -46,6 +48,7 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
         if (timing is not null)
         {
             output.WriteLine();
+            PrintOptimizations(output, predictor);
             output.WriteLine($"profile of net '{predictor.Net.Name}' (one run, {predictor.Workspace.IntraOpThreads} thread(s) per op):");
             output.Write(timing.CreateReport().Format());
         }
@@ -75,6 +78,14 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
                 output.WriteLine($"  [{row}] " + string.Join(", ", best.Select(b => $"class {b.Class} ({b.Score.ToString("G6", inv)})")));
             }
         }
+    }
+
+    /// <summary>One line saying what the optimiser did to the net that runs.</summary>
+    public static void PrintOptimizations(TextWriter output, Predictor predictor)
+    {
+        var applied = predictor.AppliedOptimizations;
+        output.WriteLine(applied.Count == 0 ? "optimisations: none"
+            : "optimisations: " + string.Join("; ", applied.Select(a => $"{a.Pass} x{a.Rewrites}")));
     }
 
     private static bool IsClassScores(Tensor t) =>

@@ -61,6 +61,7 @@ public static class Dropout
             .Output(1, "mask", "(optional) BOOL tensor of X's shape: true where the element is kept (all true in test mode).")
             .SetDoc("Training: Y = mask ? X / (1 - ratio) : 0 with mask ~ Bernoulli(1 - ratio), seeded from device_option.random_seed. Test (is_test): Y = X.");
         catalog.Operators.Register("Dropout", static (d, ws) => new DropoutOp(d, ws));
+        catalog.Passes.Add(new DropTestModeDropout());
 
         catalog.Schemas.Schema("DropoutGrad")
             .NumInputs(1, 2).NumOutputs(1)
@@ -206,3 +207,44 @@ public static class DropoutBuilderExtensions
         return net.Op("Dropout", [x], [y], name, ArgumentHelper.MakeArgument("is_test", 1));
     }
 }
+
+/// <summary>
+/// The inference pass that removes a test-mode <c>Dropout</c> (<c>is_test</c> != 0, where Y = X;
+/// ONNX Runtime's EliminateDropout): in place it is simply dropped; otherwise the ops after it read
+/// X instead of Y.
+/// </summary>
+/// <remarks>
+/// Applies only when the mask output (if any) is never read and not protected, Y is not
+/// protected (an output or a fetched blob keeps its Dropout), Y has no other writer, and X is not
+/// written again after the Dropout (so reading X later still gives Y's value).
+/// </remarks>
+internal sealed class DropTestModeDropout : INetPass
+{
+    public string Name => "drop test-mode Dropout";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var op = ops[k];
+            if (op.Type != "Dropout" || op.GetSingleArgument("is_test", 0) == 0 || op.Input.Count != 1) continue;
+            string x = op.Input[0], y = op.Output[0];
+            string? mask = op.Output.Count > 1 && op.Output[1].Length > 0 ? op.Output[1] : null;
+            if (mask is not null && (context.IsProtected(mask) || context.Readers(mask).Count > 0 || context.Writers(mask).Count > 1)) continue;
+            if (x != y)
+            {
+                if (context.IsProtected(y) || context.Writers(y).Count != 1 || context.Writers(x).Any(w => w > k)) continue;
+                for (int r = k + 1; r < ops.Count; r++)
+                    for (int i = 0; i < ops[r].Input.Count; i++)
+                        if (ops[r].Input[i] == y) ops[r].Input[i] = x;
+                context.MarkRemoved(y, $"test-mode Dropout #{k} was dropped; '{y}' equals '{x}'");
+            }
+            if (mask is not null) context.MarkRemoved(mask, $"test-mode Dropout #{k} was dropped with its mask");
+            ops.RemoveAt(k);
+            return 1;
+        }
+        return 0;
+    }
+}
+

@@ -72,6 +72,7 @@ public static class Normalization
             .Output(4, "saved_inv_var", "(training mode only, not supported yet)")
             .SetDoc("Inference (is_test = 1): Y = (X - mean) / sqrt(var + epsilon) * scale + bias per channel. Training mode is not supported yet.");
         catalog.Operators.Register("SpatialBN", static (d, ws) => new SpatialBNOp(d, ws));
+        catalog.Passes.Add(new FoldSpatialBNIntoConv());
 
         catalog.Schemas.Schema("LRN")
             .NumInputs(1).NumOutputs(1, 2)
@@ -223,3 +224,96 @@ public static class NormalizationBuilderExtensions
             ArgumentHelper.MakeArgument("beta", beta), ArgumentHelper.MakeArgument("bias", bias));
     }
 }
+
+/// <summary>
+/// The inference pass that folds a test-mode <c>SpatialBN</c> into the <c>Conv</c> that feeds it
+/// (Caffe2's <c>fuseConvBN</c>, ONNX Runtime's ConvBNFusion): per output channel m,
+/// <c>s = scale / sqrt(var + epsilon)</c>, <c>W'[m] = W[m] * s</c> and <c>b'[m] = (b[m] - mean) * s + bias</c>
+/// (b = 0 without a bias), computed in double and rounded once. The folded weights are new
+/// constants (<c>conv1_w_bnfold</c>...); the user's weights are unchanged.
+/// </summary>
+/// <remarks>
+/// Applies only when the Conv's output is read by the SpatialBN alone and is not protected, the
+/// Conv's filter and bias and the SpatialBN's four parameters are FLOAT constants of matching
+/// sizes, both ops are NCHW, and nothing between them touches the SpatialBN's output.
+/// </remarks>
+internal sealed class FoldSpatialBNIntoConv : INetPass
+{
+    public string Name => "fold SpatialBN into Conv";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var bn = ops[k];
+            if (bn.Type != "SpatialBN" || bn.GetSingleArgument("is_test", 0) == 0 || bn.Output.Count != 1 || bn.Input.Count != 5) continue;
+            if (bn.GetSingleArgument("order", "NCHW") != "NCHW") continue;
+            string x = bn.Input[0], y = bn.Output[0];
+            var writers = context.Writers(x).Where(w => w < k).ToList();
+            if (writers.Count == 0) continue;
+            int j = writers[^1];
+            var conv = ops[j];
+            if (conv.Type != "Conv" || conv.Output.Count != 1 || conv.GetSingleArgument("order", "NCHW") != "NCHW") continue;
+            if (context.IsProtected(x) && x != y) continue;
+            // x is read by the SpatialBN only (or, in place, by what reads the normalised value after it).
+            if (context.Readers(x).Any(r => r != k && (x != y || r < k))) continue;
+            if (x != y && (context.Readers(y).Any(r => r > j && r < k) || context.Writers(y).Any(w => w != k))) continue;
+            if (!Parameters(context, conv, bn, out var w, out var b, out var p)) continue;
+
+            double epsilon = bn.GetSingleArgument("epsilon", 1e-5f);
+            long m = w.Dims[0], perFilter = w.Size / Math.Max(m, 1);
+            var wf = new Tensor(DataType.Float, w.Dims);
+            var bf = new Tensor(DataType.Float, m);
+            var wIn = w.Data<float>();
+            var wOut = wf.Data<float>();
+            var bOut = bf.Data<float>();
+            for (int c = 0; c < m; c++)
+            {
+                double s = p.Scale[c] / Math.Sqrt(p.Var[c] + epsilon);
+                for (long q = 0; q < perFilter; q++) wOut[(int)(c * perFilter + q)] = (float)(wIn[(int)(c * perFilter + q)] * s);
+                bOut[c] = (float)(((b is null ? 0.0 : b[c]) - p.Mean[c]) * s + p.Bias[c]);
+            }
+            conv.Input[1] = context.AddConstant(conv.Input[1] + "_bnfold", wf);
+            string foldedBias = context.AddConstant((conv.Input.Count > 2 ? conv.Input[2] : conv.Input[1]) + "_bnfold", bf);
+            if (conv.Input.Count > 2) conv.Input[2] = foldedBias;
+            else conv.Input.Add(foldedBias);
+            conv.Output[0] = y;
+            ops.RemoveAt(k);
+            if (x != y) context.MarkRemoved(x, $"SpatialBN #{k} was folded into Conv #{j}, which now writes '{y}'");
+            return 1;
+        }
+        return 0;
+    }
+
+    private sealed record BnParameters(float[] Scale, float[] Bias, float[] Mean, float[] Var);
+
+    private static bool Parameters(NetPassContext context, OperatorDef conv, OperatorDef bn, out Tensor w, out float[]? b, out BnParameters p)
+    {
+        w = null!;
+        b = null;
+        p = null!;
+        if (conv.Input.Count < 2 || !IsFloatConstant(context, conv.Input[1])) return false;
+        w = context.Constant(conv.Input[1]);
+        if (w.Rank < 2) return false;
+        long m = w.Dims[0];
+        if (conv.Input.Count > 2)
+        {
+            if (!IsFloatConstant(context, conv.Input[2]) || context.Constant(conv.Input[2]).Size != m) return false;
+            b = context.Constant(conv.Input[2]).ToArray<float>();
+        }
+        var values = new float[4][];
+        for (int i = 0; i < 4; i++)
+        {
+            string name = bn.Input[i + 1];
+            if (!IsFloatConstant(context, name) || context.Constant(name).Size != m) return false;
+            values[i] = context.Constant(name).ToArray<float>();
+        }
+        p = new BnParameters(values[0], values[1], values[2], values[3]);
+        return true;
+    }
+
+    private static bool IsFloatConstant(NetPassContext context, string name) =>
+        context.IsConstant(name) && context.Constant(name).DataType == DataType.Float;
+}
+

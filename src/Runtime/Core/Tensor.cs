@@ -21,7 +21,10 @@ public sealed class Tensor
     private int _offset;
     private int _byteLength;
     private string[] _strings = [];
+    // The dims are the first _rank entries of _dims, which only grows: a tensor whose rank changes
+    // between runs (a buffer the memory planner shares between blobs) allocates nothing.
     private long[] _dims = [0];
+    private int _rank = 1;
 
     /// <summary>An empty FLOAT tensor of shape [0].</summary>
     public Tensor() => DataType = DataType.Float;
@@ -38,13 +41,13 @@ public sealed class Tensor
     public DataType DataType { get; private set; }
 
     /// <summary>The dims, outermost first. Empty for a scalar.</summary>
-    public ReadOnlySpan<long> Dims => _dims;
+    public ReadOnlySpan<long> Dims => _dims.AsSpan(0, _rank);
 
     /// <summary>A copy of the dims.</summary>
-    public long[] Shape => (long[])_dims.Clone();
+    public long[] Shape => Dims.ToArray();
 
     /// <summary>Number of dims.</summary>
-    public int Rank => _dims.Length;
+    public int Rank => _rank;
 
     /// <summary>Number of elements (product of the dims; 1 for a scalar).</summary>
     public long Size { get; private set; }
@@ -77,8 +80,9 @@ public sealed class Tensor
         if (bytes > Array.MaxLength - Alignment || size > Array.MaxLength)
             throw new EnforceNotMetException($"Tensor of {DataTypes.Name(dataType)}[{string.Join(", ", dims.ToArray())}] is too large ({size} elements).");
 
-        if (_dims.Length != dims.Length) _dims = new long[dims.Length];
+        if (_dims.Length < dims.Length) _dims = new long[dims.Length];
         dims.CopyTo(_dims);
+        _rank = dims.Length;
         DataType = dataType;
         Size = size;
         if (dataType == DataType.String)
@@ -229,7 +233,7 @@ public sealed class Tensor
     }
 
     /// <summary>Type and shape, e.g. <c>FLOAT[2, 3]</c>.</summary>
-    public string Describe() => $"{DataTypes.Name(DataType)}[{string.Join(", ", _dims)}]";
+    public string Describe() => $"{DataTypes.Name(DataType)}[{string.Join(", ", Dims.ToArray())}]";
 
     /// <summary>Type, shape and the first values.</summary>
     public override string ToString()

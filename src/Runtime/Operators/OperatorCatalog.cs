@@ -22,6 +22,9 @@ public sealed class OperatorCatalog
     /// <summary>Executors by net type; holds <c>simple</c> and its aliases from the start.</summary>
     public NetRegistry Nets { get; } = new();
 
+    /// <summary>Inference passes (folding, fusion) that <see cref="InferenceOptimizer"/> applies, registered by operator packs.</summary>
+    public NetPassRegistry Passes { get; } = new();
+
     /// <summary>Applies a registration function (an operator pack) and returns this catalog.</summary>
     public OperatorCatalog Add(Action<OperatorCatalog> register)
     {

@@ -18,6 +18,21 @@ public sealed class PredictorOptions
     /// <c>(int)DeviceTypeProto.ProtoCpu</c> to run a net exported from GPU training on the CPU.
     /// </summary>
     public int? Device { get; init; }
+
+    /// <summary>
+    /// Optimise the predict net for inference (default true): the catalog's passes (SpatialBN
+    /// folded into Conv, test-mode Dropout dropped, ...) and activation buffers reused once their
+    /// last reader has run (<see cref="InferenceOptimizer"/>). Outputs agree with the unoptimised
+    /// net within 1e-4 relative; the weights are not changed (folded weights are new blobs).
+    /// </summary>
+    public bool Optimize { get; init; } = true;
+
+    /// <summary>
+    /// Blobs besides the outputs that must stay fetchable after a run (<see cref="Predictor.Fetch"/>):
+    /// the optimiser keeps their names and values. Fetching any other intermediate of an optimised
+    /// net may be an error (never stale data).
+    /// </summary>
+    public IReadOnlyCollection<string>? KeepBlobs { get; init; }
 }
 
 /// <summary>
@@ -55,6 +70,7 @@ public sealed class Predictor
     public const string InputShapeInfoArgument = "input_shape_info";
 
     private readonly Lock _gate = new();
+    private readonly Plan _plan;
     private readonly NetDef _def;
     private readonly PredictorOptions _options;
     private readonly string[] _inputs;
@@ -87,29 +103,33 @@ public sealed class Predictor
     /// <exception cref="OperatorException">The init net failed, or an op of the predict net could not be created.</exception>
     /// <exception cref="EnforceNotMetException">The predict net or the options are invalid.</exception>
     public Predictor(Workspace weights, NetDef? init, NetDef predict, PredictorOptions? options = null)
-        : this(weights ?? throw new ArgumentNullException(nameof(weights)), Prepare(weights, init, predict, options), options ?? new PredictorOptions())
+        : this(weights ?? throw new ArgumentNullException(nameof(weights)), Prepare(weights, init, predict, options ?? new PredictorOptions()), options ?? new PredictorOptions())
     {
     }
 
-    private Predictor(Workspace weights, NetDef def, PredictorOptions options)
+    // What siblings share: the user's net, the net that runs (optimised or not), the workspace of
+    // its constants (the weights, or a child of them holding folded weights), and the names.
+    private sealed record Plan(NetDef Def, NetDef Run, Workspace Constants, string[] Inputs, string[] Optional, string[] Outputs,
+        IReadOnlyDictionary<string, string> Removed, IReadOnlyList<(string Pass, int Rewrites)> Applied);
+
+    private Predictor(Workspace weights, Plan plan, PredictorOptions options)
     {
         Weights = weights;
-        _def = def;
+        _plan = plan;
+        _def = plan.Def;
         _options = options;
-        var candidates = InputCandidates(def).ToList();
-        var written = def.Op.SelectMany(op => op.Output).ToHashSet(StringComparer.Ordinal);
-        _inputs = [.. candidates.Where(n => !weights.HasBlob(n))];
-        _optional = [.. candidates.Where(n => weights.GetBlob(n)?.Value is Tensor && !written.Contains(n))];
-        _outputs = def.ExternalOutput.Count > 0 ? [.. def.ExternalOutput] : def.Op.Count > 0 ? [.. def.Op[^1].Output] : [];
+        _inputs = plan.Inputs;
+        _optional = plan.Optional;
+        _outputs = plan.Outputs;
         _declared = DeclaredShapes();
 
-        Workspace = new Workspace(weights);
+        Workspace = new Workspace(plan.Constants);
         _inputBlobs = [.. _inputs.Select(Workspace.CreateBlob)];
         // An optional input gets a blob of this workspace that holds the weights' own tensor (the
         // net's ops bind blobs when it is created, so the blob must exist before); a fed value
         // goes to a tensor of this predictor's, and the weights' tensor is put back after the
         // run. No op writes these names, so the shared tensor is only ever read.
-        _optionalDefaults = [.. _optional.Select(n => weights.GetBlob(n)!.GetTensor())];
+        _optionalDefaults = [.. _optional.Select(n => plan.Constants.GetBlob(n)!.GetTensor())];
         _optionalBlobs = new Blob[_optional.Length];
         for (int k = 0; k < _optional.Length; k++)
         {
@@ -118,23 +138,70 @@ public sealed class Predictor
         }
         _optionalFed = new Tensor?[_optional.Length];
         _optionalInUse = new bool[_optional.Length];
-        Net = Workspace.CreateNet(def);
+        Net = Workspace.CreateNet(plan.Run);
     }
 
-    private static NetDef Prepare(Workspace weights, NetDef? init, NetDef predict, PredictorOptions? options)
+    private static Plan Prepare(Workspace weights, NetDef? init, NetDef predict, PredictorOptions options)
     {
         ArgumentNullException.ThrowIfNull(predict);
-        var def = options?.Device is { } device ? predict.OnDevice(device) : predict.Clone();
+        var def = options.Device is { } device ? predict.OnDevice(device) : predict.Clone();
         if (string.IsNullOrEmpty(def.Name)) def.Name = "predict";
-        if (init is not null) weights.RunNetOnce(options?.Device is { } d ? init.OnDevice(d) : init);
-        return def;
+        if (init is not null) weights.RunNetOnce(options.Device is { } d ? init.OnDevice(d) : init);
+
+        var candidates = InputCandidates(def).ToList();
+        var written = def.Op.SelectMany(op => op.Output).ToHashSet(StringComparer.Ordinal);
+        string[] inputs = [.. candidates.Where(n => !weights.HasBlob(n))];
+        string[] outputs = def.ExternalOutput.Count > 0 ? [.. def.ExternalOutput] : def.Op.Count > 0 ? [.. def.Op[^1].Output] : [];
+        var optional = candidates.Where(n => weights.GetBlob(n)?.Value is Tensor && !written.Contains(n));
+        if (!options.Optimize)
+            return new Plan(def, def, weights, inputs, [.. optional], outputs, new Dictionary<string, string>(), []);
+
+        foreach (var keep in options.KeepBlobs ?? [])
+            if (!written.Contains(keep) && !candidates.Contains(keep))
+                throw new EnforceNotMetException($"Predictor of {def.DisplayName}: PredictorOptions.KeepBlobs names '{keep}', which the net neither reads nor writes.");
+        // Folded weights live in a workspace between the weights and the predictors' own (when
+        // there are any: otherwise the predictors' workspaces are children of the weights).
+        var constants = new Workspace(weights);
+        var optimized = InferenceOptimizer.Optimize(weights.Catalog, def, constants,
+            [.. inputs, .. outputs, .. options.KeepBlobs ?? []]);
+        if (constants.LocalBlobs.Count == 0) constants = weights;
+        var read = optimized.Net.Op.SelectMany(op => op.Input).ToHashSet(StringComparer.Ordinal);
+        // An optional input the optimiser folded away (a weight of a folded Conv) cannot be fed.
+        return new Plan(def, optimized.Net, constants, inputs, [.. optional.Where(read.Contains)], outputs, optimized.Removed, optimized.Applied);
     }
 
     /// <summary>
-    /// Another predictor of the same net over the same weights (the init net does not run again),
-    /// with its own workspace: use one per thread.
+    /// Another predictor of the same net over the same weights (the init net does not run again,
+    /// the net is not optimised again), with its own workspace: use one per thread.
     /// </summary>
-    public Predictor CreateSibling() => new(Weights, _def, _options);
+    public Predictor CreateSibling() => new(Weights, _plan, _options);
+
+    /// <summary>The net that runs: the predict net after <see cref="PredictorOptions.Optimize">optimisation</see>.</summary>
+    public NetDef RunNetDef => _plan.Run.Clone();
+
+    /// <summary>The optimisation passes that changed the net, each with how many rewrites it made (empty when not optimised).</summary>
+    public IReadOnlyList<(string Pass, int Rewrites)> AppliedOptimizations => _plan.Applied;
+
+    /// <summary>Blobs of the predict net that the optimised net does not hold (buffer reused, folded or dropped), each with why.</summary>
+    public IReadOnlyDictionary<string, string> RemovedBlobs => _plan.Removed;
+
+    /// <summary>
+    /// A copy of blob <paramref name="name"/> as the last run left it: an output, an input, or an
+    /// intermediate the optimiser kept (<see cref="PredictorOptions.KeepBlobs"/>).
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">The optimised net does not hold the blob (its buffer was reused, or it was folded away), or no such blob exists.</exception>
+    public Tensor Fetch(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_gate)
+        {
+            if (_plan.Removed.TryGetValue(name, out var why))
+                throw Error($"blob '{name}' is not kept by the optimised net: {why}. Name it in PredictorOptions.KeepBlobs (the CLI's --output does) or set PredictorOptions.Optimize = false.");
+            if (Workspace.GetBlob(name)?.Value is not Tensor t)
+                throw Error($"no blob '{name}' holds a tensor after the run.");
+            return t.Clone();
+        }
+    }
 
     /// <summary>The workspace holding the weights, shared by siblings.</summary>
     public Workspace Weights { get; }
@@ -297,6 +364,8 @@ public sealed class Predictor
 
     private EnforceNotMetException UnknownInput(string name)
     {
+        if (_plan.Removed.TryGetValue(name, out var removed) || (Weights.HasBlob(name) && !_plan.Run.Op.Any(op => op.Input.Contains(name)) && _def.Op.Any(op => op.Input.Contains(name))))
+            return Error($"input '{name}' cannot be fed: the optimised net no longer reads it ({removed ?? "it was folded into a new constant"}); set PredictorOptions.Optimize = false to feed it.");
         string why = Weights.HasBlob(name) ? $" ('{name}' is held by the weights workspace and an op of the net writes it, or the net does not read it, so it is not an input)" : "";
         return Error($"unknown input '{name}'{why}; expected inputs: {Expected()}.");
     }

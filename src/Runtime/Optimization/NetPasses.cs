@@ -1,0 +1,266 @@
+// Hand-written.
+using System.Runtime.CompilerServices;
+
+namespace Caffe2Sharp.Runtime;
+
+/// <summary>
+/// A rewrite of a predict net for inference (Caffe2's <c>opt/</c> transforms such as
+/// <c>fuseConvBN</c>): it finds a pattern in <see cref="NetPassContext.Net"/> and rewrites it in
+/// place, reading constant weights and writing any new ones through the context. A pass must
+/// keep the outputs of every <see cref="NetPassContext.IsProtected">protected</see> blob exactly
+/// as the net computed them, up to rounding (the optimised net agrees within 1e-4 relative).
+/// </summary>
+public interface INetPass
+{
+    /// <summary>How the pass is named in reports, e.g. <c>fold SpatialBN into Conv</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Rewrites <see cref="NetPassContext.Net"/>; returns how many rewrites it made (0: none applied).</summary>
+    int Apply(NetPassContext context);
+}
+
+/// <summary>
+/// What an <see cref="INetPass"/> works on: the net (a copy it may change), the constant weights
+/// (read only) and a workspace for the new constants it makes, and the names it must keep.
+/// </summary>
+public sealed class NetPassContext
+{
+    private readonly HashSet<string> _protected;
+    private readonly Dictionary<string, string> _removed = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a context over <paramref name="net"/>, whose constants are read from (and new ones written to) <paramref name="constants"/>.</summary>
+    /// <param name="net">The net to rewrite (changed in place).</param>
+    /// <param name="constants">A workspace that sees the weights (usually a child of the weights workspace) and receives new constants.</param>
+    /// <param name="protectedBlobs">Blobs whose values must survive: the inputs, the outputs and every blob the caller fetches.</param>
+    public NetPassContext(NetDef net, Workspace constants, IEnumerable<string> protectedBlobs)
+    {
+        Net = net ?? throw new ArgumentNullException(nameof(net));
+        Constants = constants ?? throw new ArgumentNullException(nameof(constants));
+        _protected = new HashSet<string>(protectedBlobs ?? throw new ArgumentNullException(nameof(protectedBlobs)), StringComparer.Ordinal);
+    }
+
+    /// <summary>The net being rewritten.</summary>
+    public NetDef Net { get; }
+
+    /// <summary>Where constants are read (the weights, through the parent) and new ones written.</summary>
+    public Workspace Constants { get; }
+
+    /// <summary>Blobs removed or renamed by the passes so far, each with why (for the error a fetch of one gives).</summary>
+    public IReadOnlyDictionary<string, string> Removed => _removed;
+
+    /// <summary>True when <paramref name="blob"/> must keep its value: an input, an output, or a blob the caller fetches.</summary>
+    public bool IsProtected(string blob) => _protected.Contains(blob);
+
+    /// <summary>True when <paramref name="blob"/> is a constant: it holds a tensor in <see cref="Constants"/> and no op of the net writes it.</summary>
+    public bool IsConstant(string blob) =>
+        Constants.GetBlob(blob)?.Value is Tensor && !IsProtected(blob) && !Net.Op.Any(op => op.Output.Contains(blob));
+
+    /// <summary>The tensor of constant <paramref name="blob"/> (see <see cref="IsConstant"/>); do not change it.</summary>
+    public Tensor Constant(string blob) => Constants.GetBlob(blob)?.Value as Tensor
+        ?? throw new EnforceNotMetException($"'{blob}' is not a constant of the weights.");
+
+    /// <summary>The indices of the ops that read <paramref name="blob"/>, in order.</summary>
+    public IReadOnlyList<int> Readers(string blob)
+    {
+        var readers = new List<int>();
+        for (int k = 0; k < Net.Op.Count; k++)
+            if (Net.Op[k].Input.Contains(blob)) readers.Add(k);
+        return readers;
+    }
+
+    /// <summary>The indices of the ops that write <paramref name="blob"/>, in order.</summary>
+    public IReadOnlyList<int> Writers(string blob)
+    {
+        var writers = new List<int>();
+        for (int k = 0; k < Net.Op.Count; k++)
+            if (Net.Op[k].Output.Contains(blob)) writers.Add(k);
+        return writers;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="value"/> as a new constant named after <paramref name="baseName"/> (with a
+    /// suffix that no blob of the weights or of the net uses), declares it an external input of the
+    /// net, and returns its name. The weights themselves are never written.
+    /// </summary>
+    public string AddConstant(string baseName, Tensor value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(baseName);
+        ArgumentNullException.ThrowIfNull(value);
+        string name = baseName;
+        for (int k = 1; Constants.HasBlob(name) || Net.Op.Any(op => op.Input.Contains(name) || op.Output.Contains(name)); k++)
+            name = $"{baseName}_{k}";
+        Constants.CreateBlob(name).Reset(value);
+        Net.ExternalInput.Add(name);
+        return name;
+    }
+
+    /// <summary>Records that <paramref name="blob"/> no longer exists in the optimised net, and why.</summary>
+    public void MarkRemoved(string blob, string why) => _removed[blob] = why;
+}
+
+/// <summary>
+/// The inference passes of a catalog, in registration order. Operator packs register the
+/// passes that concern their operators (the Vision pack folds SpatialBN into Conv, the Dropout
+/// pack drops test-mode Dropout); users may add their own. A name registered twice is an error
+/// naming both sites.
+/// </summary>
+public sealed class NetPassRegistry
+{
+    private readonly List<(INetPass Pass, string Site)> _passes = [];
+
+    /// <summary>Registers <paramref name="pass"/> after the passes registered before it.</summary>
+    /// <exception cref="InvalidOperationException">A pass of that name is registered already; the message names both sites.</exception>
+    public void Add(INetPass pass, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        lock (_passes)
+        {
+            foreach (var (p, site) in _passes)
+                if (p.Name == pass.Name)
+                    throw new InvalidOperationException($"Net pass '{pass.Name}' is registered twice: first at {site}, again at {file}:{line}.");
+            _passes.Add((pass, $"{file}:{line}"));
+        }
+    }
+
+    /// <summary>The registered passes, in order.</summary>
+    public IReadOnlyList<INetPass> Passes
+    {
+        get
+        {
+            lock (_passes) return [.. _passes.Select(p => p.Pass)];
+        }
+    }
+}
+
+/// <summary>What <see cref="InferenceOptimizer.Optimize"/> did.</summary>
+/// <param name="Net">The optimised net.</param>
+/// <param name="Applied">Each pass that changed the net, with how many rewrites it made, in order.</param>
+/// <param name="Removed">Blobs of the original net that the optimised one does not hold, each with why.</param>
+public sealed record OptimizedNet(NetDef Net, IReadOnlyList<(string Pass, int Rewrites)> Applied, IReadOnlyDictionary<string, string> Removed);
+
+/// <summary>
+/// Optimises a predict net for inference: the catalog's <see cref="NetPassRegistry">passes</see>
+/// (folding, fusion, dropping test-mode no-ops), each repeated until it finds nothing, then
+/// <see cref="MemoryPlanner">memory planning</see>. The user's net and weights are not changed.
+/// </summary>
+public static class InferenceOptimizer
+{
+    /// <summary>
+    /// Returns an optimised copy of <paramref name="net"/>. New constants (folded weights) are
+    /// written to <paramref name="constants"/>, which must see the weights (a child of the
+    /// weights workspace). Blobs in <paramref name="protectedBlobs"/> keep their names and values.
+    /// </summary>
+    public static OptimizedNet Optimize(OperatorCatalog catalog, NetDef net, Workspace constants, IEnumerable<string> protectedBlobs, bool planMemory = true)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(net);
+        var context = new NetPassContext(net.Clone(), constants, protectedBlobs);
+        var applied = new List<(string, int)>();
+        foreach (var pass in catalog.Passes.Passes)
+        {
+            int total = 0;
+            // Each rewrite removes at least one op, so this ends.
+            for (int rewrites; (rewrites = pass.Apply(context)) > 0;) total += rewrites;
+            if (total > 0) applied.Add((pass.Name, total));
+        }
+        if (planMemory)
+        {
+            int shared = MemoryPlanner.Plan(context);
+            if (shared > 0) applied.Add((MemoryPlanner.Name, shared));
+        }
+        return new OptimizedNet(context.Net, applied, context.Removed);
+    }
+}
+
+/// <summary>
+/// Activation buffers reused once their last reader has run (Caffe2's memonger, ONNX Runtime's
+/// allocation planner): blobs whose lifetimes do not overlap are renamed to one shared blob, so
+/// they share one tensor and its storage.
+/// </summary>
+/// <remarks>
+/// A blob's lifetime runs from the first op that writes it to the last op that reads or writes
+/// it, both included, so an op's inputs never share with its outputs (no accidental in-place).
+/// Never shared: protected blobs (inputs, outputs, fetched blobs), constants, blobs read before
+/// the net writes them, and every blob of a net with sub-nets (an op with a NetDef argument). A
+/// shared tensor changes type and shape between ops; its storage only grows, so steady-state
+/// runs allocate nothing. The original names of renamed blobs are reported as removed, so
+/// fetching one is an error rather than stale data.
+/// </remarks>
+public static class MemoryPlanner
+{
+    /// <summary>The name of this step in <see cref="OptimizedNet.Applied"/>.</summary>
+    public const string Name = "reuse activation buffers";
+
+    /// <summary>The prefix of the shared blobs' names.</summary>
+    public const string SharedPrefix = "__shared_";
+
+    /// <summary>Renames the blobs of <paramref name="context"/>'s net onto shared buffers; returns how many blobs were renamed onto a buffer another blob also uses.</summary>
+    public static int Plan(NetPassContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var net = context.Net;
+        if (net.Op.Any(op => op.Arg.Any(a => a.N is not null || a.Nets.Count > 0))) return 0;
+
+        // Lifetimes of the blobs the net itself creates.
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        var readBeforeWritten = new HashSet<string>(StringComparer.Ordinal);
+        for (int k = 0; k < net.Op.Count; k++)
+        {
+            foreach (var input in net.Op[k].Input)
+            {
+                if (input.Length == 0) continue;
+                if (!first.ContainsKey(input)) readBeforeWritten.Add(input);
+                else last[input] = k;
+            }
+            foreach (var output in net.Op[k].Output)
+            {
+                if (output.Length == 0) continue;
+                first.TryAdd(output, k);
+                last[output] = k;
+            }
+        }
+        var candidates = first.Keys
+            .Where(b => !readBeforeWritten.Contains(b) && !context.IsProtected(b) && !net.ExternalInput.Contains(b) && !net.ExternalOutput.Contains(b) && !context.Constants.HasBlob(b))
+            .OrderBy(b => first[b]).ThenBy(b => b, StringComparer.Ordinal).ToList();
+
+        // Greedy in op order: a buffer is free once the last op of its current blob has run.
+        var assignment = new Dictionary<string, int>(StringComparer.Ordinal);
+        var busyUntil = new List<int>();
+        var users = new List<int>();
+        foreach (var blob in candidates)
+        {
+            int start = first[blob];
+            int buffer = busyUntil.FindIndex(end => end < start);
+            if (buffer < 0)
+            {
+                buffer = busyUntil.Count;
+                busyUntil.Add(0);
+                users.Add(0);
+            }
+            busyUntil[buffer] = last[blob];
+            users[buffer]++;
+            assignment[blob] = buffer;
+        }
+
+        var names = new string[busyUntil.Count];
+        for (int b = 0; b < names.Length; b++)
+        {
+            string name = SharedPrefix + b;
+            for (int k = 1; context.Constants.HasBlob(name) || first.ContainsKey(name); k++) name = $"{SharedPrefix}{b}_{k}";
+            names[b] = name;
+        }
+        // A blob alone on its buffer keeps its name.
+        foreach (var blob in assignment.Where(p => users[p.Value] == 1).Select(p => p.Key).ToList()) assignment.Remove(blob);
+        foreach (var op in net.Op)
+        {
+            for (int i = 0; i < op.Input.Count; i++)
+                if (assignment.TryGetValue(op.Input[i], out int b)) op.Input[i] = names[b];
+            for (int i = 0; i < op.Output.Count; i++)
+                if (assignment.TryGetValue(op.Output[i], out int b)) op.Output[i] = names[b];
+        }
+        foreach (var (blob, b) in assignment)
+            context.MarkRemoved(blob, $"its buffer is reused ({names[b]}) once its last reader has run");
+        return assignment.Count;
+    }
+}
