@@ -28,13 +28,13 @@ public static class SqueezeNet
     /// <summary>The input shape of one image: <c>[1, 3, 227, 227]</c>.</summary>
     public static IReadOnlyList<long> InputShape { get; } = [1, 3, 227, 227];
 
-    /// <summary>A model reading <c>data</c> and writing <c>prob</c> (an external output); the predict net's name is empty, like the translated nets'.</summary>
+    /// <summary>A model named <c>squeezenet</c> (the translated nets have no name) reading <c>data</c> and writing <c>prob</c> (an external output).</summary>
     /// <param name="classes">Output classes (1000 for ImageNet).</param>
     /// <param name="version">1.0 or 1.1.</param>
     /// <param name="seed">The init net's random seed, when given.</param>
     public static ModelHelper Create(int classes = 1000, SqueezeNetVersion version = SqueezeNetVersion.V1_0, uint? seed = null)
     {
-        var model = new ModelHelper("", seed);
+        var model = new ModelHelper("squeezenet", seed);
         model.AddExternalOutput(Add(model, "data", classes, version));
         return model;
     }
