@@ -133,4 +133,32 @@ public class ZooStructureTests
         ], lines);
         Assert.Equal([500L, 800], LeNet.Create().Parameters.Single(p => p.Name == "fc3_w").Shape);
     }
+
+    [SkippableFact]
+    public void TheComparison_FailsOnADriftedArgumentOrName()
+    {
+        var real = NetStructure.Lines(Real("caffe2-models", "bvlc_alexnet", "predict_net.pbtxt"));
+        var drifted = AlexNet.Create().PredictNet;
+        drifted.Op[4].SetArgument("pad", 1);
+        Assert.ThrowsAny<Exception>(() => NetStructure.AssertSame(real, NetStructure.Lines(drifted)));
+        var renamed = AlexNet.Create().PredictNet;
+        renamed.Op[2].Output[1] = "norm1_scale";
+        Assert.ThrowsAny<Exception>(() => NetStructure.AssertSame(real, NetStructure.Lines(renamed)));
+        var shorter = AlexNet.Create().PredictNet;
+        shorter.Op.RemoveAt(22);
+        Assert.ThrowsAny<Exception>(() => NetStructure.AssertSame(real, NetStructure.Lines(shorter)));
+    }
+
+    [Fact]
+    public void TheCanonicalForm_ReadsEveryWindowArgumentFormAlike()
+    {
+        static string Line(params Argument[] args) => NetStructure.Line(OperatorDef.Create("MaxPool", "", ["x"], ["y"], args), n => n);
+        var expected = Line(ArgumentHelper.MakeArgument("kernel", 3), ArgumentHelper.MakeArgument("stride", 2), ArgumentHelper.MakeArgument("pad", 1));
+        Assert.Equal("MaxPool(x) -> (y) {kernel=[3,3], pads=[1,1,1,1], stride=[2,2]}", expected);
+        Assert.Equal(expected, Line(ArgumentHelper.MakeRepeatedArgument("kernels", new long[] { 3, 3 }), ArgumentHelper.MakeRepeatedArgument("strides", new long[] { 2, 2 }),
+            ArgumentHelper.MakeRepeatedArgument("pads", new long[] { 1, 1, 1, 1 }), ArgumentHelper.MakeArgument("order", "NCHW")));
+        Assert.Equal(expected, Line(ArgumentHelper.MakeArgument("kernel_h", 3), ArgumentHelper.MakeArgument("kernel_w", 3), ArgumentHelper.MakeArgument("stride_h", 2),
+            ArgumentHelper.MakeArgument("stride_w", 2), ArgumentHelper.MakeArgument("pad_t", 1), ArgumentHelper.MakeArgument("pad_l", 1),
+            ArgumentHelper.MakeArgument("pad_b", 1), ArgumentHelper.MakeArgument("pad_r", 1)));
+    }
 }

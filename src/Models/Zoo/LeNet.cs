@@ -25,7 +25,9 @@ public enum LeNetVariant
 /// <remarks>
 /// Blob names are the tutorial's (<c>conv1</c>, <c>conv1_w</c>, <c>pool1</c> ... <c>pred</c>).
 /// <see cref="LeNetVariant.TorchExport"/> has the operator sequence and arguments of the exported
-/// net, whose blobs are numbered <c>"1"</c> to <c>"26"</c> instead; its parameters come in the same
+/// net, whose blobs are numbered <c>"1"</c> to <c>"26"</c> instead; here the bias-free convolution
+/// writes <c>conv1</c>, the Add <c>conv1_biased</c>, then <c>pool1</c>, <c>relu1</c>, and the Reshape
+/// <c>flat</c> (with <c>_flat_old_shape</c>). Its parameters come in the same
 /// order (<c>data</c>, <c>conv1_w</c>, <c>conv1_b</c>, <c>conv2_w</c>, <c>conv2_b</c>, <c>fc3_w</c>,
 /// <c>fc3_b</c>, <c>pred_w</c>, <c>pred_b</c> for <c>"1"</c> to <c>"9"</c>), with the same shapes.
 /// The exported net writes <c>kernels</c>/<c>strides</c>/<c>pads</c>/<c>dilations</c> lists and
