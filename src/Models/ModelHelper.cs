@@ -114,8 +114,12 @@ public sealed class ModelHelper
     }
 
     /// <summary>The absolute reference <paramref name="blob"/> names in the current scope.</summary>
-    public BlobReference Scoped(BlobReference blob) =>
-        blob.IsAbsolute ? blob : BlobReference.Absolute(_scope + blob.Name);
+    /// <exception cref="ArgumentException"><paramref name="blob"/> is <c>default</c> (no name).</exception>
+    public BlobReference Scoped(BlobReference blob)
+    {
+        if (string.IsNullOrEmpty(blob.Name)) throw new ArgumentException("A blob reference needs a name (default(BlobReference) has none).", nameof(blob));
+        return blob.IsAbsolute ? blob : BlobReference.Absolute(_scope + blob.Name);
+    }
 
     /// <summary>
     /// Creates a parameter, as Caffe2's <c>ModelHelper.create_param</c>: adds its fill to the init

@@ -191,6 +191,8 @@ public class ModelHelperTests
             Assert.Equal("gpu_0/gpu_0/x", model.Scoped("gpu_0/x").Name);
             Assert.Equal("gpu_0/x", model.Scoped(BlobReference.Absolute("gpu_0/x")).Name);
         }
+        Assert.Throws<ArgumentException>(() => model.Relu(default, "y"));
+        Assert.Throws<ArgumentException>(() => model.Relu("", "y"));
     }
 
     [Fact]

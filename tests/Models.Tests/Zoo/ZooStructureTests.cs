@@ -1,7 +1,7 @@
 using Caffe2Sharp.Models.Zoo;
 using Caffe2Sharp.Tests;
 
-namespace Caffe2Sharp.Models.Tests;
+namespace Caffe2Sharp.Models.Tests.Zoo;
 
 /// <summary>
 /// Each zoo builder against the real net it reproduces (shared test data): the same operator

@@ -3,7 +3,7 @@ using Caffe2Sharp.Operators;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Tests;
 
-namespace Caffe2Sharp.Models.Tests;
+namespace Caffe2Sharp.Models.Tests.Zoo;
 
 /// <summary>
 /// The key end to end: the REAL zoo predict nets (shared test data), fed by the init nets our
