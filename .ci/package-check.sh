@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for p in TextFormat Schema Kernels Runtime Operators Onnx Cli; do
+for p in TextFormat Schema Kernels Runtime Operators Onnx Models Cli; do
   dotnet pack "src/$p" -o "$tmp/feed" --nologo -v quiet
 done
 for nupkg in "$tmp"/feed/*.nupkg; do
