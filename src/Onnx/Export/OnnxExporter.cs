@@ -187,7 +187,18 @@ public static class OnnxExporter
                 problems.Add(new OnnxExportProblem(-1, "", "", $"output '{name}' is neither produced by an op nor an input."));
             else if (value != name)
                 problems.Add(new OnnxExportProblem(-1, "", "", $"output '{name}' is an input or initializer that an op rewrites; its last version cannot keep the name."));
-            else graphOutputs.Add(ValueInfo(name, shapes.GetValueOrDefault(name) ?? TensorShape.Unknown(), problems));
+            else
+            {
+                var shape = shapes.GetValueOrDefault(name) ?? TensorShape.Unknown();
+                if (shape.DataType == DataType.Undefined && lastWrite.TryGetValue(name, out int writer))
+                {
+                    // Say why inference lost it: the first problem at or before the op that wrote it.
+                    var (index, reason) = analysis.Problems.LastOrDefault(p => p.OpIndex <= writer);
+                    problems.Add(new OnnxExportProblem(-1, "", "", $"the element type of output '{name}' is not known" +
+                        (reason is null ? "." : $": shape inference failed at op #{index} {predict.Op[index].Type}: {reason}")));
+                }
+                else graphOutputs.Add(ValueInfo(name, shape, problems));
+            }
         }
         if (problems.Count > 0) throw new OnnxExportException(predict.DisplayName, problems);
 
