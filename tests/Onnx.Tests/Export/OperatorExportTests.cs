@@ -46,7 +46,7 @@ public class OperatorExportTests
         }
         long wc = form == "group" ? inC / 2 : inC;
         var init = Init(("W", Random(2, outC, wc, kh, kw)), ("b", Random(3, outC)));
-        var predict = Net(["X", "W", "b"], ["P"], conv);
+        var predict = Net(["X", "W", "b"], ["Y"], conv);
         var result = ExportAndCompare(init, predict, new Dictionary<string, Caffe2Tensor> { ["X"] = Random(1, 2, inC, 8, 7) });
         Assert.Equal("Conv", Assert.Single(result.Model.Graph.Node).OpType);
     }
