@@ -6,7 +6,8 @@ namespace Caffe2Sharp.Onnx.Export;
 /// <param name="OpType">The operator's type ("" for a net-level problem).</param>
 /// <param name="OpName">The operator's name ("" when it has none).</param>
 /// <param name="Reason">What is not supported, and why.</param>
-public sealed record OnnxExportProblem(int OpIndex, string OpType, string OpName, string Reason)
+/// <param name="NoMapping">True when the operator type has no ONNX mapping at all (rather than arguments ONNX cannot express).</param>
+public sealed record OnnxExportProblem(int OpIndex, string OpType, string OpName, string Reason, bool NoMapping = false)
 {
     /// <summary>Readable form: <c>op #3 Softmax "prob": ...</c>.</summary>
     public override string ToString() =>
@@ -28,12 +29,12 @@ public sealed class OnnxExportException : EnforceNotMetException
 
     /// <summary>The distinct operator types that have no ONNX mapping at all.</summary>
     public IReadOnlyList<string> UnsupportedOperatorTypes =>
-        [.. Problems.Where(p => p.Reason.StartsWith(OnnxExporter.NoMappingReason, StringComparison.Ordinal)).Select(p => p.OpType).Distinct(StringComparer.Ordinal)];
+        [.. Problems.Where(p => p.NoMapping).Select(p => p.OpType).Distinct(StringComparer.Ordinal)];
 
     private static string Format(string netName, IReadOnlyList<OnnxExportProblem> problems)
     {
         ArgumentNullException.ThrowIfNull(problems);
-        var types = problems.Where(p => p.Reason.StartsWith(OnnxExporter.NoMappingReason, StringComparison.Ordinal)).Select(p => p.OpType).Distinct(StringComparer.Ordinal).ToArray();
+        var types = problems.Where(p => p.NoMapping).Select(p => p.OpType).Distinct(StringComparer.Ordinal).ToArray();
         string head = types.Length > 0
             ? $"Cannot export {netName} to ONNX: {problems.Count} problem(s); operator type(s) without an ONNX mapping: {string.Join(", ", types)}."
             : $"Cannot export {netName} to ONNX: {problems.Count} problem(s).";

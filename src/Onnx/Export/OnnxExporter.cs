@@ -46,8 +46,6 @@ public static class OnnxExporter
     /// <summary>The producer name written into every model.</summary>
     public const string ProducerName = "Caffe2Sharp";
 
-    internal const string NoMappingReason = "no ONNX export mapping for operator type";
-
     private static readonly Lazy<OperatorCatalog> StandardCatalog = new(() => new OperatorCatalog().AddStandardOperators());
 
     /// <summary>The Caffe2 operator types the exporter maps, in ordinal order.</summary>
@@ -94,7 +92,7 @@ public static class OnnxExporter
         for (int k = 0; k < predict.Op.Count; k++)
         {
             var op = predict.Op[k];
-            if (!Supports(op.Type)) problems.Add(new OnnxExportProblem(k, op.Type, op.Name, $"{NoMappingReason} '{op.Type}'."));
+            if (!Supports(op.Type)) problems.Add(new OnnxExportProblem(k, op.Type, op.Name, $"no ONNX export mapping for operator type '{op.Type}'.", NoMapping: true));
         }
         if (problems.Count > 0) throw new OnnxExportException(predict.DisplayName, problems);
 

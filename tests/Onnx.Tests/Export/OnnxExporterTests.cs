@@ -78,4 +78,19 @@ public class OnnxExporterTests
         Assert.Equal((int)OnnxDataType.Int64, s.DataType);
         Assert.Equal([3L, -1], OnnxTensors.ToTensor(s).ToArray<long>());
     }
+
+    [Fact]
+    public void Nodes_AreNamedAfterTheirOp_AndTheNetsAreNotChanged()
+    {
+        var init = Init(("B", Random(5, 3)));
+        var predict = Net(["X", "B"], ["Y"],
+            OperatorDef.Create("Add", "", ["X", "B"], ["Y"]).SetArgument("broadcast", 1).SetArgument("axis", 1),
+            OperatorDef.Create("Relu", "act", ["Y"], ["Y"]));
+        var (initBefore, predictBefore) = (init.Clone(), predict.Clone());
+        var model = OnnxExporter.Export(init, predict, new Dictionary<string, TensorShape> { ["X"] = TensorShape.Create([2, 3, 4]) });
+        Assert.Equal(["Add_0", "Add_0_1", "act"], model.Graph.Node.Select(n => n.Name)); // the Reshape aligning B, the Add, the Relu
+        Assert.Equal(["Reshape", "Add", "Relu"], model.Graph.Node.Select(n => n.OpType));
+        Assert.Equal(initBefore, init);
+        Assert.Equal(predictBefore, predict);
+    }
 }
