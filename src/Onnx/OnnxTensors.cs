@@ -111,6 +111,33 @@ public static class OnnxTensors
         return tensor;
     }
 
+    /// <summary>
+    /// Writes <paramref name="tensor"/> as an ONNX tensor named <paramref name="name"/>: the dims, the
+    /// ONNX element type, and the values in <c>raw_data</c> (little-endian, row-major, no padding);
+    /// STRING tensors in <c>string_data</c>, which has no raw form.
+    /// </summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <param name="name">The ONNX tensor's name (an initializer's value name).</param>
+    /// <exception cref="EnforceNotMetException">The element type has no ONNX equivalent.</exception>
+    public static OnnxTensor FromTensor(Tensor tensor, string name)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(name);
+        if (OnnxTypeOf(tensor.DataType) is not { } onnxType)
+            throw new EnforceNotMetException($"tensor '{name}' {tensor.Describe()}: element type {DataTypes.Name(tensor.DataType)} has no ONNX equivalent.");
+        var proto = new OnnxTensor { Name = name, DataType = onnxType };
+        proto.Dims.AddRange(tensor.Shape);
+        if (tensor.DataType == DataType.String)
+        {
+            foreach (var s in tensor.Strings()) proto.StringData.Add(Google.Protobuf.ByteString.CopyFromUtf8(s ?? ""));
+            return proto;
+        }
+        var bytes = tensor.RawBytes.ToArray();
+        if (!BitConverter.IsLittleEndian) ByteOrder.Reverse(bytes, tensor.ElementSize);
+        proto.RawData = Google.Protobuf.ByteString.CopyFrom(bytes);
+        return proto;
+    }
+
     private static void Check(long actual, long expected, string what, string shape, string field)
     {
         if (actual != expected) throw new EnforceNotMetException($"{what}: {shape} needs {expected} {field}, found {actual}.");

@@ -61,4 +61,34 @@ public class OnnxTensorsTests
         raw.RawData = ByteString.CopyFrom(1, 2);
         Assert.Contains("BOOL raw_data holds byte 2", Assert.Throws<EnforceNotMetException>(() => OnnxTensors.ToTensor(raw)).Message);
     }
+
+    public static TheoryData<string> RoundTripTypes() =>
+        ["FLOAT", "DOUBLE", "FLOAT16", "INT32", "INT64", "INT16", "UINT16", "INT8", "UINT8", "BOOL", "STRING"];
+
+    [Theory]
+    [MemberData(nameof(RoundTripTypes))]
+    public void FromTensor_RoundTripsThroughToTensor_WithOnnxsTypeNumber(string typeName)
+    {
+        var type = DataTypes.FromName(typeName)!.Type;
+        var tensor = new Caffe2Sharp.Runtime.Tensor(type, 2, 3);
+        if (type == DataType.String) for (int k = 0; k < 6; k++) tensor.Strings()[k] = $"s{k}";
+        else for (int k = 0; k < tensor.ByteLength; k++) tensor.RawBytes[k] = (byte)(type == DataType.Bool ? k % 2 : 37 * k + 1);
+        var proto = OnnxTensors.FromTensor(tensor, "w");
+        Assert.Equal("w", proto.Name);
+        Assert.Equal([2L, 3], proto.Dims);
+        Assert.Equal(OnnxTensors.OnnxTypeOf(type), proto.DataType);
+        Assert.Equal(type == DataType.String ? 0 : tensor.ByteLength, proto.RawData.Length);
+        var back = OnnxTensors.ToTensor(OnnxTensor.Parser.ParseFrom(proto.ToByteArray()));
+        Assert.Equal(tensor.Describe(), back.Describe());
+        if (type == DataType.String) Assert.Equal(tensor.Strings().ToArray(), back.Strings().ToArray());
+        else Assert.Equal(tensor.RawBytes.ToArray(), back.RawBytes.ToArray());
+    }
+
+    [Fact]
+    public void FromTensor_WritesRawDataLittleEndian()
+    {
+        var proto = OnnxTensors.FromTensor(Caffe2Sharp.Runtime.Tensor.From<int>([0x01020304, -1], 2), "t");
+        Assert.Equal([4, 3, 2, 1, 255, 255, 255, 255], proto.RawData.ToByteArray());
+        Assert.Equal((int)OnnxType.Int32, proto.DataType);
+    }
 }
