@@ -80,7 +80,16 @@ public static class DataTypes
         new(DataType.RebatchingBuffer, "REBATCHING_BUFFER", 0, null, null, false, false, []),
     ];
 
-    private static readonly FrozenDictionary<DataType, DataTypeInfo> ByType = Table.ToFrozenDictionary(i => i.Type);
+    // Indexed by the enum's value (small and dense): a lookup on every Tensor.Resize must not
+    // allocate, in any build (a dictionary keyed by an enum boxed it in unoptimised code).
+    private static readonly DataTypeInfo?[] ByType = BuildIndex();
+
+    private static DataTypeInfo?[] BuildIndex()
+    {
+        var index = new DataTypeInfo?[Table.Max(i => (int)i.Type) + 1];
+        foreach (var info in Table) index[(int)info.Type] = info;
+        return index;
+    }
     private static readonly FrozenDictionary<string, DataTypeInfo> ByShortName =
         Table.SelectMany(i => i.ShortNames.Select(n => (n, i))).ToFrozenDictionary(p => p.n, p => p.i, StringComparer.OrdinalIgnoreCase);
     // UINT8, not BYTE, is byte's type; the table lists UINT8 first.
@@ -93,7 +102,7 @@ public static class DataTypes
     public static IReadOnlyList<DataTypeInfo> All => Table;
 
     /// <summary>The entry of <paramref name="type"/>, or null for a value this table does not know.</summary>
-    public static DataTypeInfo? Find(DataType type) => ByType.GetValueOrDefault(type);
+    public static DataTypeInfo? Find(DataType type) => (uint)type < (uint)ByType.Length ? ByType[(int)type] : null;
 
     /// <summary>The entry of <paramref name="type"/>.</summary>
     /// <exception cref="EnforceNotMetException">The value is not a known data type.</exception>

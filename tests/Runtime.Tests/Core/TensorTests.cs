@@ -123,4 +123,30 @@ public class TensorTests
     {
         Assert.Equal("FLOAT[3] {1, 2.5, -0}", Tensor.From<float>([1, 2.5f, -0f], 3).ToString());
     }
+
+    private static readonly long[] Dims4 = [2, 3, 4, 5], Dims1 = [4], Dims2 = [7, 1];
+
+    [Fact]
+    public void Resize_ToOtherRanksAndTypesWithinCapacity_AllocatesNothing()
+    {
+        // A buffer the memory planner shares between blobs changes rank and type from op to op.
+        var t = new Tensor(DataType.Float, 2, 3, 4, 5);
+        t.Resize(DataType.Int32, 6);
+        Cycle(t); // first calls may allocate in the runtime (type loading), not in Resize
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 10; k++) Cycle(t);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal([7L, 1], t.Dims.ToArray());
+        Assert.Equal(2, t.Rank);
+        Assert.Equal([7L, 1], t.Shape);
+        Assert.Equal("BOOL[7, 1]", t.Describe());
+
+        // The dims are made once: a Debug build of this caller would allocate a params array per call.
+        static void Cycle(Tensor t)
+        {
+            t.Resize(DataType.Float, Dims4);
+            t.Resize(DataType.Int64, Dims1);
+            t.Resize(DataType.Bool, Dims2);
+        }
+    }
 }
