@@ -274,8 +274,11 @@ internal sealed class FoldSpatialBNIntoConv : INetPass
                 for (long q = 0; q < perFilter; q++) wOut[(int)(c * perFilter + q)] = (float)(wIn[(int)(c * perFilter + q)] * s);
                 bOut[c] = (float)(((b is null ? 0.0 : b[c]) - p.Mean[c]) * s + p.Bias[c]);
             }
-            conv.Input[1] = context.AddConstant(conv.Input[1] + "_bnfold", wf);
-            string foldedBias = context.AddConstant((conv.Input.Count > 2 ? conv.Input[2] : conv.Input[1]) + "_bnfold", bf);
+            // A Conv without a bias gets one, named as Caffe2 names biases (conv1_w -> conv1_b).
+            string wName = conv.Input[1];
+            string bName = conv.Input.Count > 2 ? conv.Input[2] : wName.EndsWith("_w", StringComparison.Ordinal) ? wName[..^2] + "_b" : wName + "_bias";
+            conv.Input[1] = context.AddConstant(wName + "_bnfold", wf);
+            string foldedBias = context.AddConstant(bName + "_bnfold", bf);
             if (conv.Input.Count > 2) conv.Input[2] = foldedBias;
             else conv.Input.Add(foldedBias);
             conv.Output[0] = y;

@@ -80,7 +80,7 @@ public sealed class NetPassContext
     /// <summary>
     /// Adds <paramref name="value"/> as a new constant named after <paramref name="baseName"/> (with a
     /// suffix that no blob of the weights or of the net uses), declares it an external input of the
-    /// net, and returns its name. The weights themselves are never written.
+    /// net (when the net declares its external inputs), and returns its name. The weights themselves are never written.
     /// </summary>
     public string AddConstant(string baseName, Tensor value)
     {
@@ -90,7 +90,9 @@ public sealed class NetPassContext
         for (int k = 1; Constants.HasBlob(name) || Net.Op.Any(op => op.Input.Contains(name) || op.Output.Contains(name)); k++)
             name = $"{baseName}_{k}";
         Constants.CreateBlob(name).Reset(value);
-        Net.ExternalInput.Add(name);
+        // A net that declares its external inputs must declare this one too; one that declares
+        // none keeps declaring none (the workspace then checks what its ops read).
+        if (Net.ExternalInput.Count > 0) Net.ExternalInput.Add(name);
         return name;
     }
 

@@ -1,0 +1,151 @@
+using Caffe2Sharp.Operators.Activation;
+using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators.Regularization;
+using Caffe2Sharp.Operators.Vision;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schema;
+using Caffe2Sharp.Schema.Builders;
+
+namespace Caffe2Sharp.Operators.Tests.EndToEnd;
+
+/// <summary>The inference passes the operator packs register: SpatialBN folded into Conv, test-mode Dropout dropped.</summary>
+public class InferencePassTests
+{
+    private static readonly OperatorCatalog Catalog = new OperatorCatalog().AddStandardOperators();
+
+    private static float[] Random(int count, int seed, double scale = 1, double offset = 0)
+    {
+        var rng = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale + offset))];
+    }
+
+    // Weights: a 3x3 Conv 3 -> 4 channels (bias optional), and SpatialBN parameters for 4 channels
+    // with a variance well away from zero.
+    private static NetDef Init(bool convBias = true)
+    {
+        var init = new NetBuilder("init")
+            .GivenTensorFill("W", [4, 3, 3, 3], Random(4 * 3 * 3 * 3, 1))
+            .GivenTensorFill("scale", [4], Random(4, 2, 1, 1.5))
+            .GivenTensorFill("bias", [4], Random(4, 3))
+            .GivenTensorFill("mean", [4], Random(4, 4))
+            .GivenTensorFill("var", [4], Random(4, 5, 0.4, 0.6));
+        if (convBias) init.GivenTensorFill("b", [4], Random(4, 6));
+        return init.Build();
+    }
+
+    private static NetDef ConvBnRelu(bool convBias = true, bool inPlaceBn = false)
+    {
+        var net = new NetBuilder("predict").ExternalInput("X", "W", "scale", "bias", "mean", "var")
+            .Conv("X", "W", convBias ? "b" : null, "conv", kernel: 3, pad: 1)
+            .SpatialBNForInference("conv", "scale", "bias", "mean", "var", inPlaceBn ? "conv" : "bn", epsilon: 1e-3f)
+            .Relu(inPlaceBn ? "conv" : "bn", "Y")
+            .ExternalOutput("Y");
+        if (convBias) net.ExternalInput("b");
+        return net.Build();
+    }
+
+    private static Tensor Input() => Tensor.From<float>(Random(2 * 3 * 5 * 6, 9, 2), 2, 3, 5, 6);
+
+    private static void AssertClose(Tensor expected, Tensor actual)
+    {
+        Assert.Equal(expected.Dims.ToArray(), actual.Dims.ToArray());
+        var e = expected.ToArray<float>();
+        var a = actual.ToArray<float>();
+        double max = e.Max(v => Math.Abs(v));
+        for (int k = 0; k < e.Length; k++)
+            Assert.True(Math.Abs(a[k] - e[k]) <= 1e-4 * Math.Abs(e[k]) + 1e-5 * max, $"element {k}: {a[k]} vs {e[k]}");
+    }
+
+    private static (Tensor Plain, Tensor Optimized, Runtime.Predictor Predictor) RunBothWays(NetDef init, NetDef predict, PredictorOptions? options = null)
+    {
+        var x = Input();
+        var plain = new Runtime.Predictor(Catalog, init, predict, new PredictorOptions { Optimize = false });
+        var optimized = new Runtime.Predictor(Catalog, init, predict, options ?? new PredictorOptions());
+        return (Assert.Single(plain.Run(x)), Assert.Single(optimized.Run(x)), optimized);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void SpatialBN_IsFoldedIntoTheConv_WithinTolerance_AndTheWeightsAreUnchanged(bool convBias, bool inPlaceBn)
+    {
+        var (plain, optimized, p) = RunBothWays(Init(convBias), ConvBnRelu(convBias, inPlaceBn));
+        AssertClose(plain, optimized);
+        Assert.Contains(("fold SpatialBN into Conv", 1), p.AppliedOptimizations);
+        var run = p.RunNetDef;
+        Assert.Equal(["Conv", "Relu"], run.Op.Select(o => o.Type));
+        var conv = run.Op[0];
+        Assert.Equal(["X", "W_bnfold", convBias ? "b_bnfold" : "W_bias_bnfold"], conv.Input);
+        Assert.Equal(inPlaceBn ? "conv" : "bn", conv.Output[0]);
+        Assert.Equal(Random(4 * 3 * 3 * 3, 1), p.Weights.FetchBlob<float>("W")); // the user's weights, as they were
+        Assert.False(p.Weights.HasBlob("W_bnfold"));
+        if (!inPlaceBn) Assert.Contains("conv", p.RemovedBlobs.Keys);
+
+        // The folded filter of channel 0 is W * scale / sqrt(var + epsilon), rounded once.
+        var scale = Random(4, 2, 1, 1.5);
+        var variance = Random(4, 5, 0.4, 0.6);
+        var folded = p.Workspace.FetchBlob<float>("W_bnfold");
+        Assert.Equal((float)(Random(27 * 4, 1)[5] * (scale[0] / Math.Sqrt(variance[0] + (double)1e-3f))), folded[5]);
+    }
+
+    [Fact]
+    public void SpatialBN_IsNotFolded_WhenTheConvOutputIsKept_OrTheParametersAreFed_OrInTrainingMode()
+    {
+        // The Conv's output is fetched: it must keep its value.
+        var (plain, optimized, p) = RunBothWays(Init(), ConvBnRelu(), new PredictorOptions { KeepBlobs = ["conv"] });
+        Assert.DoesNotContain(p.AppliedOptimizations, a => a.Pass == "fold SpatialBN into Conv");
+        AssertClose(plain, optimized);
+
+        // The scale is an input the caller feeds, not a constant.
+        var init = Init();
+        init.Op.RemoveAt(1);
+        var fed = new Runtime.Predictor(Catalog, init, ConvBnRelu());
+        Assert.Equal(["X", "scale"], fed.InputNames);
+        Assert.DoesNotContain(fed.AppliedOptimizations, a => a.Pass == "fold SpatialBN into Conv");
+
+        // The Conv's output is also read by another op.
+        var twice = new NetBuilder(ConvBnRelu()).Relu("conv", "Z").ExternalOutput("Z").Build();
+        var q = new Runtime.Predictor(Catalog, Init(), twice);
+        Assert.DoesNotContain(q.AppliedOptimizations, a => a.Pass == "fold SpatialBN into Conv");
+    }
+
+    [Fact]
+    public void TestModeDropout_IsDropped_AndItsReadersReadItsInput()
+    {
+        var net = new NetBuilder("predict").ExternalInput("X")
+            .Relu("X", "r")
+            .DropoutForInference("r", "d")
+            .Relu("d", "Y")
+            .ExternalOutput("Y").Build();
+        var x = Tensor.From<float>(Random(24, 3), 2, 12);
+        var plain = Assert.Single(new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, net, new PredictorOptions { Optimize = false }).Run(x));
+        var p = new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, net);
+        Assert.True(plain.ContentEquals(Assert.Single(p.Run(x))));
+        Assert.Contains(("drop test-mode Dropout", 1), p.AppliedOptimizations);
+        Assert.Equal(["Relu", "Relu"], p.RunNetDef.Op.Select(o => o.Type));
+        Assert.Equal(["r"], p.RunNetDef.Op[1].Input);
+        var e = Assert.Throws<EnforceNotMetException>(() => p.Fetch("d"));
+        Assert.Contains("test-mode Dropout #1 was dropped; 'd' equals 'r'", e.Message);
+    }
+
+    [Fact]
+    public void Dropout_IsKept_WhenItsOutputIsAnOutput_ItsMaskIsRead_OrItTrains()
+    {
+        var asOutput = new NetBuilder("predict").ExternalInput("X").Relu("X", "r").DropoutForInference("r", "Y").ExternalOutput("Y").Build();
+        Assert.DoesNotContain(new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, asOutput).AppliedOptimizations, a => a.Pass == "drop test-mode Dropout");
+
+        var maskRead = new NetBuilder("predict").ExternalInput("X")
+            .Op("Dropout", ["X"], ["d", "mask"], null, ArgumentHelper.MakeArgument("is_test", 1))
+            .Op("Copy", ["mask"], ["Y"], null).ExternalOutput("Y").Build();
+        Assert.DoesNotContain(new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, maskRead).AppliedOptimizations, a => a.Pass == "drop test-mode Dropout");
+
+        var training = new NetBuilder("predict").ExternalInput("X").Dropout("X", "d", "mask").Relu("d", "Y").ExternalOutput("Y").Build();
+        Assert.DoesNotContain(new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, training).AppliedOptimizations, a => a.Pass == "drop test-mode Dropout");
+
+        // In place: simply removed.
+        var inPlace = new NetBuilder("predict").ExternalInput("X").Relu("X", "r").DropoutForInference("r", "r").Relu("r", "Y").ExternalOutput("Y").Build();
+        var p = new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, inPlace);
+        Assert.Equal(["Relu", "Relu"], p.RunNetDef.Op.Select(o => o.Type));
+    }
+}
