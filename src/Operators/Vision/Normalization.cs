@@ -250,15 +250,10 @@ internal sealed class FoldSpatialBNIntoConv : INetPass
             if (bn.Type != "SpatialBN" || bn.GetSingleArgument("is_test", 0) == 0 || bn.Output.Count != 1 || bn.Input.Count != 5) continue;
             if (bn.GetSingleArgument("order", "NCHW") != "NCHW") continue;
             string x = bn.Input[0], y = bn.Output[0];
-            var writers = context.Writers(x).Where(w => w < k).ToList();
-            if (writers.Count == 0) continue;
-            int j = writers[^1];
+            int j = context.FindMergeableProducer(k, "Conv");
+            if (j < 0) continue;
             var conv = ops[j];
-            if (conv.Type != "Conv" || conv.Output.Count != 1 || conv.GetSingleArgument("order", "NCHW") != "NCHW") continue;
-            if (context.IsProtected(x) && x != y) continue;
-            // x is read by the SpatialBN only (or, in place, by what reads the normalised value after it).
-            if (context.Readers(x).Any(r => r != k && (x != y || r < k))) continue;
-            if (x != y && (context.Readers(y).Any(r => r > j && r < k) || context.Writers(y).Any(w => w != k))) continue;
+            if (conv.GetSingleArgument("order", "NCHW") != "NCHW") continue;
             if (!Parameters(context, conv, bn, out var w, out var b, out var p)) continue;
 
             double epsilon = bn.GetSingleArgument("epsilon", 1e-5f);

@@ -78,6 +78,29 @@ public sealed class NetPassContext
     }
 
     /// <summary>
+    /// For a single-input, single-output op <paramref name="consumer"/> that reads X and writes
+    /// Y, the index of the op of type <paramref name="producerType"/> that wrote X last, when the
+    /// consumer can be merged into it (the producer then writes Y, the consumer is removed); -1
+    /// otherwise. Mergeable: the producer has one output, X is read by the consumer alone (or the
+    /// consumer runs in place, and nothing reads X between the two), X is not protected unless
+    /// in place, and nothing between the two reads Y, nor does any other op write it.
+    /// </summary>
+    public int FindMergeableProducer(int consumer, string producerType)
+    {
+        var op = Net.Op[consumer];
+        if (op.Input.Count < 1 || op.Output.Count != 1) return -1;
+        string x = op.Input[0], y = op.Output[0];
+        int j = -1;
+        for (int k = consumer - 1; k >= 0 && j < 0; k--)
+            if (Net.Op[k].Output.Contains(x)) j = k;
+        if (j < 0 || Net.Op[j].Type != producerType || Net.Op[j].Output.Count != 1) return -1;
+        if (IsProtected(x) && x != y) return -1;
+        if (Readers(x).Any(r => r != consumer && (x != y || r < consumer))) return -1;
+        if (x != y && (Readers(y).Any(r => r > j && r < consumer) || Writers(y).Any(w => w != consumer))) return -1;
+        return j;
+    }
+
+    /// <summary>
     /// Adds <paramref name="value"/> as a new constant named after <paramref name="baseName"/> (with a
     /// suffix that no blob of the weights or of the net uses), declares it an external input of the
     /// net (when the net declares its external inputs), and returns its name. The weights themselves are never written.
