@@ -45,7 +45,8 @@ public readonly record struct TransposedDim(int In, int Kernel, int Stride, int 
 /// <para>Per image and group the product <c>col = W_gᵀ · X_g</c> (<c>[Mg * kH * kW, H * W]</c>) runs on
 /// <see cref="Gemm"/> with the operator's threads, into a per-thread buffer reused across runs;
 /// col2im then adds each column into the output (serially, in a fixed order, so results are
-/// bit-identical at every thread count), and the bias is added per output channel.</para>
+/// bit-identical at every thread count), and the bias is added per output channel. The gradient
+/// (<c>ConvTransposeGradient</c>, as Caffe2's) unfolds dY on X's grid and runs two products.</para>
 /// </remarks>
 public static class ConvTranspose
 {
@@ -59,7 +60,7 @@ public static class ConvTranspose
         return builder.AddOperatorPack(PackName, Register);
     }
 
-    /// <summary>Registers the ConvTranspose schema, CPU kernel and gradient marker into <paramref name="catalog"/>.</summary>
+    /// <summary>Registers the ConvTranspose and ConvTransposeGradient schemas and CPU kernels, and the gradient maker, into <paramref name="catalog"/>.</summary>
     public static void Register(OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -102,12 +103,52 @@ public static class ConvTranspose
                 out = (in - 1) * stride + dilation * (k - 1) + 1 + adj - pad_begin - pad_end.
                 legacy_pad 1 (VALID) and 2 (SAME) both mean no padding (Caffe2's rule); 3 is refused. adj (adjs,
                 adj_h/adj_w) must satisfy 0 <= adj <= stride. Dilation is an extension (Caffe2 ignores it), as
-                are 1-D inputs [N, C, W] and an empty batch. Example: X [1, 1, 3, 3], filter [1, 2, 3, 3],
+                are 1-D inputs [N, C, W] and an empty batch. Gradient: ConvTransposeGradient. Example: X [1, 1, 3, 3], filter [1, 2, 3, 3],
                 stride 2, pad 1, adj 1 gives Y [1, 2, 6, 6].
                 """);
         catalog.Operators.Register("ConvTranspose", static (d, ws) => new ConvTransposeOp(d, ws));
-        // Caffe2 has ConvTransposeGradient; it is not written here yet.
-        catalog.Gradients.Register("ConvTranspose", static (d, g) => new GradientNotImplementedYet(d, g));
+
+        ConvPoolArgs.DeclareWindowArgs(catalog.Schemas.Schema("ConvTransposeGradient").NumInputs(3).NumOutputs(1, 3), "Kernel", pooling: false)
+            .Arg("adj", "*(type: int; default: 0)* As ConvTranspose's.", 0)
+            .Arg("adjs", "*(type: int[])* As ConvTranspose's.", Array.Empty<long>())
+            .Arg("adj_h", "*(type: int)* As ConvTranspose's.", 0)
+            .Arg("adj_w", "*(type: int)* As ConvTranspose's.", 0)
+            .Arg("group", "*(type: int; default: 1)* As ConvTranspose's.", 1)
+            .Arg("no_bias", "*(type: bool; default: false)* The forward op had no bias: the outputs are dfilter[, dX].", 0)
+            .TensorInferenceFunction(static (def, inputs) =>
+            {
+                bool noBias = def.GetSingleArgument("no_bias", 0) != 0;
+                var shapes = new List<TensorShape> { inputs[1] };
+                if (!noBias)
+                    shapes.Add(inputs[1].UnknownShape || inputs[1].Dims.Count < 2 ? TensorShape.Unknown(inputs[1].DataType)
+                        : TensorShape.Create([inputs[1].Dims[1] * def.GetSingleArgument("group", 1)], inputs[1].DataType));
+                if (def.Output.Count > shapes.Count) shapes.Add(inputs[0]);
+                return shapes;
+            })
+            .Input(0, "X", "The forward input [N, C, H, W] (or [N, C, W]).")
+            .Input(1, "filter", "The forward filter [C, M / group, kH, kW] (or [C, M / group, kW]).")
+            .Input(2, "dY", "The gradient of Y [N, M, H_out, W_out].")
+            .Output(0, "dfilter", "The gradient of the filter.")
+            .Output(1, "dbias", "The gradient of the bias [M] (without no_bias); with no_bias, dX.")
+            .Output(2, "dX", "The gradient of X (optional).")
+            .SetDoc("Gradient of ConvTranspose (Caffe2's ConvTransposeGradient): dfilter, dbias (unless no_bias) and, when asked for, dX.");
+        catalog.Operators.Register("ConvTransposeGradient", static (d, ws) => new ConvTransposeGradientOp(d, ws));
+        catalog.Gradients.Register("ConvTranspose", static (d, g) => new GetConvTransposeGradient(d, g));
+    }
+
+    // Caffe2's GetConvTransposeGradient: (X, filter, dY) -> (dfilter, dbias[, dX]); without a bias
+    // input, no_bias is set and the outputs are (dfilter[, dX]). no_gradient_to_input drops dX.
+    private sealed class GetConvTransposeGradient(OperatorDef def, IReadOnlyList<GradientWrapper> g) : GradientMakerBase(def, g)
+    {
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs()
+        {
+            Enforce.That(Def.Input.Count is 2 or 3, () => $"ConvTranspose {Def.DisplayName} has {Def.Input.Count} inputs; 2 or 3 expected.");
+            bool computeDx = Def.GetSingleArgument("no_gradient_to_input", 0) == 0;
+            if (Def.Input.Count == 3)
+                return SingleGradientDef("ConvTransposeGradient", "", [I(0), I(1), GO(0)], computeDx ? [GI(1), GI(2), GI(0)] : [GI(1), GI(2)]);
+            return SingleGradientDef("ConvTransposeGradient", "", [I(0), I(1), GO(0)], computeDx ? [GI(1), GI(0)] : [GI(1)],
+                [ArgumentHelper.MakeArgument("no_bias", 1)]);
+        }
     }
 
     /// <summary>The resolved sizes of a transposed convolution.</summary>
@@ -326,6 +367,137 @@ internal sealed class ConvTransposeOp : OperatorBase
                                 int ox = j * sw.Stride + dx;
                                 if ((uint)ox < (uint)ow) dst[ox] += s[j];
                             }
+                        }
+                    }
+                }
+        }
+    }
+}
+
+/// <summary>ConvTransposeGradient(X, filter, dY) -&gt; dfilter, dbias[, dX] (or dfilter[, dX] with no_bias).</summary>
+/// <remarks>
+/// Per image and group, dY is unfolded on X's grid (im2col with the forward geometry):
+/// <c>col[(m, kh, kw), (ih, iw)] = dY[m, ih * stride - pad + kh * dilation, ...]</c>; then
+/// <c>dfilter_g += X_g · colᵀ</c>, <c>dX_g = filter_g · col</c> on <see cref="Gemm"/>, and dbias sums dY
+/// per channel (in double, in a fixed order).
+/// </remarks>
+internal sealed class ConvTransposeGradientOp : OperatorBase
+{
+    [ThreadStatic] private static float[]? t_col;
+
+    private readonly ConvTranspose.Args _args;
+    private readonly bool _noBias;
+
+    public ConvTransposeGradientOp(OperatorDef def, Workspace ws) : base(def, ws)
+    {
+        _args = ConvTranspose.ParseArgs(def);
+        _noBias = GetSingleArgument("no_bias", 0) != 0;
+        if (OutputSize < (_noBias ? 1 : 2))
+            throw Error($"{OutputSize} output(s); without no_bias the outputs are dfilter, dbias[, dX].");
+        if (_noBias && OutputSize > 2)
+            throw Error($"{OutputSize} outputs; with no_bias the outputs are dfilter[, dX].");
+    }
+
+    public override void Run()
+    {
+        var x = Input(0);
+        var w = Input(1);
+        var dy = Input(2);
+        for (int i = 0; i < 3; i++)
+            if (Input(i).DataType != DataType.Float)
+                throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
+        var s = ConvTranspose.Shapes(_args, Def.Input[0], Def.Input[1], "bias", x.Dims, w.Dims, default, hasBias: false);
+        if (!dy.Dims.SequenceEqual(s.OutputDims))
+            throw Error($"dY '{Def.Input[2]}' {dy.Describe()} must have the forward output's shape [{string.Join(", ", s.OutputDims)}].");
+        var dw = Output(0);
+        dw.Resize(DataType.Float, w.Dims);
+        Tensor? db = _noBias ? null : Output(1);
+        db?.Resize(DataType.Float, s.OutputDims[1]);
+        int dxIndex = _noBias ? 1 : 2;
+        Tensor? dx = OutputSize > dxIndex ? Output(dxIndex) : null;
+        dx?.Resize(DataType.Float, x.Dims);
+
+        bool twoD = s.Spatial.Length == 2;
+        var sh = twoD ? s.Spatial[0] : new TransposedDim(1, 1, 1, 1, 0, 0, 0, 1);
+        var sw = s.Spatial[^1];
+        long n = x.Dims[0], c = x.Dims[1], m = s.OutputDims[1];
+        int g = s.Group;
+        long cg = s.InputChannelsPerGroup, mg = s.OutputChannelsPerGroup;
+        long inPlane = (long)sh.In * sw.In, outPlane = (long)sh.Out * sw.Out;
+        long kdim = mg * s.KernelSize;
+        if (kdim * inPlane > Array.MaxLength || x.Size > int.MaxValue || dy.Size > int.MaxValue || w.Size > int.MaxValue)
+            throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
+        var xs = x.Data<float>();
+        var ws = w.Data<float>();
+        var dys = dy.Data<float>();
+        var dws = dw.Data<float>();
+        dws.Clear();
+        if (db is not null)
+        {
+            var dbs = db.Data<float>();
+            for (long oc = 0; oc < m; oc++)
+            {
+                double sum = 0;
+                for (long img = 0; img < n; img++)
+                    foreach (float v in dys.Slice((int)((img * m + oc) * outPlane), (int)outPlane)) sum += v;
+                dbs[(int)oc] = (float)sum;
+            }
+        }
+        if (n == 0 || kdim == 0)
+        {
+            dx?.Data<float>().Clear();
+            return;
+        }
+        var col = t_col;
+        if (col is null || col.Length < kdim * inPlane) t_col = col = new float[kdim * inPlane];
+        var colSpan = col.AsSpan(0, (int)(kdim * inPlane));
+        var dxs = dx is null ? default : dx.Data<float>();
+        for (long img = 0; img < n; img++)
+        {
+            for (int grp = 0; grp < g; grp++)
+            {
+                var xg = xs.Slice((int)((img * c + grp * cg) * inPlane), (int)(cg * inPlane));
+                var wg = ws.Slice((int)(grp * cg * kdim), (int)(cg * kdim));
+                var dwg = dws.Slice((int)(grp * cg * kdim), (int)(cg * kdim));
+                Im2Col(dys.Slice((int)((img * m + grp * mg) * outPlane), (int)(mg * outPlane)), (int)mg, sh, sw, colSpan);
+                // dfilter_g [cg, kdim] += X_g [cg, H * W] · colᵀ.
+                Gemm.Multiply(false, true, (int)cg, (int)kdim, (int)inPlane, 1f, xg, (int)inPlane, colSpan, (int)inPlane, img == 0 ? 0f : 1f, dwg, (int)kdim,
+                    Pool, MaxDegreeOfParallelism);
+                // dX_g [cg, H * W] = filter_g [cg, kdim] · col.
+                if (dx is not null)
+                    Gemm.Multiply(false, false, (int)cg, (int)inPlane, (int)kdim, 1f, wg, (int)kdim, colSpan, (int)inPlane, 0f,
+                        dxs.Slice((int)((img * c + grp * cg) * inPlane), (int)(cg * inPlane)), (int)inPlane, Pool, MaxDegreeOfParallelism);
+            }
+        }
+    }
+
+    // col[(ch, kh, kw), (ih, iw)] = dy[ch, ih * stride - pad + kh * dilation, iw * stride - pad + kw * dilation], 0 in the cropped pads.
+    private static void Im2Col(ReadOnlySpan<float> dy, int channels, TransposedDim sh, TransposedDim sw, Span<float> col)
+    {
+        int h = sh.In, wIn = sw.In, oh = sh.Out, ow = sw.Out, inPlane = h * wIn;
+        int row = 0;
+        for (int ch = 0; ch < channels; ch++)
+        {
+            var plane = dy.Slice(ch * oh * ow, oh * ow);
+            for (int kh = 0; kh < sh.Kernel; kh++)
+                for (int kw = 0; kw < sw.Kernel; kw++, row++)
+                {
+                    var dst = col.Slice(row * inPlane, inPlane);
+                    int dx = kw * sw.Dilation - sw.PadBegin;
+                    for (int i = 0; i < h; i++)
+                    {
+                        var d = dst.Slice(i * wIn, wIn);
+                        int oy = i * sh.Stride - sh.PadBegin + kh * sh.Dilation;
+                        if ((uint)oy >= (uint)oh)
+                        {
+                            d.Clear();
+                            continue;
+                        }
+                        var src = plane.Slice(oy * ow, ow);
+                        for (int j = 0; j < wIn; j++)
+                        {
+                            int ox = j * sw.Stride + dx;
+                            d[j] = (uint)ox < (uint)ow ? src[ox] : 0f;
                         }
                     }
                 }

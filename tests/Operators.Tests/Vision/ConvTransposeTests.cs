@@ -262,12 +262,68 @@ public class ConvTransposeTests
     }
 
     [Fact]
-    public void Gradient_IsMarkedNotImplementedYet()
+    public void GradientMaker_WritesCaffe2sDefs()
     {
-        var def = OperatorDef.Create("ConvTranspose", "", ["X", "W", "b"], ["Y"]).SetArgument("kernel", 3);
-        Assert.True(Catalog.Gradients.Contains("ConvTranspose"));
-        var ex = Assert.Throws<NotSupportedException>(() => Catalog.Gradients.GetGradientForOp(def));
-        Assert.Contains("not implemented yet", ex.Message, StringComparison.Ordinal);
+        var withBias = OperatorDef.Create("ConvTranspose", "up", ["X", "W", "b"], ["Y"]).SetArgument("kernel", 3).SetArgument("stride", 2);
+        var g = Assert.Single(Catalog.GetGradientForOp(withBias).Ops);
+        Assert.Equal("ConvTransposeGradient", g.Type);
+        Assert.Equal(["X", "W", "Y_grad"], g.Input);
+        Assert.Equal(["W_grad", "b_grad", "X_grad"], g.Output);
+        Assert.Equal(2, g.GetSingleArgument("stride", 0));
+        Assert.False(g.HasArgument("no_bias"));
+
+        var noBias = OperatorDef.Create("ConvTranspose", "", ["X", "W"], ["Y"]).SetArgument("kernel", 3);
+        var meta = Catalog.GetGradientForOp(noBias);
+        g = Assert.Single(meta.Ops);
+        Assert.Equal(["W_grad", "X_grad"], g.Output);
+        Assert.Equal(1, g.GetSingleArgument("no_bias", 0));
+        Assert.Equal(["X_grad", "W_grad"], meta.InputGradients.Select(w => w.Dense));
+
+        var noDx = OperatorDef.Create("ConvTranspose", "", ["X", "W", "b"], ["Y"]).SetArgument("kernel", 3).SetArgument("no_gradient_to_input", 1);
+        Assert.Equal(["W_grad", "b_grad"], Assert.Single(Catalog.GetGradientForOp(noDx).Ops).Output);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Gradient_MatchesFiniteDifferences(int input)
+    {
+        // Stride 2, asymmetric pads, dilation 2 x 1, adj 1, two groups.
+        var x = Random(2 * 4 * 3 * 4, 30);
+        var f = Random(4 * 2 * 3 * 2, 31);
+        var b = Random(4, 32);
+        new OperatorTester(Catalog, "ConvTranspose").Args("kernels", 3, 2).Args("strides", 2, 2).Args("pads", 1, 0, 2, 1).Args("dilations", 2, 1)
+            .Args("adjs", 1, 0).Arg("group", 2)
+            .Input("X", x, 2, 4, 3, 4).Input("filter", f, 4, 2, 3, 2).Input("bias", b, 4).Output("Y").GradientCheck(input).Run();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Gradient_WithoutBias_And1D_MatchesFiniteDifferences(int input)
+    {
+        var x = Random(2 * 3 * 5, 33);
+        var f = Random(3 * 2 * 3, 34);
+        new OperatorTester(Catalog, "ConvTranspose").Arg("kernel", 3).Arg("stride", 3).Arg("pad", 1).Arg("adj", 2)
+            .Input("X", x, 2, 3, 5).Input("filter", f, 3, 2, 3).Output("Y").GradientCheck(input).Run();
+    }
+
+    [Fact]
+    public void GradientOp_EmptyBatch_GivesZeroFilterAndBiasGradients()
+    {
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob("X", Tensor.From<float>([], [0, 2, 3, 3]));
+        ws.FeedBlob("W", Tensor.From<float>(Random(2 * 3 * 4, 35), [2, 3, 2, 2]));
+        ws.FeedBlob("dY", Tensor.From<float>([], [0, 3, 4, 4]));
+        ws.RunOperatorOnce(OperatorDef.Create("ConvTransposeGradient", "", ["X", "W", "dY"], ["dW", "db", "dX"]).SetArgument("kernel", 2));
+        Assert.Equal([2L, 3, 2, 2], ws.FetchBlob("dW").Shape);
+        Assert.All(ws.FetchBlob("dW").ToArray<float>(), v => Assert.Equal(0f, v));
+        Assert.Equal(new float[3], ws.FetchBlob("db").ToArray<float>());
+        Assert.Equal([0L, 2, 3, 3], ws.FetchBlob("dX").Shape);
+        var ex = Assert.ThrowsAny<EnforceNotMetException>(() => ws.RunOperatorOnce(
+            OperatorDef.Create("ConvTransposeGradient", "", ["X", "W", "dY"], ["dW", "db"]).SetArgument("kernel", 2).SetArgument("stride", 2)));
+        Assert.Contains("must have the forward output's shape [0, 3, 6, 6]", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
