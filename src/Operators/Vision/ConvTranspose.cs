@@ -103,8 +103,8 @@ public static class ConvTranspose
                 out = (in - 1) * stride + dilation * (k - 1) + 1 + adj - pad_begin - pad_end.
                 legacy_pad 1 (VALID) and 2 (SAME) both mean no padding (Caffe2's rule); 3 is refused. adj (adjs,
                 adj_h/adj_w) must satisfy 0 <= adj <= stride. Dilation is an extension (Caffe2 ignores it), as
-                are 1-D inputs [N, C, W] and an empty batch. Gradient: ConvTransposeGradient. Example: X [1, 1, 3, 3], filter [1, 2, 3, 3],
-                stride 2, pad 1, adj 1 gives Y [1, 2, 6, 6].
+                are 1-D inputs [N, C, W] and an empty batch. Gradient: ConvTransposeGradient.
+                Example: X [1, 1, 3, 3], filter [1, 2, 3, 3], stride 2, pad 1, adj 1 gives Y [1, 2, 6, 6].
                 """);
         catalog.Operators.Register("ConvTranspose", static (d, ws) => new ConvTransposeOp(d, ws));
 
