@@ -26,7 +26,7 @@ public class NodeConformanceTests
         ["Concat"] = "Concat", ["Flatten"] = "Flatten", ["Reshape"] = "Reshape",
         ["BatchNormalization"] = "SpatialBN", ["LRN"] = "LRN",
         ["MaxPool"] = "MaxPool", ["AveragePool"] = "AveragePool", ["GlobalMaxPool"] = "MaxPool", ["GlobalAveragePool"] = "AveragePool",
-        ["Gemm"] = "FC", ["MatMul"] = "FC", ["Conv"] = "Conv",
+        ["Gemm"] = "FC", ["MatMul"] = "FC", ["Conv"] = "Conv", ["ConvTranspose"] = "ConvTranspose",
     };
 
     // Caffe2's Concat and Reshape always declare a second output (split_info, old_shape); ONNX's
@@ -108,6 +108,15 @@ public class NodeConformanceTests
         // legacy_pad 1.
         "test_basic_conv_with_padding", "test_basic_conv_without_padding", "test_conv_with_strides_padding",
         "test_conv_with_strides_no_padding", "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_autopad_same",
+        // ConvTranspose: the filter is [C, M / group, k...] in both, and so is the size rule
+        // (in - 1) * stride + dilation * (k - 1) + 1 + output_padding - pad_begin - pad_end.
+        // kernel_shape (else the filter's dims) -> kernels, strides, dilations, pads (begins then ends
+        // in both), output_padding -> adjs (Caffe2 allows adj <= stride, ONNX < stride: every ONNX value
+        // maps), group. Not mapped (none of these are in testdata): output_shape (ONNX derives the pads
+        // from a requested size; Caffe2 has no such argument) and auto_pad SAME_UPPER/SAME_LOWER (ONNX
+        // makes out = in * stride; Caffe2's legacy_pad SAME means no padding for ConvTranspose); they
+        // would become explicit pads in an importer.
+        "test_convtranspose", "test_convtranspose_1d", "test_convtranspose_pads",
     ];
 
     [SkippableTheory]
@@ -200,6 +209,9 @@ public class NodeConformanceTests
                 break;
             case "Conv":
                 MapConv(test, node, inputs[node.Input[0]], inputs[node.Input[1]], def);
+                break;
+            case "ConvTranspose":
+                MapConvTranspose(test, node, inputs[node.Input[0]], inputs[node.Input[1]], def);
                 break;
             default:
                 foreach (var a in node.Attribute)
@@ -484,6 +496,26 @@ public class NodeConformanceTests
                 Assert.Fail($"{test}: auto_pad '{autoPad}'");
                 break;
         }
+    }
+
+    // ONNX ConvTranspose attributes -> Caffe2 arguments (see the case list).
+    private static void MapConvTranspose(string test, NodeProto node, Caffe2Tensor x, Caffe2Tensor w, OperatorDef def)
+    {
+        long[] Ints(string name) => node.Attribute.SingleOrDefault(a => a.Name == name)?.Ints.ToArray() ?? [];
+        foreach (var a in node.Attribute)
+            Assert.True(a.Name is "kernel_shape" or "strides" or "pads" or "dilations" or "group" or "output_padding" || (a.Name == "auto_pad" && a.S.ToStringUtf8() == "NOTSET"),
+                $"{test}: attribute '{a.Name}' has no mapping");
+        int n = x.Rank - 2;
+        def.SetRepeatedArgument("kernels", Ints("kernel_shape") is { Length: > 0 } ks ? ks : [.. w.Shape.Skip(2)]);
+        if (Ints("strides") is { Length: > 0 } strides) def.SetRepeatedArgument("strides", strides);
+        if (Ints("dilations") is { Length: > 0 } dilations) def.SetRepeatedArgument("dilations", dilations);
+        if (Ints("pads") is { Length: > 0 } pads)
+        {
+            Assert.Equal(2 * n, pads.Length);
+            def.SetRepeatedArgument("pads", pads);
+        }
+        if (Ints("output_padding") is { Length: > 0 } adjs) def.SetRepeatedArgument("adjs", adjs);
+        def.SetArgument("group", (int)(node.Attribute.SingleOrDefault(a => a.Name == "group")?.I ?? 1));
     }
 
     [SkippableFact]

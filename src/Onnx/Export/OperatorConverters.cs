@@ -23,6 +23,7 @@ internal static class OperatorConverters
     {
         // Vision
         ["Conv"] = Conv,
+        ["ConvTranspose"] = ConvTranspose,
         ["FC"] = FullyConnected,
         ["MaxPool"] = c => Pool(c, "MaxPool"),
         ["AveragePool"] = c => Pool(c, "AveragePool"),
@@ -141,6 +142,26 @@ internal static class OperatorConverters
             Ints("dilations", dims.Select(d => (long)d.Dilation)),
             Ints("pads", ExplicitPads(dims, pooling: false)),
             Int("group", c.Def.GetSingleArgument("group", 1)));
+    }
+
+    // ONNX's ConvTranspose has Caffe2's filter layout [C, M / group, k...] and size rule; every
+    // resolved value is written (legacy_pad VALID and SAME are pads 0, as Caffe2 takes them), with
+    // adj as output_padding, which ONNX requires to be below max(stride, dilation): Caffe2's
+    // adj == stride (a trailing bias-only row) is refused.
+    private static void ConvTranspose(OpExportContext c)
+    {
+        var s = Operators.Vision.ConvTranspose.Shapes(c.Def, c.Dims(0), c.Dims(1), c.InputCount > 2 ? c.Dims(2) : null);
+        var dims = s.Spatial;
+        for (int d = 0; d < dims.Length; d++)
+            if (dims[d].Adj >= Math.Max(dims[d].Stride, dims[d].Dilation))
+                throw new EnforceNotMetException($"spatial dim {d}: adj {dims[d].Adj} is not below the stride {dims[d].Stride} (or dilation {dims[d].Dilation}); ONNX's output_padding must be.");
+        c.Node("ConvTranspose", Inputs(c), [c.Out(0)],
+            Ints("kernel_shape", dims.Select(d => (long)d.Kernel)),
+            Ints("strides", dims.Select(d => (long)d.Stride)),
+            Ints("dilations", dims.Select(d => (long)d.Dilation)),
+            Ints("pads", [.. dims.Select(d => (long)d.PadBegin), .. dims.Select(d => (long)d.PadEnd)]),
+            Ints("output_padding", dims.Select(d => (long)d.Adj)),
+            Int("group", s.Group));
     }
 
     private static void Pool(OpExportContext c, string type)

@@ -195,6 +195,47 @@ public sealed class ConvPoolArgs
     }
 
     /// <summary>
+    /// The window arguments of spatial dim <paramref name="dim"/> as given, for an input with
+    /// <paramref name="spatialRank"/> spatial dims: kernel (0 when not given), stride, dilation and
+    /// the explicit begin and end pads (0 when not given). No output-size rule and no
+    /// <c>legacy_pad</c> is applied, and <c>In</c> and <c>Out</c> are 0: for operators whose size
+    /// rule is not the convolution's (ConvTranspose).
+    /// </summary>
+    /// <param name="spatialRank">The number of spatial dims of the input.</param>
+    /// <param name="dim">The spatial dim, 0-based.</param>
+    /// <param name="blob">The input blob, for messages.</param>
+    /// <exception cref="EnforceNotMetException">A repeated argument has the wrong number of values for <paramref name="spatialRank"/>.</exception>
+    public SpatialDim Window(int spatialRank, int dim, string blob)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spatialRank, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(dim);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(dim, spatialRank);
+        int n = spatialRank;
+        int padBegin = 0, padEnd = 0;
+        if (_pads is not null)
+        {
+            if (_padSingle) padBegin = padEnd = _pads[0];
+            else
+            {
+                if (_pads.Length != 2 * n)
+                    throw new EnforceNotMetException($"argument 'pads' has {_pads.Length} value(s); a {n}-D input '{blob}' needs {2 * n} (all begins, then all ends{(n == 2 ? ": t, l, b, r" : "")}).");
+                padBegin = _pads[dim];
+                padEnd = _pads[n + dim];
+            }
+        }
+        return new SpatialDim(0, Pick(_kernel, _kernelSingle, n, dim, 0, "kernels", blob), Pick(_stride, _strideSingle, n, dim, 1, "strides", blob),
+            Pick(_dilation, _dilationSingle, n, dim, 1, "dilations", blob), padBegin, padEnd, 0);
+    }
+
+    /// <summary>
+    /// Reads an argument given in its single (<paramref name="single"/>), repeated
+    /// (<paramref name="repeated"/>) or pair (<paramref name="h"/> with <paramref name="w"/>) form, as
+    /// kernel, stride and dilation are; at most one form may be given. Single is true for the single form.
+    /// </summary>
+    internal static (int[]? Values, bool Single) ReadForms(OperatorDef def, string single, string repeated, string h, string w) =>
+        Read(def, single, repeated, h, w);
+
+    /// <summary>
     /// Caffe2's <c>ComputeSizeAndPad</c>: the output size and the begin and end pads of one spatial dim.
     /// </summary>
     /// <param name="input">Input size.</param>

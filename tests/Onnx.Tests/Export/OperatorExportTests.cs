@@ -51,6 +51,58 @@ public class OperatorExportTests
         Assert.Equal("Conv", Assert.Single(result.Model.Graph.Node).OpType);
     }
 
+    // ---- ConvTranspose ---------------------------------------------------------------------------
+
+    public static TheoryData<string> ConvTransposeForms() =>
+        ["kernel", "kernel_stride_pad_adj", "h_w_and_pad_sides", "pads_dilations_adjs", "group", "depthwise", "legacy_valid", "legacy_same", "no_bias", "1d"];
+
+    [Theory]
+    [MemberData(nameof(ConvTransposeForms))]
+    public void ConvTranspose_MatchesOnnxRuntime(string form)
+    {
+        long inC = 4, mg = 3, group = 1, kh = 3, kw = 3;
+        var deconv = Op("ConvTranspose", ["X", "W", "b"], ["Y"]);
+        switch (form)
+        {
+            case "kernel": deconv.SetArgument("kernel", 3); break;
+            case "kernel_stride_pad_adj": deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1).SetArgument("adj", 1); break;
+            case "h_w_and_pad_sides":
+                kw = 2;
+                deconv.SetArgument("kernel_h", 3).SetArgument("kernel_w", 2).SetArgument("stride_h", 2).SetArgument("stride_w", 3)
+                    .SetArgument("pad_t", 1).SetArgument("pad_l", 0).SetArgument("pad_b", 2).SetArgument("pad_r", 1)
+                    .SetArgument("adj_h", 1).SetArgument("adj_w", 2);
+                break;
+            case "pads_dilations_adjs":
+                deconv.SetRepeatedArgument("kernels", new[] { 3, 3 }).SetRepeatedArgument("strides", new[] { 2, 3 })
+                    .SetRepeatedArgument("pads", new[] { 1, 2, 0, 1 }).SetRepeatedArgument("dilations", new[] { 2, 1 }).SetRepeatedArgument("adjs", new[] { 1, 2 });
+                break;
+            case "group": group = 2; deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("group", 2); break;
+            case "depthwise": group = 4; mg = 1; deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1).SetArgument("group", 4); break;
+            case "legacy_valid": deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("legacy_pad", 1); break;
+            case "legacy_same": deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("adj", 1).SetArgument("legacy_pad", 2); break;
+            case "no_bias": deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1); deconv.Input.RemoveAt(2); break;
+            case "1d": deconv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1).SetArgument("adj", 1); break;
+        }
+        bool oneD = form == "1d";
+        var init = Init(("W", oneD ? Random(21, inC, mg, kw) : Random(21, inC, mg, kh, kw)), ("b", Random(22, mg * group)));
+        var x = oneD ? Random(20, 2, inC, 7) : Random(20, 2, inC, 5, 6);
+        var result = ExportAndCompare(init, Net(["X", "W", "b"], ["Y"], deconv), new Dictionary<string, Caffe2Tensor> { ["X"] = x });
+        Assert.Equal("ConvTranspose", Assert.Single(result.Model.Graph.Node).OpType);
+    }
+
+    [Fact]
+    public void ConvTranspose_AdjEqualToTheStride_IsRefused_OnnxOutputPaddingMustBeBelowIt()
+    {
+        // Caffe2 allows adj == stride (a trailing row of bias only); ONNX's output_padding must be below the stride.
+        var deconv = Op("ConvTranspose", ["X", "W"], ["Y"]).SetArgument("kernel", 2).SetArgument("stride", 2).SetArgument("adj", 2);
+        deconv.Name = "up";
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(Init(("W", Random(23, 2, 3, 2, 2))), Net(["X", "W"], ["Y"], deconv),
+            new Dictionary<string, TensorShape> { ["X"] = TensorShape.Create([1, 2, 4, 4]) }, new OnnxExportOptions { Catalog = Catalog }));
+        var p = Assert.Single(e.Problems);
+        Assert.Equal((0, "ConvTranspose", "up"), (p.OpIndex, p.OpType, p.OpName));
+        Assert.Contains("adj 2 is not below the stride 2", p.Reason, StringComparison.Ordinal);
+    }
+
     // ---- Pooling ---------------------------------------------------------------------------------
 
     public static TheoryData<string, string, long[]> PoolForms() => new()
