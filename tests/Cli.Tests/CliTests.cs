@@ -132,10 +132,10 @@ public sealed class CliTests : IDisposable
     [SkippableFact]
     public void Run_NetWithOperatorsWeLack_FailsWithUnknownOperator()
     {
-        // Conv is registered now; ConvTranspose (a Caffe2 operator) is not yet.
-        File.WriteAllText(Temp("lack.pbtxt"), "op { input: \"X\" input: \"W\" output: \"Y\" type: \"ConvTranspose\" }");
+        // Conv is registered now; RoIAlign (a Caffe2 operator) is not.
+        File.WriteAllText(Temp("lack.pbtxt"), "op { input: \"X\" input: \"W\" output: \"Y\" type: \"RoIAlign\" }");
         Npy.WriteFile(Temp("x.npy"), Tensor.From<float>([1f], 1));
-        AssertUserError(Run("run", Temp("lack.pbtxt"), "--input", $"X={Temp("x.npy")}", "--input", $"W={Temp("x.npy")}"), "Unknown operator type 'ConvTranspose'");
+        AssertUserError(Run("run", Temp("lack.pbtxt"), "--input", $"X={Temp("x.npy")}", "--input", $"W={Temp("x.npy")}"), "Unknown operator type 'RoIAlign'");
     }
 
     [SkippableFact]

@@ -83,11 +83,11 @@ public sealed class RealNetCliTests : IDisposable
     public void Inspect_ListsEveryOperatorWithoutAKernel_OnceWithACount()
     {
         File.WriteAllText(Temp("lack.pbtxt"),
-            "op { input: \"X\" output: \"A\" type: \"ConvTranspose\" } op { input: \"A\" output: \"B\" type: \"Foo\" } " +
-            "op { input: \"B\" output: \"C\" type: \"ConvTranspose\" } op { input: \"C\" output: \"D\" type: \"Relu\" }");
+            "op { input: \"X\" output: \"A\" type: \"RoIAlign\" } op { input: \"A\" output: \"B\" type: \"Foo\" } " +
+            "op { input: \"B\" output: \"C\" type: \"RoIAlign\" } op { input: \"C\" output: \"D\" type: \"Relu\" }");
         var r = Run("inspect", Temp("lack.pbtxt"));
         Assert.Equal(0, r.Code);
-        Assert.Contains("no kernel: 2 operator type(s) in 3 op(s): ConvTranspose x2, Foo x1", r.Out);
+        Assert.Contains("no kernel: 2 operator type(s) in 3 op(s): Foo x1, RoIAlign x2", r.Out);
     }
 
     [Fact]
