@@ -160,6 +160,39 @@ public static class ConvTranspose
     /// <param name="KernelSize">The product of the kernel sizes.</param>
     public readonly record struct ConvTransposeShapes(long[] OutputDims, TransposedDim[] Spatial, int Group, long InputChannelsPerGroup, long OutputChannelsPerGroup, long KernelSize);
 
+    // The GEMM view of one image and group, shared by the forward op and its gradient: 1-D is 2-D
+    // with a height of one; col is [kdim = M/g * kernel, H * W].
+    internal readonly record struct Plan(TransposedDim H, TransposedDim W, long N, long C, long M, int Group, long Cg, long Mg, long InPlane, long OutPlane, long Kdim)
+    {
+        public static Plan Of(in ConvTransposeShapes s, Tensor x)
+        {
+            var sh = s.Spatial.Length == 2 ? s.Spatial[0] : new TransposedDim(1, 1, 1, 1, 0, 0, 0, 1);
+            var sw = s.Spatial[^1];
+            long kdim = s.OutputChannelsPerGroup * s.KernelSize;
+            return new Plan(sh, sw, x.Dims[0], x.Dims[1], s.OutputDims[1], s.Group, s.InputChannelsPerGroup, s.OutputChannelsPerGroup,
+                (long)sh.In * sw.In, (long)sh.Out * sw.Out, kdim);
+        }
+
+        /// <summary>Whether the spans this implementation indexes with int fit (the col buffer and every tensor).</summary>
+        public bool Fits(params ReadOnlySpan<Tensor> tensors)
+        {
+            if (Kdim * InPlane > Array.MaxLength) return false;
+            foreach (var t in tensors) if (t.Size > int.MaxValue) return false;
+            return true;
+        }
+
+        [ThreadStatic] private static float[]? t_col;
+
+        /// <summary>The col buffer of this thread, at least Kdim * InPlane floats, kept between runs.</summary>
+        public Span<float> Col()
+        {
+            var col = t_col;
+            if (col is null || col.Length < Kdim * InPlane) t_col = col = new float[Kdim * InPlane];
+            return col.AsSpan(0, (int)(Kdim * InPlane));
+        }
+    }
+
+
     /// <summary>Checks the inputs of a ConvTranspose def and computes its output dims.</summary>
     /// <param name="def">The def (its arguments).</param>
     /// <param name="xDims">X's dims.</param>
@@ -253,7 +286,6 @@ public static class ConvTranspose
 /// <summary>ConvTranspose(X, filter[, bias]) -&gt; Y.</summary>
 internal sealed class ConvTransposeOp : OperatorBase
 {
-    [ThreadStatic] private static float[]? t_col;
 
     private readonly ConvTranspose.Args _args;
 
@@ -286,23 +318,14 @@ internal sealed class ConvTransposeOp : OperatorBase
         var s = _shapes;
         var y = Output(0);
         y.Resize(DataType.Float, s.OutputDims);
-        bool twoD = s.Spatial.Length == 2;
-        var sh = twoD ? s.Spatial[0] : new TransposedDim(1, 1, 1, 1, 0, 0, 0, 1);
-        var sw = s.Spatial[^1];
-        long n = x.Dims[0], c = x.Dims[1], m = s.OutputDims[1];
-        int g = s.Group;
-        long cg = s.InputChannelsPerGroup, mg = s.OutputChannelsPerGroup;
-        long inPlane = (long)sh.In * sw.In, outPlane = (long)sh.Out * sw.Out;
-        long kdim = mg * s.KernelSize;
-        if (kdim * inPlane > Array.MaxLength || x.Size > int.MaxValue || y.Size > int.MaxValue || w.Size > int.MaxValue)
-            throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
+        var plan = ConvTranspose.Plan.Of(s, x);
+        var (sh, sw, n, c, m, g, cg, mg, inPlane, outPlane, kdim) = plan;
+        if (!plan.Fits(x, y, w)) throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
         var ys = y.Data<float>();
         if (ys.Length == 0) return;
         var xs = x.Data<float>();
         var ws = w.Data<float>();
-        var col = t_col;
-        if (col is null || col.Length < kdim * inPlane) t_col = col = new float[kdim * inPlane];
-        var colSpan = col.AsSpan(0, (int)(kdim * inPlane));
+        var colSpan = plan.Col();
         for (long img = 0; img < n; img++)
         {
             for (int grp = 0; grp < g; grp++)
@@ -383,7 +406,6 @@ internal sealed class ConvTransposeOp : OperatorBase
 /// </remarks>
 internal sealed class ConvTransposeGradientOp : OperatorBase
 {
-    [ThreadStatic] private static float[]? t_col;
 
     private readonly ConvTranspose.Args _args;
     private readonly bool _noBias;
@@ -417,16 +439,9 @@ internal sealed class ConvTransposeGradientOp : OperatorBase
         Tensor? dx = OutputSize > dxIndex ? Output(dxIndex) : null;
         dx?.Resize(DataType.Float, x.Dims);
 
-        bool twoD = s.Spatial.Length == 2;
-        var sh = twoD ? s.Spatial[0] : new TransposedDim(1, 1, 1, 1, 0, 0, 0, 1);
-        var sw = s.Spatial[^1];
-        long n = x.Dims[0], c = x.Dims[1], m = s.OutputDims[1];
-        int g = s.Group;
-        long cg = s.InputChannelsPerGroup, mg = s.OutputChannelsPerGroup;
-        long inPlane = (long)sh.In * sw.In, outPlane = (long)sh.Out * sw.Out;
-        long kdim = mg * s.KernelSize;
-        if (kdim * inPlane > Array.MaxLength || x.Size > int.MaxValue || dy.Size > int.MaxValue || w.Size > int.MaxValue)
-            throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
+        var plan = ConvTranspose.Plan.Of(s, x);
+        var (sh, sw, n, c, m, g, cg, mg, inPlane, outPlane, kdim) = plan;
+        if (!plan.Fits(x, dy, w)) throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
         var xs = x.Data<float>();
         var ws = w.Data<float>();
         var dys = dy.Data<float>();
@@ -448,9 +463,7 @@ internal sealed class ConvTransposeGradientOp : OperatorBase
             dx?.Data<float>().Clear();
             return;
         }
-        var col = t_col;
-        if (col is null || col.Length < kdim * inPlane) t_col = col = new float[kdim * inPlane];
-        var colSpan = col.AsSpan(0, (int)(kdim * inPlane));
+        var colSpan = plan.Col();
         var dxs = dx is null ? default : dx.Data<float>();
         for (long img = 0; img < n; img++)
         {

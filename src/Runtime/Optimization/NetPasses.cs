@@ -83,7 +83,7 @@ public sealed class NetPassContext
     /// consumer can be merged into it (the producer then writes Y, the consumer is removed); -1
     /// otherwise. Mergeable: the producer has one output, X is read by the consumer alone (or the
     /// consumer runs in place, and nothing reads X between the two), X is not protected unless
-    /// in place, and nothing between the two reads Y, nor does any other op write it.
+    /// in place, and nothing between the two reads or writes Y.
     /// </summary>
     public int FindMergeableProducer(int consumer, string producerType)
     {
@@ -96,7 +96,9 @@ public sealed class NetPassContext
         if (j < 0 || Net.Op[j].Type != producerType || Net.Op[j].Output.Count != 1) return -1;
         if (IsProtected(x) && x != y) return -1;
         if (Readers(x).Any(r => r != consumer && (x != y || r < consumer))) return -1;
-        if (x != y && (Readers(y).Any(r => r > j && r < consumer) || Writers(y).Any(w => w != consumer))) return -1;
+        // The producer now writes Y earlier: nothing in between may read or write Y. Writers of Y
+        // after the consumer (ResNet's in-place Relu, a residual Sum) see the same value as before.
+        if (x != y && (Readers(y).Any(r => r > j && r < consumer) || Writers(y).Any(w => w > j && w < consumer))) return -1;
         return j;
     }
 
