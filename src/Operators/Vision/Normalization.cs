@@ -235,7 +235,8 @@ public static class NormalizationBuilderExtensions
 /// <remarks>
 /// Applies only when the Conv's output is read by the SpatialBN alone and is not protected, the
 /// Conv's filter and bias and the SpatialBN's four parameters are FLOAT constants of matching
-/// sizes, both ops are NCHW, and nothing between them touches the SpatialBN's output.
+/// sizes, both ops are NCHW, and nothing between them touches the SpatialBN's output (ops after
+/// the SpatialBN may write it in place, as ResNet's Relu and residual Sum do).
 /// </remarks>
 internal sealed class FoldSpatialBNIntoConv : INetPass
 {
@@ -258,7 +259,10 @@ internal sealed class FoldSpatialBNIntoConv : INetPass
             if (context.IsProtected(x) && x != y) continue;
             // x is read by the SpatialBN only (or, in place, by what reads the normalised value after it).
             if (context.Readers(x).Any(r => r != k && (x != y || r < k))) continue;
-            if (x != y && (context.Readers(y).Any(r => r > j && r < k) || context.Writers(y).Any(w => w != k))) continue;
+            // The Conv now writes y at j, so nothing between j and k may read or write y. Writes of
+            // y after the SpatialBN (ResNet's in-place Relu, or Sum into branch2c_bn) see the same
+            // value either way, as do those before the Conv.
+            if (x != y && (context.Readers(y).Any(r => r > j && r < k) || context.Writers(y).Any(w => w > j && w < k))) continue;
             if (!Parameters(context, conv, bn, out var w, out var b, out var p)) continue;
 
             double epsilon = bn.GetSingleArgument("epsilon", 1e-5f);

@@ -77,7 +77,27 @@ internal static class RealNetCatalog
         var unread = predict.ExternalInput.Where(n => !read.Contains(n)).ToList();
         Assert.Single(unread, n => n.StartsWith("gpu_0/imagenet1k_blobs_queue_", StringComparison.Ordinal));
         foreach (var name in unread) predict.ExternalInput.Remove(name);
-        return new RealNet("ResNet-50", Models.Zoo.ResNet50.Create(seed: Seed).InitNet, predict, "gpu_0/data", [3, 224, 224], 1f, "gpu_0/softmax", "gpu_0/pred");
+        return new RealNet("ResNet-50", WithTrainedLikeBatchNorm(Models.Zoo.ResNet50.Create(seed: Seed).InitNet), predict, "gpu_0/data", [3, 224, 224], 1f, "gpu_0/softmax", "gpu_0/pred");
+    }
+
+    // The builder fills SpatialBN's scale, bias, mean and variance with 1, 0, 0, 1 (an untrained
+    // net), which folding into Conv barely changes; seeded uniform fills like trained statistics
+    // make the fold's arithmetic matter. Fills of one shape draw the same values (one seed), so
+    // each parameter gets its own range.
+    private static NetDef WithTrainedLikeBatchNorm(NetDef init)
+    {
+        (string Suffix, float Min, float Max)[] ranges = [("_bn_s", 0.5f, 1.5f), ("_bn_b", -0.2f, 0.3f), ("_bn_rm", -0.3f, 0.2f), ("_bn_riv", 0.5f, 2f)];
+        foreach (var op in init.Op)
+        {
+            if (op.Type != "ConstantFill" || ranges.FirstOrDefault(r => op.Output[0].EndsWith(r.Suffix, StringComparison.Ordinal)) is not { Suffix: not null } range) continue;
+            var shape = op.Arg.Single(a => a.Name == "shape");
+            op.Type = "UniformFill";
+            op.Arg.Clear();
+            op.Arg.Add(shape);
+            op.SetArgument("min", range.Min).SetArgument("max", range.Max);
+        }
+        Assert.Equal(4 * 53, init.Op.Count(op => op.Type == "UniformFill"));
+        return init;
     }
 
     /// <summary>The zoo's AlexNet predict net with <see cref="AlexNet"/>'s init net: input "data" [N, 3, 227, 227], output "prob", logits "fc8".</summary>
