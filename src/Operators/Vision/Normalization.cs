@@ -235,7 +235,8 @@ public static class NormalizationBuilderExtensions
 /// <remarks>
 /// Applies only when the Conv's output is read by the SpatialBN alone and is not protected, the
 /// Conv's filter and bias and the SpatialBN's four parameters are FLOAT constants of matching
-/// sizes, both ops are NCHW, and nothing between them touches the SpatialBN's output.
+/// sizes, both ops are NCHW, and nothing between them touches the SpatialBN's output (ops after
+/// the SpatialBN may write it in place, as ResNet's Relu and residual Sum do).
 /// </remarks>
 internal sealed class FoldSpatialBNIntoConv : INetPass
 {
