@@ -1,4 +1,5 @@
 using Caffe2Sharp.Cli;
+using Caffe2Sharp.Operators;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Tests;
 
@@ -125,5 +126,31 @@ public sealed class RealNetCliTests : IDisposable
         Assert.Equal(1, flat.Code);
         Assert.Contains("--top 1: no output is shaped [N, classes] or [N, classes, 1, 1] of a floating type; the outputs are Y FLOAT[2].", flat.Err);
         Assert.Contains("--top must be at least 1; got 0.", Run("run", Temp("flat.pbtxt"), "--top", "0").Err);
+    }
+
+    // The real zoo predict nets with init nets from the model helper (same blob names and shapes),
+    // run from the CLI: the printed top-5 and the saved logits equal an in-process Predictor's.
+    [SkippableTheory]
+    [InlineData("resnet50", "gpu_0/data", "gpu_0/softmax", "gpu_0/pred")]
+    [InlineData("bvlc_alexnet", "data", "prob", "fc8")]
+    public void Run_RealZooNet_WithTheModelHelpersInitNet_MatchesThePredictor(string zoo, string input, string output, string logits)
+    {
+        var predict = ProtoFile.ReadNetDef(TestData.Path("caffe2-models", zoo, "predict_net.pbtxt"));
+        var model = zoo == "resnet50" ? Caffe2Sharp.Models.Zoo.ResNet50.Create(seed: 7) : Caffe2Sharp.Models.Zoo.AlexNet.Create(seed: 7);
+        long[] shape = zoo == "resnet50" ? [.. Caffe2Sharp.Models.Zoo.ResNet50.InputShape] : [.. Caffe2Sharp.Models.Zoo.AlexNet.InputShape];
+        ProtoFile.Write(Temp("init.pb"), model.InitNet);
+        var rng = new Random(3);
+        var x = Tensor.From<float>([.. Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)(rng.NextDouble() * 2 - 1))], shape);
+        Npy.WriteFile(Temp("x.npy"), x);
+
+        var r = Run("run", TestData.Path("caffe2-models", zoo, "predict_net.pbtxt"), "--init", Temp("init.pb"), "--input", $"{input}={Temp("x.npy")}",
+            "--output", $"{logits}={Temp("logits.npy")}", "--top", "5");
+        Assert.True(r.Code == 0, r.Err);
+
+        var predictor = new Runtime.Predictor(new OperatorCatalog().AddStandardOperators(), model.InitNet, predict, new PredictorOptions { KeepBlobs = [logits] });
+        var probs = predictor.Run(new Dictionary<string, Tensor> { [input] = x })[output].ToArray<float>();
+        Assert.True(predictor.Fetch(logits).ContentEquals(Npy.ReadFile(Temp("logits.npy"))));
+        var top5 = Enumerable.Range(0, probs.Length).OrderByDescending(c => probs[c]).Take(5);
+        Assert.Contains($"  [0] {string.Join(", ", top5.Select(c => $"class {c} ("))}", System.Text.RegularExpressions.Regex.Replace(r.Out, @"\([^)]*\)", "("));
     }
 }

@@ -42,8 +42,8 @@ public sealed class PredictorOptions
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Inputs</b> are the predict net's external inputs that the weights workspace does not hold
-/// (after the init net ran); when the net declares no external inputs, the blobs its ops read
+/// <b>Inputs</b> are the predict net's external inputs that some op reads and that the weights
+/// workspace does not hold (after the init net ran); when the net declares no external inputs, the blobs its ops read
 /// before any op writes them, minus the weights. <see cref="Run(Tensor[])"/> takes them in that
 /// order. Shapes and types are checked when declared, by <see cref="PredictorOptions.InputShapes"/>
 /// or by the net argument <see cref="InputShapeInfoArgument"/>; otherwise the operators check what
@@ -329,7 +329,10 @@ public sealed class Predictor
     // read before any op of it writes them.
     private static IEnumerable<string> InputCandidates(NetDef def)
     {
-        if (def.ExternalInput.Count > 0) return def.ExternalInput.Distinct(StringComparer.Ordinal);
+        // A declared input that no op reads is not needed (Caffe2's zoo ResNet-50 declares its
+        // training queue, gpu_0/imagenet1k_blobs_queue_...): it is neither required nor accepted.
+        var readByOps = def.Op.SelectMany(op => op.Input).ToHashSet(StringComparer.Ordinal);
+        if (def.ExternalInput.Count > 0) return def.ExternalInput.Distinct(StringComparer.Ordinal).Where(readByOps.Contains);
         var produced = new HashSet<string>(StringComparer.Ordinal);
         var read = new List<string>();
         foreach (var op in def.Op)
@@ -364,6 +367,8 @@ public sealed class Predictor
 
     private EnforceNotMetException UnknownInput(string name)
     {
+        if (_def.ExternalInput.Contains(name) && !_def.Op.Any(op => op.Input.Contains(name)))
+            return Error($"input '{name}' is declared by the net but no op reads it, so it is not an input; expected inputs: {Expected()}.");
         if (_plan.Removed.TryGetValue(name, out var removed) || (Weights.HasBlob(name) && !_plan.Run.Op.Any(op => op.Input.Contains(name)) && _def.Op.Any(op => op.Input.Contains(name))))
             return Error($"input '{name}' cannot be fed: the optimised net no longer reads it ({removed ?? "it was folded into a new constant"}); set PredictorOptions.Optimize = false to feed it.");
         string why = Weights.HasBlob(name) ? $" ('{name}' is held by the weights workspace and an op of the net writes it, or the net does not read it, so it is not an input)" : "";

@@ -308,4 +308,17 @@ public class PredictorTests
         Assert.Null(cpu.Op[1].DeviceOption); // inherits the net's when created
         Assert.Equal(1, net.DeviceOption.DeviceType); // the original is untouched
     }
+
+    [Fact]
+    public void DeclaredInputThatNoOpReads_IsNotRequired_AndFeedingItIsAnError()
+    {
+        // Caffe2's zoo ResNet-50 declares its training queue among its external inputs.
+        var def = Predict();
+        def.ExternalInput.Add("queue");
+        var p = new Runtime.Predictor(TestOps.Catalog(), Init(), def);
+        Assert.Equal(["X"], p.InputNames);
+        Assert.Equal(Expected([1, 2, 3]), Assert.Single(p.Run(F(1f, 2f, 3f))).ToArray<float>());
+        var e = Assert.Throws<EnforceNotMetException>(() => p.Run(new Dictionary<string, Tensor> { ["X"] = F(1f, 2f, 3f), ["queue"] = F(1f) }));
+        Assert.Equal("Predictor of net 'p': input 'queue' is declared by the net but no op reads it, so it is not an input; expected inputs: X.", e.Message);
+    }
 }
