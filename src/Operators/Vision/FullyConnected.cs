@@ -112,6 +112,11 @@ internal sealed class FullyConnectedOp : OperatorBase
 {
     private readonly int _axis, _axisW;
 
+    // The shapes of the last run, recomputed (allocating) only when X's or W's dims change, so a
+    // steady-state run allocates nothing.
+    private long[] _xDims = [], _wDims = [];
+    private (long M, long K, long N, long KW, long[] OutputDims) _shapes;
+
     public FullyConnectedOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
         _axis = GetSingleArgument("axis", 1);
@@ -129,7 +134,12 @@ internal sealed class FullyConnectedOp : OperatorBase
                 throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
             if (IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': FC does not run in place.");
         }
-        var (m, k, n, _, outDims) = FullyConnected.Shapes(x.Dims.ToArray(), w.Dims.ToArray(), _axis, _axisW);
+        if (_shapes.OutputDims is null || !x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims))
+        {
+            _shapes = FullyConnected.Shapes(x.Dims.ToArray(), w.Dims.ToArray(), _axis, _axisW);
+            (_xDims, _wDims) = (x.Dims.ToArray(), w.Dims.ToArray());
+        }
+        var (m, k, n, _, outDims) = _shapes;
         if (b.Size != n || (b.Rank > 0 && b.Dims[0] != n))
             throw Error($"the bias '{Def.Input[2]}' is {b.Describe()} but W {w.Describe()} flattened at axis_w {_axisW} has N = {n} rows; b must have N elements.");
         if (m > int.MaxValue || n > int.MaxValue || k > int.MaxValue || m * n > int.MaxValue)
