@@ -10,7 +10,10 @@ namespace Caffe2Sharp.Runtime;
 /// Runtime's profiler). Bound to the net it was created for.
 /// </summary>
 /// <remarks>
-/// Hooks only read the clock and add: no allocation per run. A run that fails leaves its completed
+/// Hooks only read the clock and add: no allocation per run, except that the first time each
+/// operator runs (and the first time after <see cref="Reset"/>) its cost is inferred from the
+/// shapes it reads then: after the run those blobs may hold other shapes (the memory planner
+/// shares buffers between blobs). A run that fails leaves its completed
 /// operators counted and is not counted as a net run. Not thread-safe: one net runs on one thread
 /// at a time.
 /// </remarks>
@@ -19,6 +22,8 @@ public sealed class TimingObserver : INetObserver
     private readonly TimeProvider _time;
     private readonly long[] _ticks;
     private readonly long[] _calls;
+    private readonly Cost?[] _costs;
+    private readonly bool[] _costed;
     private long _opStart;
     private long _netStart;
     private long _netTicks;
@@ -33,6 +38,8 @@ public sealed class TimingObserver : INetObserver
         _time = time ?? TimeProvider.System;
         _ticks = new long[net.Operators.Count];
         _calls = new long[net.Operators.Count];
+        _costs = new Cost?[net.Operators.Count];
+        _costed = new bool[net.Operators.Count];
     }
 
     /// <summary>Creates an observer for <paramref name="net"/> (timed by <paramref name="time"/>, default the system clock) and attaches it.</summary>
@@ -63,6 +70,7 @@ public sealed class TimingObserver : INetObserver
     {
         Array.Clear(_ticks);
         Array.Clear(_calls);
+        Array.Clear(_costed);
         _netTicks = 0;
         _runs = 0;
     }
@@ -82,7 +90,15 @@ public sealed class TimingObserver : INetObserver
     }
 
     /// <inheritdoc/>
-    public void OnOperatorStart(NetBase net, int index) => _opStart = _time.GetTimestamp();
+    public void OnOperatorStart(NetBase net, int index)
+    {
+        if (!_costed[index])
+        {
+            _costs[index] = ProfileReport.InferCost(Net.Operators[index]);
+            _costed[index] = true;
+        }
+        _opStart = _time.GetTimestamp();
+    }
 
     /// <inheritdoc/>
     public void OnOperatorStop(NetBase net, int index)
@@ -92,8 +108,9 @@ public sealed class TimingObserver : INetObserver
     }
 
     /// <summary>
-    /// The report of everything measured so far. Costs are inferred from the shapes the operators'
-    /// input blobs hold now (after the last run).
+    /// The report of everything measured so far. Costs are those inferred when each operator
+    /// first ran (after the last <see cref="Reset"/>); for one that never ran, from the shapes its
+    /// input blobs hold now.
     /// </summary>
     public ProfileReport CreateReport()
     {
@@ -105,7 +122,7 @@ public sealed class TimingObserver : INetObserver
             var op = Net.Operators[k];
             double mean = _calls[k] == 0 ? 0 : (double)_ticks[k] / _time.TimestampFrequency / _calls[k];
             double share = sum == 0 ? 0 : (double)_ticks[k] / sum;
-            rows[k] = new OperatorProfile(k, op.Def.Type, op.Def.Name, _calls[k], mean, share, ProfileReport.InferCost(op));
+            rows[k] = new OperatorProfile(k, op.Def.Type, op.Def.Name, _calls[k], mean, share, _costed[k] ? _costs[k] : ProfileReport.InferCost(op));
         }
         double netMean = _runs == 0 ? 0 : (double)_netTicks / _time.TimestampFrequency / _runs;
         return new ProfileReport(Net.Name, _runs, netMean, rows);

@@ -111,6 +111,22 @@ public class ObserverTests
     }
 
     [Fact]
+    public void TimingObserver_CostIsInferredFromTheShapesAnOpReadWhenItRan_NotFromWhatTheBlobHoldsAfterwards()
+    {
+        // Op 1 reads A with 3 elements; op 2 then writes A again with 5 (as a buffer the memory
+        // planner shares is rewritten by a later blob).
+        var ws = new Workspace(TestOps.Catalog());
+        var net = ws.CreateNet(Net("n", TestOps.Fill("A", 1, 2, 3), TestOps.Scale("A", "B"), TestOps.Fill("A", 1, 2, 3, 4, 5)));
+        var timing = TimingObserver.AttachTo(net);
+        net.Run();
+        Assert.Equal(5, ws.GetBlob("A")!.GetTensor().Size);
+        Assert.Equal(new Cost(3, 12, 12), timing.CreateReport().Operators[1].Cost);
+        timing.Reset();
+        var reset = timing.CreateReport().Operators[1].Cost; // not run since the reset: from the blob as it is now
+        Assert.Equal(new Cost(5, 20, 20), reset);
+    }
+
+    [Fact]
     public void TimingObserver_Report_MeanShareAndRatesFromCost()
     {
         var ws = new Workspace(TestOps.Catalog());
