@@ -168,25 +168,12 @@ public sealed class ConvPoolArgs
             if (inputDims[d + 2] > int.MaxValue)
                 throw new EnforceNotMetException($"input '{blob}' spatial dim {d} = {inputDims[d + 2]} is too large.");
             int input = (int)inputDims[d + 2];
-            int kernel, stride = Pick(_stride, _strideSingle, n, d, 1, "strides", blob), dilation = Pick(_dilation, _dilationSingle, n, d, 1, "dilations", blob);
-            int padBegin = 0, padEnd = 0;
-            if (_pads is not null)
-            {
-                if (_padSingle) padBegin = padEnd = _pads[0];
-                else
-                {
-                    if (_pads.Length != 2 * n)
-                        throw new EnforceNotMetException($"argument 'pads' has {_pads.Length} value(s); a {n}-D input '{blob}' needs {2 * n} (all begins, then all ends{(n == 2 ? ": t, l, b, r" : "")}).");
-                    padBegin = _pads[d];
-                    padEnd = _pads[n + d];
-                }
-            }
+            var (_, kernel, stride, dilation, padBegin, padEnd, _) = Window(n, d, blob, readKernel: !GlobalPooling);
             if (GlobalPooling)
             {
                 result[d] = new SpatialDim(input, input, 1, 1, 0, 0, input == 0 ? 0 : 1);
                 continue;
             }
-            kernel = Pick(_kernel, _kernelSingle, n, d, 0, "kernels", blob);
             if (_pooling && (padBegin >= kernel || padEnd >= kernel))
                 throw new EnforceNotMetException($"spatial dim {d}: the pads {padBegin} and {padEnd} must be smaller than the kernel {kernel}.");
             var (o, pb, pe) = ComputeSizeAndPad(input, kernel, stride, dilation, LegacyPad, padBegin, padEnd, d, blob);
@@ -210,7 +197,14 @@ public sealed class ConvPoolArgs
         ArgumentOutOfRangeException.ThrowIfLessThan(spatialRank, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(dim);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(dim, spatialRank);
-        int n = spatialRank;
+        return Window(spatialRank, dim, blob, readKernel: true);
+    }
+
+    // The arguments of one spatial dim as given (stride, dilation, pads, then the kernel unless
+    // global pooling makes it the input's size); Resolve applies the size rule to them.
+    private SpatialDim Window(int n, int dim, string blob, bool readKernel)
+    {
+        int stride = Pick(_stride, _strideSingle, n, dim, 1, "strides", blob), dilation = Pick(_dilation, _dilationSingle, n, dim, 1, "dilations", blob);
         int padBegin = 0, padEnd = 0;
         if (_pads is not null)
         {
@@ -223,8 +217,8 @@ public sealed class ConvPoolArgs
                 padEnd = _pads[n + dim];
             }
         }
-        return new SpatialDim(0, Pick(_kernel, _kernelSingle, n, dim, 0, "kernels", blob), Pick(_stride, _strideSingle, n, dim, 1, "strides", blob),
-            Pick(_dilation, _dilationSingle, n, dim, 1, "dilations", blob), padBegin, padEnd, 0);
+        int kernel = readKernel ? Pick(_kernel, _kernelSingle, n, dim, 0, "kernels", blob) : 0;
+        return new SpatialDim(0, kernel, stride, dilation, padBegin, padEnd, 0);
     }
 
     /// <summary>
