@@ -1,8 +1,7 @@
 // Hand-written.
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics.Tensors;
 
 namespace Caffe2Sharp.Kernels;
 
@@ -59,8 +58,8 @@ public readonly record struct PoolGeometry2D(
 /// <para>A window with no image cell (possible only in Caffe's ceil mode without padding, where the
 /// last window may start past the image) gives -infinity for max (the identity of max; Caffe wrote
 /// <c>-FLT_MAX</c>) and 0 for average (an empty sum, divided by at least 1).</para>
-/// <para>Max pooling reduces each output row's window rows column-wise with vectors (the widest of
-/// 512, 256 and 128 bits the JIT accelerates), then each window's columns from that row.
+/// <para>Max pooling reduces each output row's window rows column-wise, then the windows along the
+/// row, with vectors (<c>TensorPrimitives.Max</c>), and each output picks its window.
 /// Sums are accumulated in double, in row-major window order, and divided in double, then
 /// rounded once to the element type. Every plane is computed by one thread, so results are
 /// bit-identical at every thread count.</para>
@@ -152,17 +151,25 @@ public static class PoolingKernels
         }
     }
 
-    // Max pooling of one plane. For each output row, the rows of its window are reduced column by
-    // column into a row buffer (vectors), then each window's columns are reduced from the buffer.
+    // Max pooling of one plane. For each output row: the rows of its window reduced column by
+    // column into rowMax; then winMax[w] = max(rowMax[w .. w + KernelW)) for every window that lies
+    // inside the row, both with vectors (TensorPrimitives.Max, IEEE 754:2019 maximum: NaN
+    // propagates, +0 beats -0, which is this class's rule); then each output picks its window's
+    // value (windows clipped by the padding are reduced one by one). Branch-free in the hot part:
+    // a compare-and-branch per element mispredicts half the time on real data.
     [SkipLocalsInit]
     private static void MaxPlane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int inW = g.InW;
-        // Rows of up to 4 KiB live on the stack; wider ones in a buffer kept per thread (0 B per call).
-        const int StackBytes = 4096;
-        Span<T> rowMax = inW * Unsafe.SizeOf<T>() <= StackBytes ? stackalloc T[StackBytes / Unsafe.SizeOf<T>()] : RowBuffer<T>.Rent(inW);
+        int inW = g.InW, kw = g.KernelW;
+        // Rows of up to 2 KiB live on the stack; wider ones in buffers kept per thread (0 B per call).
+        const int StackBytes = 2048;
+        bool onStack = inW * Unsafe.SizeOf<T>() <= StackBytes;
+        Span<T> rowMax = onStack ? stackalloc T[StackBytes / Unsafe.SizeOf<T>()] : RowBuffer<T>.Rent(2 * inW).AsSpan(0, inW);
+        Span<T> winMax = onStack ? stackalloc T[StackBytes / Unsafe.SizeOf<T>()] : RowBuffer<T>.Rent(2 * inW).AsSpan(inW, inW);
         rowMax = rowMax[..inW];
+        int inner = Math.Max(0, inW - kw + 1); // windows [w, w + kw) inside the row
+        winMax = winMax[..inner];
         for (int oh = 0; oh < g.OutH; oh++)
         {
             int h0 = oh * g.StrideH - g.PadTop;
@@ -174,20 +181,39 @@ public static class PoolingKernels
                 continue;
             }
             x.Slice(hs * inW, inW).CopyTo(rowMax);
-            for (int h = hs + 1; h < he; h++) MaxInto(rowMax, x.Slice(h * inW, inW));
+            for (int h = hs + 1; h < he; h++) TensorPrimitives.Max(rowMax, x.Slice(h * inW, inW), rowMax);
+            if (inner > 0)
+            {
+                rowMax[..inner].CopyTo(winMax);
+                for (int k = 1; k < kw; k++) TensorPrimitives.Max(winMax, rowMax.Slice(k, inner), winMax);
+            }
             for (int ow = 0; ow < g.OutW; ow++)
             {
                 int w0 = ow * g.StrideW - g.PadLeft;
-                int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, inW);
-                T r = T.NegativeInfinity;
-                for (int w = ws; w < we; w++) r = Max(r, rowMax[w]);
+                if (g.StrideW == 1 && w0 >= 0 && w0 < inner)
+                {
+                    // Stride 1: the inner outputs are a run of winMax.
+                    int run = Math.Min(g.OutW - ow, inner - w0);
+                    winMax.Slice(w0, run).CopyTo(yRow.Slice(ow, run));
+                    ow += run - 1;
+                    continue;
+                }
+                T r;
+                if (w0 >= 0 && w0 < inner) r = winMax[w0];
+                else
+                {
+                    r = T.NegativeInfinity;
+                    for (int w = Math.Max(w0, 0), we = Math.Min(w0 + kw, inW); w < we; w++) r = Max(r, rowMax[w]);
+                }
                 yRow[ow] = r;
             }
+            // Whatever NaN a window held, the canonical one (NaN is rare: a predictable branch).
+            foreach (ref T v in yRow)
+                if (T.IsNaN(v)) v = T.NaN;
         }
     }
 
     // The max rule of this class: NaN if either is NaN (canonical), +0 over -0, else the larger.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Max<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (a > b) return a;
@@ -195,56 +221,6 @@ public static class PoolingKernels
         if (T.IsNaN(a) || T.IsNaN(b)) return T.NaN;
         // Equal: the same bits unless they are zeros of different signs, where +0 wins.
         return T.IsNegative(a) ? b : a;
-    }
-
-    // acc[i] = Max(acc[i], row[i]), vectorised with the same rule: the bitwise AND of equal values
-    // turns -0 and +0 into +0 and leaves other equal values as they are.
-    private static void MaxInto<T>(Span<T> acc, ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = acc.Length, i = 0;
-        ref T a = ref MemoryMarshal.GetReference(acc);
-        ref T b = ref MemoryMarshal.GetReference(row);
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            var nan = Vector512.Create(T.NaN);
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                var va = Vector512.LoadUnsafe(ref a, (nuint)i);
-                var vb = Vector512.LoadUnsafe(ref b, (nuint)i);
-                var r = Vector512.ConditionalSelect(Vector512.GreaterThan(va, vb), va,
-                    Vector512.ConditionalSelect(Vector512.GreaterThan(vb, va), vb, va & vb));
-                var isNaN = ~Vector512.Equals(va, va) | ~Vector512.Equals(vb, vb);
-                Vector512.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            var nan = Vector256.Create(T.NaN);
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var va = Vector256.LoadUnsafe(ref a, (nuint)i);
-                var vb = Vector256.LoadUnsafe(ref b, (nuint)i);
-                var r = Vector256.ConditionalSelect(Vector256.GreaterThan(va, vb), va,
-                    Vector256.ConditionalSelect(Vector256.GreaterThan(vb, va), vb, va & vb));
-                var isNaN = ~Vector256.Equals(va, va) | ~Vector256.Equals(vb, vb);
-                Vector256.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            var nan = Vector128.Create(T.NaN);
-            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
-            {
-                var va = Vector128.LoadUnsafe(ref a, (nuint)i);
-                var vb = Vector128.LoadUnsafe(ref b, (nuint)i);
-                var r = Vector128.ConditionalSelect(Vector128.GreaterThan(va, vb), va,
-                    Vector128.ConditionalSelect(Vector128.GreaterThan(vb, va), vb, va & vb));
-                var isNaN = ~Vector128.Equals(va, va) | ~Vector128.Equals(vb, vb);
-                Vector128.ConditionalSelect(isNaN, nan, r).StoreUnsafe(ref a, (nuint)i);
-            }
-        }
-        // The tail (and every element without vectors), one at a time, by the same rule.
-        for (; i < n; i++) Unsafe.Add(ref a, i) = Max(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i));
     }
 
     private static class RowBuffer<T>
