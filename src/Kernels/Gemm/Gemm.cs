@@ -170,6 +170,9 @@ public static class Gemm
     public static int VectorWidth =>
         Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
 
+    /// <summary>True when the kernels' multiply-add is fused (one rounding), false when it is a multiply then an add.</summary>
+    internal static bool FusesMultiplyAdd => Fma.IsSupported || (!Vector256.IsHardwareAccelerated && AdvSimd.IsSupported);
+
     private static int Used(int rows, int cols, int ld) => rows == 0 || cols == 0 ? 0 : (int)((long)(rows - 1) * ld + cols);
 
     private static void CheckMatrix(int length, int rows, int cols, int ld, string name, string ldName)
@@ -360,35 +363,35 @@ public static class Gemm
                 cb0 = TOps.LoadN(c + 11 * ldc, n0); cb1 = TOps.LoadN(c + 11 * ldc + w, n1);
             }
         }
-        // Row pointers at rows 0, 3, 6, 9; rows +1 and +2 through the offsets r1 and r2 (one
-        // addressing mode each, no recomputation in the loop).
-        float* a0 = a, a3 = a + 3 * rs, a6 = a + 6 * rs, a9 = a + 9 * rs;
-        nint r1 = rs, r2 = 2 * rs;
+        // Row pointers at rows 0, 3, 6, 9; rows +1 and +2 through the byte offsets r1 and r2 (one
+        // addressing mode each), and a byte step per k: nothing is recomputed in the loop.
+        byte* a0 = (byte*)a, a3 = (byte*)(a + 3 * rs), a6 = (byte*)(a + 6 * rs), a9 = (byte*)(a + 9 * rs);
+        nint r1 = rs * sizeof(float), r2 = 2 * rs * sizeof(float), step = cs * sizeof(float);
         for (int p = 0; p < kb; p++)
         {
             TVec b0 = TOps.Load(bp), b1 = TOps.Load(bp + w);
-            TVec x = TOps.Broadcast(a0[0]);
+            TVec x = TOps.Broadcast(*(float*)a0);
             c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
-            if (TRows.Value > 1) { x = TOps.Broadcast(a0[r1]); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
-            if (TRows.Value > 2) { x = TOps.Broadcast(a0[r2]); c20 = TOps.MulAdd(x, b0, c20); c21 = TOps.MulAdd(x, b1, c21); }
-            if (TRows.Value > 3) { x = TOps.Broadcast(a3[0]); c30 = TOps.MulAdd(x, b0, c30); c31 = TOps.MulAdd(x, b1, c31); }
+            if (TRows.Value > 1) { x = TOps.Broadcast(*(float*)(a0 + r1)); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
+            if (TRows.Value > 2) { x = TOps.Broadcast(*(float*)(a0 + r2)); c20 = TOps.MulAdd(x, b0, c20); c21 = TOps.MulAdd(x, b1, c21); }
+            if (TRows.Value > 3) { x = TOps.Broadcast(*(float*)a3); c30 = TOps.MulAdd(x, b0, c30); c31 = TOps.MulAdd(x, b1, c31); }
             if (TRows.Value > 4)
             {
-                x = TOps.Broadcast(a3[r1]); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41);
-                x = TOps.Broadcast(a3[r2]); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51);
+                x = TOps.Broadcast(*(float*)(a3 + r1)); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41);
+                x = TOps.Broadcast(*(float*)(a3 + r2)); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51);
             }
             if (TRows.Value > 6)
             {
-                x = TOps.Broadcast(a6[0]); c60 = TOps.MulAdd(x, b0, c60); c61 = TOps.MulAdd(x, b1, c61);
-                x = TOps.Broadcast(a6[r1]); c70 = TOps.MulAdd(x, b0, c70); c71 = TOps.MulAdd(x, b1, c71);
-                x = TOps.Broadcast(a6[r2]); c80 = TOps.MulAdd(x, b0, c80); c81 = TOps.MulAdd(x, b1, c81);
-                x = TOps.Broadcast(a9[0]); c90 = TOps.MulAdd(x, b0, c90); c91 = TOps.MulAdd(x, b1, c91);
-                x = TOps.Broadcast(a9[r1]); ca0 = TOps.MulAdd(x, b0, ca0); ca1 = TOps.MulAdd(x, b1, ca1);
-                x = TOps.Broadcast(a9[r2]); cb0 = TOps.MulAdd(x, b0, cb0); cb1 = TOps.MulAdd(x, b1, cb1);
+                x = TOps.Broadcast(*(float*)a6); c60 = TOps.MulAdd(x, b0, c60); c61 = TOps.MulAdd(x, b1, c61);
+                x = TOps.Broadcast(*(float*)(a6 + r1)); c70 = TOps.MulAdd(x, b0, c70); c71 = TOps.MulAdd(x, b1, c71);
+                x = TOps.Broadcast(*(float*)(a6 + r2)); c80 = TOps.MulAdd(x, b0, c80); c81 = TOps.MulAdd(x, b1, c81);
+                x = TOps.Broadcast(*(float*)a9); c90 = TOps.MulAdd(x, b0, c90); c91 = TOps.MulAdd(x, b1, c91);
+                x = TOps.Broadcast(*(float*)(a9 + r1)); ca0 = TOps.MulAdd(x, b0, ca0); ca1 = TOps.MulAdd(x, b1, ca1);
+                x = TOps.Broadcast(*(float*)(a9 + r2)); cb0 = TOps.MulAdd(x, b0, cb0); cb1 = TOps.MulAdd(x, b1, cb1);
             }
-            a0 += cs;
-            if (TRows.Value > 3) a3 += cs;
-            if (TRows.Value > 6) { a6 += cs; a9 += cs; }
+            a0 += step;
+            if (TRows.Value > 3) a3 += step;
+            if (TRows.Value > 6) { a6 += step; a9 += step; }
             bp += 2 * w;
         }
         if ((flags & Last) == 0)
@@ -517,7 +520,7 @@ public static class Gemm
     }
 
     // B as a dense row-major matrix, or its transpose.
-    private readonly unsafe struct DensePacker(float* b, int ldb, bool transB) : IPackB
+    internal readonly unsafe struct DensePacker(float* b, int ldb, bool transB) : IPackB
     {
         public void Pack(int kp, int kc, int jp, int cols, int nr, float* dst)
         {

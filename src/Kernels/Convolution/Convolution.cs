@@ -1,0 +1,296 @@
+// Hand-written.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Caffe2Sharp.Kernels;
+
+/// <summary>
+/// The sizes of a 2-D NCHW convolution (a 1-D one is H = OH = KH = 1): input <c>[N, C, H, W]</c>,
+/// filters <c>[M, C / Group, KH, KW]</c>, output <c>[N, M, OH, OW]</c>, with
+/// <c>y[oy, ox]</c> reading <c>x[oy * StrideH - PadTop + ky * DilationH, ox * StrideW - PadLeft + kx * DilationW]</c>
+/// (0 outside the image).
+/// </summary>
+/// <param name="C">Input channels.</param>
+/// <param name="H">Input height.</param>
+/// <param name="W">Input width.</param>
+/// <param name="M">Output channels (filters).</param>
+/// <param name="Group">Groups; divides C and M.</param>
+/// <param name="KH">Kernel height.</param>
+/// <param name="KW">Kernel width.</param>
+/// <param name="StrideH">Vertical stride.</param>
+/// <param name="StrideW">Horizontal stride.</param>
+/// <param name="PadTop">Rows of zeros above (the bottom padding only shows in OH).</param>
+/// <param name="PadLeft">Columns of zeros on the left (the right padding only shows in OW).</param>
+/// <param name="DilationH">Vertical dilation.</param>
+/// <param name="DilationW">Horizontal dilation.</param>
+/// <param name="OH">Output height.</param>
+/// <param name="OW">Output width.</param>
+public readonly record struct ConvGeometry(int C, int H, int W, int M, int Group, int KH, int KW, int StrideH, int StrideW,
+    int PadTop, int PadLeft, int DilationH, int DilationW, int OH, int OW);
+
+/// <summary>
+/// 2-D convolution of NCHW float tensors with grouped, strided, padded and dilated filters, an
+/// optional bias per output channel and an optional fused Relu.
+/// </summary>
+/// <remarks>
+/// <para><b>Paths.</b> Per image and group, <c>Y_g[M/G, OH*OW] = W_g[M/G, K] * col[K, OH*OW]</c>
+/// (<c>K = C/G * KH * KW</c>) on <see cref="Gemm"/>'s blocked kernel, the filters read in place as A.
+/// The column matrix is never materialised: the GEMM's packing step reads the image directly
+/// ("implicit GEMM": each k block x column panel is unfolded straight into the packed strips, a
+/// per-thread buffer that stays in L2), so threads splitting the output pixels each unfold only
+/// their own columns (as MLAS's <c>ExpandThenGemmSegmented</c>, without its separate copy). A 1x1
+/// kernel with stride 1 and no padding packs the input rows as they are. Groups are slices of X,
+/// W and Y: no copies. Depthwise convolutions (one input and one output channel per group) run a
+/// direct kernel over channels instead (a GEMM with M = K = 1 per channel would be all overhead).</para>
+/// <para><b>Rounding.</b> Each output is <c>acc = 0; for (c, ky, kx) in order: acc = x * w + acc</c>
+/// (fused multiply-add where the hardware has it; padded taps contribute <c>0 * w</c> on the GEMM
+/// path and are skipped on the depthwise path), then <c>acc + bias</c>, then Relu as
+/// <c>v &lt; 0 ? 0 : v</c> (NaN and -0.0 unchanged): the same as a separate bias add and Relu
+/// operator. Threads split output pixels, channels or filters, never the sum, so results are
+/// bit-identical at every thread count.</para>
+/// </remarks>
+public static class Convolution
+{
+    /// <summary>Computes <c>y = Relu?(conv(x, w) + bias)</c> for <paramref name="batch"/> images.</summary>
+    /// <param name="g">The sizes.</param>
+    /// <param name="batch">Images in x and y.</param>
+    /// <param name="x">Input, <c>[batch, C, H, W]</c>.</param>
+    /// <param name="w">Filters, <c>[M, C / Group, KH, KW]</c>.</param>
+    /// <param name="bias">M values, or empty for none.</param>
+    /// <param name="relu">Apply Relu to each output.</param>
+    /// <param name="y">Output, <c>[batch, M, OH, OW]</c>; must not overlap x or w.</param>
+    /// <param name="pool">Threads.</param>
+    /// <param name="maxDegree">Most threads to use, the caller included.</param>
+    /// <exception cref="ArgumentException">A size is invalid or a span has the wrong length.</exception>
+    public static unsafe void Forward(in ConvGeometry g, int batch, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
+        bool relu, Span<float> y, ComputePool pool, int maxDegree = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (batch < 0 || g.C < 1 || g.M < 1 || g.Group < 1 || g.C % g.Group != 0 || g.M % g.Group != 0 || g.H < 1 || g.W < 1
+            || g.KH < 1 || g.KW < 1 || g.StrideH < 1 || g.StrideW < 1 || g.DilationH < 1 || g.DilationW < 1 || g.OH < 0 || g.OW < 0
+            || g.PadTop < 0 || g.PadLeft < 0)
+            throw new ArgumentException($"Invalid convolution geometry {g} for a batch of {batch}.", nameof(g));
+        int cg = g.C / g.Group, mg = g.M / g.Group;
+        long inPlane = (long)g.H * g.W, outPlane = (long)g.OH * g.OW, kdim = (long)cg * g.KH * g.KW;
+        if ((long)batch * g.C * inPlane > x.Length) throw new ArgumentException($"x has {x.Length} floats; [{batch}, {g.C}, {g.H}, {g.W}] needs {(long)batch * g.C * inPlane}.", nameof(x));
+        if (mg * kdim * g.Group != w.Length) throw new ArgumentException($"w has {w.Length} floats; [{g.M}, {cg}, {g.KH}, {g.KW}] needs {mg * kdim * g.Group}.", nameof(w));
+        if (!bias.IsEmpty && bias.Length != g.M) throw new ArgumentException($"bias has {bias.Length} floats; M is {g.M}.", nameof(bias));
+        if ((long)batch * g.M * outPlane != y.Length) throw new ArgumentException($"y has {y.Length} floats; [{batch}, {g.M}, {g.OH}, {g.OW}] needs {(long)batch * g.M * outPlane}.", nameof(y));
+        if (y.IsEmpty) return;
+        if (y.Overlaps(x) || y.Overlaps(w)) throw new ArgumentException("y overlaps x or w; the output must be separate.", nameof(y));
+        if (outPlane > int.MaxValue || kdim > int.MaxValue) throw new ArgumentException($"The convolution {g} is too large.", nameof(g));
+
+        fixed (float* px = x)
+        fixed (float* pw = w)
+        fixed (float* pb = bias)
+        fixed (float* py = y)
+        {
+            float* b = bias.IsEmpty ? null : pb;
+            if (cg == 1 && mg == 1)
+            {
+                Depthwise(in g, batch, px, pw, b, relu, py, pool, maxDegree);
+                return;
+            }
+            bool pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
+            for (int img = 0; img < batch; img++)
+            {
+                for (int grp = 0; grp < g.Group; grp++)
+                {
+                    float* xg = px + ((long)img * g.C + (long)grp * cg) * inPlane;
+                    var args = new Gemm.Args
+                    {
+                        A = pw + (long)grp * mg * kdim, Lda = (int)kdim, TransA = false,
+                        C = py + ((long)img * g.M + (long)grp * mg) * outPlane, Ldc = (int)outPlane,
+                        M = mg, N = (int)outPlane, K = (int)kdim, Alpha = 1, Beta = 0,
+                        RowBias = b == null ? null : b + grp * mg, Relu = relu,
+                    };
+                    if (pointwise) Gemm.Run(in args, new Gemm.DensePacker(xg, (int)inPlane, false), pool, maxDegree);
+                    else Gemm.Run(in args, new Im2ColPacker(xg, g), pool, maxDegree);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs <c>col[k, j]</c> = the input under tap k = (c, ky, kx) of output pixel j = (oy, ox),
+    /// 0 in the padding, straight from the image into the GEMM's strips.
+    /// </summary>
+    private readonly unsafe struct Im2ColPacker(float* x, ConvGeometry g) : Gemm.IPackB
+    {
+        public void Pack(int kp, int kc, int jp, int cols, int nr, float* dst)
+        {
+            int taps = g.KH * g.KW;
+            int ch = kp / taps, t = kp - ch * taps;
+            int ky = t / g.KW, kx = t - ky * g.KW;
+            int tail = cols % nr, lastStrip = cols / nr;
+            long stripStride = (long)nr * kc;
+            for (int p = 0; p < kc; p++)
+            {
+                float* plane = x + (long)ch * g.H * g.W;
+                float* row0 = dst + (long)p * nr;
+                int oy = jp / g.OW, ox = jp - oy * g.OW;
+                int dy = ky * g.DilationH - g.PadTop, dx = kx * g.DilationW - g.PadLeft;
+                int jj = 0;
+                while (jj < cols)
+                {
+                    int s = jj / nr, q = jj - s * nr;
+                    int run = Math.Min(Math.Min(g.OW - ox, cols - jj), nr - q);
+                    float* d = row0 + s * stripStride + q;
+                    int iy = oy * g.StrideH + dy;
+                    if ((uint)iy >= (uint)g.H) Zero(d, run);
+                    else
+                    {
+                        float* src = plane + (long)iy * g.W;
+                        int ix0 = ox * g.StrideW + dx;
+                        if (g.StrideW == 1)
+                        {
+                            int lo = Math.Clamp(-ix0, 0, run), hi = Math.Clamp(g.W - ix0, lo, run);
+                            Zero(d, lo);
+                            Copy(src + ix0 + lo, d + lo, hi - lo);
+                            Zero(d + hi, run - hi);
+                        }
+                        else
+                        {
+                            int sw = g.StrideW;
+                            for (int r = 0; r < run; r++)
+                            {
+                                int ix = ix0 + r * sw;
+                                d[r] = (uint)ix < (uint)g.W ? src[ix] : 0f;
+                            }
+                        }
+                    }
+                    jj += run;
+                    ox += run;
+                    if (ox == g.OW)
+                    {
+                        ox = 0;
+                        oy++;
+                    }
+                }
+                if (tail != 0) Zero(row0 + lastStrip * stripStride + tail, nr - tail);
+                if (++kx == g.KW)
+                {
+                    kx = 0;
+                    if (++ky == g.KH)
+                    {
+                        ky = 0;
+                        ch++;
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Zero(float* d, int n)
+    {
+        for (int i = 0; i < n; i++) d[i] = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(float* src, float* d, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.Load(src + i).Store(d + i);
+        for (; i < n; i++) d[i] = src[i];
+    }
+
+    // ---- depthwise ------------------------------------------------------------------------------
+
+    private static unsafe void Depthwise(in ConvGeometry g, int batch, float* x, float* w, float* bias, bool relu, float* y, ComputePool pool, int maxDegree)
+    {
+        long planes = (long)batch * g.C;
+        long work = planes * g.OH * g.OW * g.KH * g.KW;
+        int degree = Math.Min(maxDegree, pool.MaxDegreeOfParallelism);
+        if (degree <= 1 || work < pool.Options.ParallelWorkThreshold || planes < 2)
+        {
+            DepthwisePlanes(in g, x, w, bias, relu, y, 0, planes);
+            return;
+        }
+        var region = DepthwiseWork.Rent();
+        region.G = g;
+        region.X = x; region.Wt = w; region.Bias = bias; region.Y = y; region.Relu = relu;
+        region.Run(pool, planes, (int)Math.Min(degree, planes), 1, maxDegree);
+    }
+
+    private sealed unsafe class DepthwiseWork : ParallelRegion
+    {
+        [ThreadStatic] private static DepthwiseWork? t_cached;
+        public ConvGeometry G;
+        public float* X, Wt, Bias, Y;
+        public bool Relu;
+
+        public static DepthwiseWork Rent() => t_cached ??= new();
+
+        protected override void RunRange(long start, long end) => DepthwisePlanes(in G, X, Wt, Bias, Relu, Y, start, end);
+    }
+
+    // Planes [p0, p1) of batch x channels: y[oy, ox] = sum over taps (ky, kx) inside the image of
+    // x * w, in tap order, then + bias, then Relu. Vectorised over ox where the stride is 1.
+    private static unsafe void DepthwisePlanes(in ConvGeometry g, float* x, float* w, float* bias, bool relu, float* y, long p0, long p1)
+    {
+        int taps = g.KH * g.KW;
+        for (long pl = p0; pl < p1; pl++)
+        {
+            int ch = (int)(pl % g.C);
+            float* xp = x + pl * g.H * g.W;
+            float* wp = w + (long)ch * taps;
+            float* yp = y + pl * g.OH * g.OW;
+            float bv = bias == null ? 0 : bias[ch];
+            for (int oy = 0; oy < g.OH; oy++)
+            {
+                float* yr = yp + (long)oy * g.OW;
+                for (int ox = 0; ox < g.OW; ox++) yr[ox] = 0;
+                for (int ky = 0; ky < g.KH; ky++)
+                {
+                    int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+                    if ((uint)iy >= (uint)g.H) continue;
+                    float* xr = xp + (long)iy * g.W;
+                    for (int kx = 0; kx < g.KW; kx++)
+                    {
+                        float wv = wp[ky * g.KW + kx];
+                        int dx = kx * g.DilationW - g.PadLeft;
+                        // ox with 0 <= ox * stride + dx < W.
+                        int lo = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
+                        int hi = g.W - dx <= 0 ? 0 : Math.Min(g.OW, (g.W - dx - 1) / g.StrideW + 1);
+                        if (lo >= hi) continue;
+                        if (g.StrideW == 1) AxpyRow(xr + dx, wv, yr, lo, hi);
+                        else
+                        {
+                            for (int ox = lo; ox < hi; ox++)
+                                yr[ox] = MulAdd(xr[ox * g.StrideW + dx], wv, yr[ox]);
+                        }
+                    }
+                }
+                for (int ox = 0; ox < g.OW; ox++)
+                {
+                    float v = yr[ox] + bv;
+                    if (relu && v < 0) v = 0;
+                    yr[ox] = v;
+                }
+            }
+        }
+    }
+
+    // y[i] = x[i] * a + y[i] for i in [lo, hi), fused exactly as the GEMM kernels fuse.
+    private static unsafe void AxpyRow(float* x, float a, float* y, int lo, int hi)
+    {
+        int i = lo;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a);
+            for (; i + 16 <= hi; i += 16) Gemm.V512.MulAdd(Vector512.Load(x + i), va, Vector512.Load(y + i)).Store(y + i);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            for (; i + 8 <= hi; i += 8) Gemm.V256.MulAdd(Vector256.Load(x + i), va, Vector256.Load(y + i)).Store(y + i);
+        }
+        for (; i < hi; i++) y[i] = MulAdd(x[i], a, y[i]);
+    }
+
+    // The scalar form of the vector kernels' multiply-add: fused when they fuse.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MulAdd(float x, float y, float acc) => Gemm.FusesMultiplyAdd ? MathF.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+}
