@@ -1,6 +1,7 @@
 // Hand-written.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Caffe2Sharp.Kernels;
 
@@ -43,8 +44,8 @@ public readonly record struct ConvGeometry(int C, int H, int W, int M, int Group
 /// W and Y: no copies. Depthwise convolutions (one input and one output channel per group) run a
 /// direct kernel over channels instead (a GEMM with M = K = 1 per channel would be all overhead).</para>
 /// <para><b>Rounding.</b> Each output is <c>acc = 0; for (c, ky, kx) in order: acc = x * w + acc</c>
-/// (fused multiply-add where the hardware has it; padded taps contribute <c>0 * w</c> on the GEMM
-/// path and are skipped on the depthwise path), then <c>acc + bias</c>, then Relu as
+/// (fused multiply-add where the hardware has it; a tap in the padding adds <c>0 * w</c> or is
+/// skipped, which gives the same value but possibly for the sign of a zero sum), then <c>acc + bias</c>, then Relu as
 /// <c>v &lt; 0 ? 0 : v</c> (NaN and -0.0 unchanged): the same as a separate bias add and Relu
 /// operator. Threads split output pixels, channels or filters, never the sum, so results are
 /// bit-identical at every thread count.</para>
@@ -142,22 +143,14 @@ public static class Convolution
                     {
                         float* src = plane + (long)iy * g.W;
                         int ix0 = ox * g.StrideW + dx;
-                        if (g.StrideW == 1)
-                        {
-                            int lo = Math.Clamp(-ix0, 0, run), hi = Math.Clamp(g.W - ix0, lo, run);
-                            Zero(d, lo);
-                            Copy(src + ix0 + lo, d + lo, hi - lo);
-                            Zero(d + hi, run - hi);
-                        }
-                        else
-                        {
-                            int sw = g.StrideW;
-                            for (int r = 0; r < run; r++)
-                            {
-                                int ix = ix0 + r * sw;
-                                d[r] = (uint)ix < (uint)g.W ? src[ix] : 0f;
-                            }
-                        }
+                        // Outputs r in [lo, hi) read inside the row: 0 <= ix0 + r * stride < W.
+                        int sw = g.StrideW;
+                        int lo = ix0 >= 0 ? 0 : Math.Min(run, (-ix0 + sw - 1) / sw);
+                        int hi = g.W - ix0 <= 0 ? lo : Math.Clamp((g.W - ix0 - 1) / sw + 1, lo, run);
+                        Zero(d, lo);
+                        if (sw == 1) Copy(src + ix0 + lo, d + lo, hi - lo);
+                        else CopyStrided(src + ix0 + (long)lo * sw, sw, d + lo, hi - lo, src + g.W);
+                        Zero(d + hi, run - hi);
                     }
                     jj += run;
                     ox += run;
@@ -191,9 +184,29 @@ public static class Convolution
     private static unsafe void Copy(float* src, float* d, int n)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16) Vector512.Load(src + i).Store(d + i);
+            if (i < n) Gemm.V512.StoreN(d + i, Gemm.V512.LoadN(src + i, n - i), n - i);
+            return;
+        }
         if (Vector256.IsHardwareAccelerated)
             for (; i + 8 <= n; i += 8) Vector256.Load(src + i).Store(d + i);
         for (; i < n; i++) d[i] = src[i];
+    }
+
+    // d[r] = src[r * stride] for r in [0, n); reads nothing at or past rowEnd. Stride 2 with
+    // AVX-512 takes 16 outputs from two loads and one two-source permute (the even lanes).
+    private static unsafe void CopyStrided(float* src, int stride, float* d, int n, float* rowEnd)
+    {
+        int r = 0;
+        if (stride == 2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (; r + 16 <= n && src + 2 * r + 32 <= rowEnd; r += 16)
+                Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * r), even, Vector512.Load(src + 2 * r + 16)).Store(d + r);
+        }
+        for (; r < n; r++) d[r] = src[(long)r * stride];
     }
 
     // ---- depthwise ------------------------------------------------------------------------------
@@ -226,11 +239,13 @@ public static class Convolution
         protected override void RunRange(long start, long end) => DepthwisePlanes(in G, X, Wt, Bias, Relu, Y, start, end);
     }
 
-    // Planes [p0, p1) of batch x channels: y[oy, ox] = sum over taps (ky, kx) inside the image of
-    // x * w, in tap order, then + bias, then Relu. Vectorised over ox where the stride is 1.
+    // Planes [p0, p1) of batch x channels: y[oy, ox] = sum over taps (ky, kx) of x * w in tap
+    // order (taps in the padding add nothing), then + bias, then Relu. Stride-1 rows with AVX-512
+    // keep 16 outputs in a register over all taps (masked loads at the edges); else element by element.
     private static unsafe void DepthwisePlanes(in ConvGeometry g, float* x, float* w, float* bias, bool relu, float* y, long p0, long p1)
     {
         int taps = g.KH * g.KW;
+        bool vector = g.StrideW == 1 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
         for (long pl = p0; pl < p1; pl++)
         {
             int ch = (int)(pl % g.C);
@@ -241,53 +256,57 @@ public static class Convolution
             for (int oy = 0; oy < g.OH; oy++)
             {
                 float* yr = yp + (long)oy * g.OW;
-                for (int ox = 0; ox < g.OW; ox++) yr[ox] = 0;
-                for (int ky = 0; ky < g.KH; ky++)
+                if (vector)
                 {
-                    int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-                    if ((uint)iy >= (uint)g.H) continue;
-                    float* xr = xp + (long)iy * g.W;
-                    for (int kx = 0; kx < g.KW; kx++)
+                    for (int ox0 = 0; ox0 < g.OW; ox0 += 16)
                     {
-                        float wv = wp[ky * g.KW + kx];
-                        int dx = kx * g.DilationW - g.PadLeft;
-                        // ox with 0 <= ox * stride + dx < W.
-                        int lo = dx >= 0 ? 0 : (-dx + g.StrideW - 1) / g.StrideW;
-                        int hi = g.W - dx <= 0 ? 0 : Math.Min(g.OW, (g.W - dx - 1) / g.StrideW + 1);
-                        if (lo >= hi) continue;
-                        if (g.StrideW == 1) AxpyRow(xr + dx, wv, yr, lo, hi);
-                        else
+                        var acc = Vector512<float>.Zero;
+                        for (int ky = 0; ky < g.KH; ky++)
                         {
-                            for (int ox = lo; ox < hi; ox++)
-                                yr[ox] = MulAdd(xr[ox * g.StrideW + dx], wv, yr[ox]);
+                            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+                            if ((uint)iy >= (uint)g.H) continue;
+                            float* xr = xp + (long)iy * g.W;
+                            for (int kx = 0; kx < g.KW; kx++)
+                            {
+                                int ix0 = ox0 + kx * g.DilationW - g.PadLeft;
+                                Vector512<float> v;
+                                if (ix0 >= 0 && ix0 + 16 <= g.W) v = Vector512.Load(xr + ix0);
+                                else
+                                {
+                                    // Lanes l with 0 <= ix0 + l < W; the others load 0 (masked: no access).
+                                    var l = Vector512<int>.Indices + Vector512.Create(ix0);
+                                    var inside = Vector512.GreaterThanOrEqual(l, Vector512<int>.Zero) & Vector512.LessThan(l, Vector512.Create(g.W));
+                                    v = Avx512F.MaskLoad(xr + ix0, inside.AsSingle(), Vector512<float>.Zero);
+                                }
+                                acc = Gemm.V512.MulAdd(v, Vector512.Create(wp[ky * g.KW + kx]), acc);
+                            }
                         }
+                        acc += Vector512.Create(bv);
+                        if (relu) acc = Gemm.V512.Relu(acc);
+                        Gemm.V512.StoreN(yr + ox0, acc, Math.Min(16, g.OW - ox0));
                     }
+                    continue;
                 }
                 for (int ox = 0; ox < g.OW; ox++)
                 {
-                    float v = yr[ox] + bv;
+                    float acc = 0;
+                    for (int ky = 0; ky < g.KH; ky++)
+                    {
+                        int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+                        if ((uint)iy >= (uint)g.H) continue;
+                        float* xr = xp + (long)iy * g.W;
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                            if ((uint)ix < (uint)g.W) acc = MulAdd(xr[ix], wp[ky * g.KW + kx], acc);
+                        }
+                    }
+                    float v = acc + bv;
                     if (relu && v < 0) v = 0;
                     yr[ox] = v;
                 }
             }
         }
-    }
-
-    // y[i] = x[i] * a + y[i] for i in [lo, hi), fused exactly as the GEMM kernels fuse.
-    private static unsafe void AxpyRow(float* x, float a, float* y, int lo, int hi)
-    {
-        int i = lo;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var va = Vector512.Create(a);
-            for (; i + 16 <= hi; i += 16) Gemm.V512.MulAdd(Vector512.Load(x + i), va, Vector512.Load(y + i)).Store(y + i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            for (; i + 8 <= hi; i += 8) Gemm.V256.MulAdd(Vector256.Load(x + i), va, Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < hi; i++) y[i] = MulAdd(x[i], a, y[i]);
     }
 
     // The scalar form of the vector kernels' multiply-add: fused when they fuse.

@@ -71,6 +71,8 @@ public class ConvTests
     [InlineData(32, 9, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]    // K = 288: two k blocks
     [InlineData(3, 23, 25, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]   // N = 575: three column panels, runs across strips
     [InlineData(3, 31, 33, 13, 7, 7, 2, 2, 0, 0, 0, 0, 1, 1, 1, true)]   // stem-like 7x7 stride 2
+    [InlineData(2, 9, 75, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true)]     // stride 2, output rows of 38: vector strided unfold
+    [InlineData(2, 9, 76, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]    // stride 2 reaching the row's last element
     [InlineData(260, 4, 70, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]   // 1x1 direct, K = 260, N = 280
     [InlineData(40, 6, 6, 60, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, false)]   // 1x1 direct, grouped
     public void MatchesTheDirectConvolution(int c, int h, int w, int m, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int group, bool bias)
