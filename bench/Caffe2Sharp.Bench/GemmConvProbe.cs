@@ -9,7 +9,7 @@ namespace Caffe2Sharp.Bench;
 /// interleaved in one process. Each round times ours then ORT (alternating which goes first) on
 /// the same buffers; the ratio (ours GFLOP/s / ORT GFLOP/s = ORT time / our time) is taken per
 /// round, and the medians over rounds are printed. <c>--quick</c> runs fewer, shorter rounds;
-/// <c>--only TEXT</c> keeps rows whose name contains TEXT; <c>--threads 1</c> or <c>2</c> one count.
+/// <c>--only TEXT</c> keeps rows whose label ("gemm ..." or "conv ...") contains TEXT; <c>--threads 1</c> or <c>2</c> one count.
 /// </summary>
 internal static class GemmConvProbe
 {
@@ -26,13 +26,13 @@ internal static class GemmConvProbe
         {
             foreach (var s in GemmConvShapes.Gemm)
             {
-                if (only is not null && !s.Name.Contains(only, StringComparison.Ordinal)) continue;
+                if (only is not null && !("gemm " + s.Name).Contains(only, StringComparison.Ordinal)) continue;
                 using var c = new GemmCase(s, threads);
                 Row("gemm " + s.Name, threads, c.Flops, rounds, roundSeconds, c.Ours, c.Ort);
             }
             foreach (var s in GemmConvShapes.Conv)
             {
-                if (only is not null && !s.Name.Contains(only, StringComparison.Ordinal)) continue;
+                if (only is not null && !("conv " + s.Name).Contains(only, StringComparison.Ordinal)) continue;
                 using var c = new ConvCase(s, threads);
                 Row("conv " + s.Name, threads, c.Flops, rounds, roundSeconds, c.Ours, c.Ort);
             }
@@ -48,8 +48,10 @@ internal static class GemmConvProbe
 
     private static void Row(string name, int threads, double flops, int rounds, double roundSeconds, Action ours, Action ort)
     {
+        // Warm both for ~0.2 s (JIT tiers, caches, ORT's arena), then size the rounds.
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 0.2) { ours(); ort(); }
         int calls = Calibrate(ours, roundSeconds);
-        Time(ours, calls); Time(ort, calls); // warm
         var oursT = new double[rounds];
         var ortT = new double[rounds];
         var ratios = new double[rounds];

@@ -116,51 +116,59 @@ public static class Convolution
     /// Packs <c>col[k, j]</c> = the input under tap k = (c, ky, kx) of output pixel j = (oy, ox),
     /// 0 in the padding, straight from the image into the GEMM's strips.
     /// </summary>
+    /// <remarks>
+    /// The panel's columns are first cut into segments that lie in one output row (they do not
+    /// depend on the tap); then, per tap, each segment is one zero range, one copy of consecutive
+    /// (or, with a stride, evenly spaced) input elements and one zero range, each split where a
+    /// strip of <c>nr</c> columns ends.
+    /// </remarks>
     private readonly unsafe struct Im2ColPacker(float* x, ConvGeometry g) : Gemm.IPackB
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pack(int kp, int kc, int jp, int cols, int nr, float* dst)
         {
+            int maxSegments = cols / g.OW + 2;
+            int* segment = stackalloc int[3 * maxSegments]; // (first column, output row, output column) per segment
+            int segments = 0;
+            for (int jj = 0, oy = jp / g.OW, ox = jp - oy * g.OW; jj < cols; segments++)
+            {
+                segment[3 * segments] = jj;
+                segment[3 * segments + 1] = oy;
+                segment[3 * segments + 2] = ox;
+                jj += g.OW - ox;
+                ox = 0;
+                oy++;
+            }
             int taps = g.KH * g.KW;
             int ch = kp / taps, t = kp - ch * taps;
             int ky = t / g.KW, kx = t - ky * g.KW;
-            int tail = cols % nr, lastStrip = cols / nr;
-            long stripStride = (long)nr * kc;
-            for (int p = 0; p < kc; p++)
+            var d = new Strips(dst, nr, kc);
+            int tail = cols % nr;
+            for (int p = 0; p < kc; p++, d.Row += nr)
             {
                 float* plane = x + (long)ch * g.H * g.W;
-                float* row0 = dst + (long)p * nr;
-                int oy = jp / g.OW, ox = jp - oy * g.OW;
                 int dy = ky * g.DilationH - g.PadTop, dx = kx * g.DilationW - g.PadLeft;
-                int jj = 0;
-                while (jj < cols)
+                for (int sgi = 0; sgi < segments; sgi++)
                 {
-                    int s = jj / nr, q = jj - s * nr;
-                    int run = Math.Min(Math.Min(g.OW - ox, cols - jj), nr - q);
-                    float* d = row0 + s * stripStride + q;
+                    int jj = segment[3 * sgi], oy = segment[3 * sgi + 1], ox = segment[3 * sgi + 2];
+                    int run = Math.Min(g.OW - ox, cols - jj);
                     int iy = oy * g.StrideH + dy;
-                    if ((uint)iy >= (uint)g.H) Zero(d, run);
-                    else
+                    if ((uint)iy >= (uint)g.H)
                     {
-                        float* src = plane + (long)iy * g.W;
-                        int ix0 = ox * g.StrideW + dx;
-                        // Outputs r in [lo, hi) read inside the row: 0 <= ix0 + r * stride < W.
-                        int sw = g.StrideW;
-                        int lo = ix0 >= 0 ? 0 : Math.Min(run, (-ix0 + sw - 1) / sw);
-                        int hi = g.W - ix0 <= 0 ? lo : Math.Clamp((g.W - ix0 - 1) / sw + 1, lo, run);
-                        Zero(d, lo);
-                        if (sw == 1) Copy(src + ix0 + lo, d + lo, hi - lo);
-                        else CopyStrided(src + ix0 + (long)lo * sw, sw, d + lo, hi - lo, src + g.W);
-                        Zero(d + hi, run - hi);
+                        d.Zero(jj, run);
+                        continue;
                     }
-                    jj += run;
-                    ox += run;
-                    if (ox == g.OW)
-                    {
-                        ox = 0;
-                        oy++;
-                    }
+                    float* src = plane + (long)iy * g.W;
+                    int ix0 = ox * g.StrideW + dx;
+                    // Outputs r in [lo, hi) read inside the row: 0 <= ix0 + r * stride < W.
+                    int sw = g.StrideW;
+                    int lo = ix0 >= 0 ? 0 : Math.Min(run, (-ix0 + sw - 1) / sw);
+                    int hi = g.W - ix0 <= 0 ? lo : Math.Clamp((g.W - ix0 - 1) / sw + 1, lo, run);
+                    if (lo > 0) d.Zero(jj, lo);
+                    d.Copy(jj + lo, src + ix0 + (long)lo * sw, sw, hi - lo, src + g.W);
+                    if (hi < run) d.Zero(jj + hi, run - hi);
                 }
-                if (tail != 0) Zero(row0 + lastStrip * stripStride + tail, nr - tail);
+                if (tail != 0) d.Zero(cols, nr - tail);
                 if (++kx == g.KW)
                 {
                     kx = 0;
@@ -174,10 +182,54 @@ public static class Convolution
         }
     }
 
+    // One k row of a set of packed strips: column jj is at Row + (jj / nr) * nr * kc + jj % nr.
+    private unsafe struct Strips(float* row, int nr, int kc)
+    {
+        public float* Row = row;
+        private readonly long _stripStride = (long)nr * kc;
+        private readonly int _nr = nr;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Zero(int jj, int n)
+        {
+            while (n > 0)
+            {
+                int s = jj / _nr, q = jj - s * _nr;
+                int m = Math.Min(n, _nr - q);
+                Convolution.Zero(Row + s * _stripStride + q, m);
+                jj += m;
+                n -= m;
+            }
+        }
+
+        // Columns [jj, jj + n) = src[0], src[stride], ...; nothing read at or past rowEnd.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Copy(int jj, float* src, int stride, int n, float* rowEnd)
+        {
+            while (n > 0)
+            {
+                int s = jj / _nr, q = jj - s * _nr;
+                int m = Math.Min(n, _nr - q);
+                if (stride == 1) Convolution.Copy(src, Row + s * _stripStride + q, m);
+                else CopyStrided(src, stride, Row + s * _stripStride + q, m, rowEnd);
+                jj += m;
+                n -= m;
+                src += (long)m * stride;
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Zero(float* d, int n)
     {
-        for (int i = 0; i < n; i++) d[i] = 0;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16) Vector512<float>.Zero.Store(d + i);
+            if (i < n) Gemm.V512.StoreN(d + i, Vector512<float>.Zero, n - i);
+            return;
+        }
+        for (; i < n; i++) d[i] = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -197,6 +249,7 @@ public static class Convolution
 
     // d[r] = src[r * stride] for r in [0, n); reads nothing at or past rowEnd. Stride 2 with
     // AVX-512 takes 16 outputs from two loads and one two-source permute (the even lanes).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void CopyStrided(float* src, int stride, float* d, int n, float* rowEnd)
     {
         int r = 0;
@@ -242,6 +295,7 @@ public static class Convolution
     // Planes [p0, p1) of batch x channels: y[oy, ox] = sum over taps (ky, kx) of x * w in tap
     // order (taps in the padding add nothing), then + bias, then Relu. Stride-1 rows with AVX-512
     // keep 16 outputs in a register over all taps (masked loads at the edges); else element by element.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DepthwisePlanes(in ConvGeometry g, float* x, float* w, float* bias, bool relu, float* y, long p0, long p1)
     {
         int taps = g.KH * g.KW;

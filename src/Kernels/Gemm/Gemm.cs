@@ -267,7 +267,9 @@ public static class Gemm
         return (k + blocks - 1) / blocks;
     }
 
-    // Rows [i0, i1) and columns [j0, j1) of C.
+    // Rows [i0, i1) and columns [j0, j1) of C. Fully optimised from the first call (its loops
+    // would otherwise run unoptimised code until tier-up, which a short benchmark never reaches).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Compute<TOps, TVec, TPack>(in Args g, ref TPack packer, int i0, int i1, int j0, int j1)
         where TOps : struct, ISimd<TVec> where TVec : struct where TPack : struct, IPackB
     {
@@ -522,6 +524,7 @@ public static class Gemm
     // B as a dense row-major matrix, or its transpose.
     internal readonly unsafe struct DensePacker(float* b, int ldb, bool transB) : IPackB
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pack(int kp, int kc, int jp, int cols, int nr, float* dst)
         {
             int strips = (cols + nr - 1) / nr;
