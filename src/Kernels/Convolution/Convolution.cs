@@ -93,6 +93,13 @@ public static class Convolution
                 return;
             }
             bool pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.OH == g.H && g.OW == g.W;
+            if (!pointwise && UseIndirect(in g))
+            {
+                if (Vector512.IsHardwareAccelerated) Indirect<Gemm.V512, Vector512<float>>(in g, batch, px, pw, b, relu, py, pool, maxDegree);
+                else if (Vector256.IsHardwareAccelerated) Indirect<Gemm.V256, Vector256<float>>(in g, batch, px, pw, b, relu, py, pool, maxDegree);
+                else Indirect<Gemm.V128, Vector128<float>>(in g, batch, px, pw, b, relu, py, pool, maxDegree);
+                return;
+            }
             for (int img = 0; img < batch; img++)
             {
                 for (int grp = 0; grp < g.Group; grp++)
@@ -216,6 +223,167 @@ public static class Convolution
                 n -= m;
                 src += (long)m * stride;
             }
+        }
+    }
+
+    // ---- indirect: a padded copy of the input read in place by the micro-kernel -----------------
+
+    // Horizontal stride 1 and output rows that fill the 2-vector tile well (at least 3/4 of its
+    // lanes on average): the tile is 2W consecutive outputs of one row, so its B vectors are
+    // consecutive inputs of one padded row, at an offset per tap. Narrower rows go to the
+    // im2col path, whose strips run across output rows.
+    private static bool UseIndirect(in ConvGeometry g)
+    {
+        if (g.StrideW != 1 || g.OW < 1 || g.OH < 1) return false;
+        int nr = 2 * Gemm.VectorWidth;
+        int tiles = (g.OW + nr - 1) / nr;
+        return 4L * g.OW >= 3L * tiles * nr;
+    }
+
+    /// <summary>
+    /// The indirect convolution (after the indirection idea of XNNPACK): per image and group, the
+    /// input is copied once into a zero-padded buffer <c>[C/G, Hp, Wp]</c>, so that every tap of
+    /// every output row is a plain run of the buffer; each micro-kernel tile (up to 12 filters x
+    /// 2W outputs of one row) then reads its B vectors at <c>row base + off[p]</c>,
+    /// <c>off[(c, ky, kx)] = c * Hp * Wp + ky * DilationH * Wp + kx * DilationW</c>: no unfolding
+    /// and no packing. Work per thread: output rows; per row, k in blocks of whole channels
+    /// (about <see cref="Gemm.KBlock"/> taps), the raw sums kept in Y between blocks (exact), the
+    /// bias and Relu on the last. The same sums in the same order as the GEMM path.
+    /// </summary>
+    private static unsafe void Indirect<TOps, TVec>(in ConvGeometry g, int batch, float* x, float* w, float* bias, bool relu, float* y, ComputePool pool, int maxDegree)
+        where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
+    {
+        int cg = g.C / g.Group, mg = g.M / g.Group, taps = g.KH * g.KW;
+        int nr = 2 * TOps.Count;
+        int tiles = (g.OW + nr - 1) / nr;
+        long hp = Math.Max((long)g.H + g.PadTop, (long)(g.OH - 1) * g.StrideH + (long)(g.KH - 1) * g.DilationH + 1);
+        long wp = Math.Max((long)g.W + g.PadLeft, (long)(g.OW - 1) + (long)(g.KW - 1) * g.DilationW + 1);
+        // Lanes past the last output of a row read on into the next padded row (unused); the last
+        // row's last tile reads up to nr + the kernel's width past the end: slack, zeroed.
+        long padded = cg * hp * wp, slack = nr + (long)(g.KW - 1) * g.DilationW + 16;
+        if (padded + slack > int.MaxValue) throw new ArgumentException($"The convolution {g} is too large for the indirect path.", nameof(g));
+        float* xp = PaddedBuffer.Rent(padded + slack);
+        int* off = OffsetBuffer.Rent(cg * taps);
+        for (int c = 0, p = 0; c < cg; c++)
+            for (int ky = 0; ky < g.KH; ky++)
+                for (int kx = 0; kx < g.KW; kx++, p++)
+                    off[p] = (int)(c * hp * wp + ky * g.DilationH * wp + kx * g.DilationW);
+        long inPlane = (long)g.H * g.W, outPlane = (long)g.OH * g.OW, kdim = (long)cg * taps;
+        int degree = Math.Min(maxDegree, pool.MaxDegreeOfParallelism);
+        long work = (long)mg * outPlane * kdim;
+        for (int img = 0; img < batch; img++)
+        {
+            for (int grp = 0; grp < g.Group; grp++)
+            {
+                Pad(x + ((long)img * g.C + (long)grp * cg) * inPlane, cg, g.H, g.W, g.PadTop, g.PadLeft, (int)hp, (int)wp, xp, padded + slack);
+                var job = new IndirectJob
+                {
+                    G = g, Hp = (int)hp, Wp = (int)wp, Tiles = tiles, Xp = xp, Off = off,
+                    Args = new Gemm.Args
+                    {
+                        A = w + (long)grp * mg * kdim, Lda = (int)kdim, M = mg, N = (int)outPlane, K = (int)kdim, Alpha = 1, Beta = 0,
+                        C = y + ((long)img * g.M + (long)grp * mg) * outPlane, Ldc = (int)outPlane,
+                        RowBias = bias == null ? null : bias + grp * mg, Relu = relu,
+                    },
+                };
+                if (degree <= 1 || work < pool.Options.ParallelWorkThreshold || g.OH < 2) IndirectRows<TOps, TVec>(in job, 0, g.OH);
+                else
+                {
+                    var region = IndirectWork<TOps, TVec>.Rent();
+                    region.Job = job;
+                    region.Run(pool, g.OH, Math.Min(degree, g.OH), 1, maxDegree);
+                }
+            }
+        }
+    }
+
+    private unsafe struct IndirectJob
+    {
+        public ConvGeometry G;
+        public int Hp, Wp, Tiles;
+        public float* Xp;
+        public int* Off;
+        public Gemm.Args Args;
+    }
+
+    private sealed class IndirectWork<TOps, TVec> : ParallelRegion where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
+    {
+        [ThreadStatic] private static IndirectWork<TOps, TVec>? t_cached;
+        public IndirectJob Job;
+
+        public static IndirectWork<TOps, TVec> Rent() => t_cached ??= new();
+
+        protected override void RunRange(long start, long end) => IndirectRows<TOps, TVec>(in Job, (int)start, (int)end);
+    }
+
+    // Output rows [oy0, oy1): per row, k blocks of whole channels; per block, every tile of the row
+    // and every block of filters.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void IndirectRows<TOps, TVec>(in IndirectJob job, int oy0, int oy1)
+        where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
+    {
+        ref readonly var g = ref job.G;
+        ref readonly var args = ref job.Args;
+        int nr = 2 * TOps.Count, taps = g.KH * g.KW, kdim = args.K, m = args.M;
+        int channelsPerBlock = Math.Max(1, Gemm.KBlock / taps);
+        int kc = channelsPerBlock * taps;
+        for (int oy = oy0; oy < oy1; oy++)
+        {
+            float* rowBase = job.Xp + (long)oy * g.StrideH * job.Wp;
+            float* yRow = args.C + (long)oy * g.OW;
+            for (int kp = 0; kp < kdim; kp += kc)
+            {
+                int kb = Math.Min(kc, kdim - kp);
+                bool first = kp == 0, last = kp + kb == kdim;
+                for (int t = 0; t < job.Tiles; t++)
+                {
+                    int ox0 = t * nr, cols = Math.Min(nr, g.OW - ox0);
+                    for (int i = 0; i < m;)
+                    {
+                        int rows = Gemm.TileRows(m - i);
+                        Gemm.IndirectTile<TOps, TVec>(rows, kb, args.A + (long)i * kdim + kp, kdim, rowBase + ox0, job.Off + kp,
+                            yRow + (long)i * args.Ldc + ox0, args.Ldc, cols, first, last, in args, i, 0);
+                        i += rows;
+                    }
+                }
+            }
+        }
+    }
+
+    // dst[c, PadTop + iy, PadLeft + ix] = src[c, iy, ix], 0 elsewhere (all `total` floats).
+    private static unsafe void Pad(float* src, int channels, int h, int w, int top, int left, int hp, int wp, float* dst, long total)
+    {
+        new Span<float>(dst, (int)total).Clear();
+        for (int c = 0; c < channels; c++)
+        {
+            float* plane = dst + (long)c * hp * wp + (long)top * wp + left;
+            float* s = src + (long)c * h * w;
+            for (int iy = 0; iy < h; iy++) new ReadOnlySpan<float>(s + (long)iy * w, w).CopyTo(new Span<float>(plane + (long)iy * wp, w));
+        }
+    }
+
+    // Per-thread buffers of the indirect path (pinned, 64-byte aligned, kept and grown).
+    private static class PaddedBuffer
+    {
+        [ThreadStatic] private static float[]? t_buffer;
+
+        public static unsafe float* Rent(long length)
+        {
+            var buffer = t_buffer;
+            if (buffer is null || buffer.Length < length + 16) t_buffer = buffer = GC.AllocateUninitializedArray<float>((int)(length + 16), pinned: true);
+            return (float*)(((nint)Unsafe.AsPointer(ref buffer[0]) + 63) & ~(nint)63);
+        }
+    }
+
+    private static class OffsetBuffer
+    {
+        [ThreadStatic] private static int[]? t_buffer;
+
+        public static unsafe int* Rent(int length)
+        {
+            var buffer = t_buffer;
+            if (buffer is null || buffer.Length < length) t_buffer = buffer = GC.AllocateUninitializedArray<int>(Math.Max(length, 64), pinned: true);
+            return (int*)Unsafe.AsPointer(ref buffer[0]);
         }
     }
 

@@ -294,7 +294,7 @@ public static class Gemm
                 while (i < i1)
                 {
                     int left = i1 - i;
-                    int rows = left >= 12 ? 12 : left >= 6 ? 6 : left >= 4 ? 4 : left;
+                    int rows = TileRows(left);
                     float* arow = a + i * rs;
                     for (int s = 0; s < strips; s++)
                     {
@@ -336,7 +336,42 @@ public static class Gemm
     // on the stack); rows beyond R are dead code for the JIT.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel<TOps, TVec, TRows>(int kb, float* a, nint rs, nint cs, float* bp, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
-        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows
+        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows =>
+        Kernel<TOps, TVec, TRows, Packed>(kb, a, rs, cs, bp, null, c, ldc, cols, flags, in g, i, j);
+
+    // Where the micro-kernel reads B: packed strips (bp advancing by 2W per k) or, indirect, the
+    // 2W consecutive floats at bp + off[p] (a convolution's padded input; see Convolution).
+    private interface IBSource { static abstract bool Indirect { get; } }
+    private readonly struct Packed : IBSource { public static bool Indirect => false; }
+    private readonly struct IndirectB : IBSource { public static bool Indirect => true; }
+
+    /// <summary>
+    /// The micro-kernels over an indirect B: rows [i, i + rows) (rows &lt;= 12) of C, columns
+    /// [j, j + cols) (cols &lt;= 2W), with <c>B[p, q] = b[off[p] + q]</c> for p in [0, kb). The
+    /// same per-element operations as the packed path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void IndirectTile<TOps, TVec>(int rows, int kb, float* a, nint lda, float* b, int* off, float* c, nint ldc, int cols, bool first, bool last, in Args g, int i, int j)
+        where TOps : struct, ISimd<TVec> where TVec : struct
+    {
+        int flags = (first ? First : 0) | (last ? Last : 0);
+        switch (rows)
+        {
+            case 12: Kernel<TOps, TVec, R12, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            case 6: Kernel<TOps, TVec, R6, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            case 4: Kernel<TOps, TVec, R4, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            case 3: Kernel<TOps, TVec, R3, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            case 2: Kernel<TOps, TVec, R2, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            default: Kernel<TOps, TVec, R1, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+        }
+    }
+
+    /// <summary>Rows of the micro-kernel call for <paramref name="left"/> rows still to do: 12, 6, 4, then what is left.</summary>
+    internal static int TileRows(int left) => left >= 12 ? 12 : left >= 6 ? 6 : left >= 4 ? 4 : left;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel<TOps, TVec, TRows, TB>(int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
+        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows where TB : struct, IBSource
     {
         int w = TOps.Count;
         int n0 = Math.Min(cols, w), n1 = cols - n0;
@@ -371,7 +406,19 @@ public static class Gemm
         nint r1 = rs * sizeof(float), r2 = 2 * rs * sizeof(float), step = cs * sizeof(float);
         for (int p = 0; p < kb; p++)
         {
-            TVec b0 = TOps.Load(bp), b1 = TOps.Load(bp + w);
+            TVec b0, b1;
+            if (TB.Indirect)
+            {
+                float* bq = bp + off[p];
+                b0 = TOps.Load(bq);
+                b1 = TOps.Load(bq + w);
+            }
+            else
+            {
+                b0 = TOps.Load(bp);
+                b1 = TOps.Load(bp + w);
+                bp += 2 * w;
+            }
             TVec x = TOps.Broadcast(*(float*)a0);
             c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
             if (TRows.Value > 1) { x = TOps.Broadcast(*(float*)(a0 + r1)); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
@@ -394,7 +441,6 @@ public static class Gemm
             a0 += step;
             if (TRows.Value > 3) a3 += step;
             if (TRows.Value > 6) { a6 += step; a9 += step; }
-            bp += 2 * w;
         }
         if ((flags & Last) == 0)
         {

@@ -74,6 +74,9 @@ public class ConvTests
     [InlineData(2, 9, 75, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true)]     // stride 2, output rows of 38: vector strided unfold
     [InlineData(2, 9, 76, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]    // stride 2 reaching the row's last element
     [InlineData(260, 4, 70, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]   // 1x1 direct, K = 260, N = 280
+    [InlineData(32, 6, 30, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]   // indirect (rows of 30), two channel blocks, 12 + 1 filters
+    [InlineData(4, 7, 52, 6, 3, 3, 2, 1, 0, 2, 1, 0, 2, 2, 2, true)]     // indirect: stride_h 2, dilation 2, groups 2, rows of 50
+    [InlineData(3, 5, 28, 20, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, false)]   // indirect 5x5, rows of 28
     [InlineData(40, 6, 6, 60, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, false)]   // 1x1 direct, grouped
     public void MatchesTheDirectConvolution(int c, int h, int w, int m, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int group, bool bias)
     {
@@ -94,6 +97,7 @@ public class ConvTests
     [InlineData(3, 8, 8, 5, 3, 1, 1, 1)]     // im2col GEMM
     [InlineData(24, 7, 7, 30, 1, 1, 0, 1)]   // 1x1 direct
     [InlineData(6, 9, 9, 6, 3, 2, 1, 6)]     // depthwise
+    [InlineData(8, 6, 28, 14, 3, 1, 1, 1)]   // indirect
     public void ActivationRelu_IsConvThenRelu(int c, int h, int w, int m, int k, int stride, int pad, int group)
     {
         var x = Random(2 * c * h * w, 11);
