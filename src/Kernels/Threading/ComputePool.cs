@@ -149,6 +149,19 @@ public sealed class ComputePool : IDisposable
 
         public bool TryReserve() => Volatile.Read(ref _reserved) == 0 && Interlocked.CompareExchange(ref _reserved, 1, 0) == 0;
 
+        /// <summary>
+        /// Takes back a region given by <see cref="Start"/> that this helper has not begun (its
+        /// thread has not been scheduled yet): true if revoked, the helper idle again and never
+        /// touching the region; false if it has already begun and will report done itself.
+        /// </summary>
+        public bool TryRevoke()
+        {
+            if (Interlocked.CompareExchange(ref _signal, 0, 1) != 1) return false;
+            _work = null;
+            MarkIdle();
+            return true;
+        }
+
         public void Start(ParallelRegion work)
         {
             _work = work;
@@ -190,7 +203,8 @@ public sealed class ComputePool : IDisposable
                         _sleeping = false;
                     }
                 }
-                Volatile.Write(ref _signal, 0);
+                // Claim the region; the caller may have revoked it meanwhile (TryRevoke).
+                if (Interlocked.CompareExchange(ref _signal, 0, 1) != 1) continue;
                 var work = _work!;
                 _work = null;
                 work.RunAsHelper(this);
@@ -240,13 +254,18 @@ internal abstract class ParallelRegion
     internal void RunWith(int granted)
     {
         Volatile.Write(ref _pendingHelpers, granted);
-        for (int h = 0; h < granted; h++)
-        {
-            Granted[h].Start(this);
-            Granted[h] = null!;
-        }
+        for (int h = 0; h < granted; h++) Granted[h].Start(this);
         RunChunks();
-        if (granted > 0) WaitForHelpers();
+        if (granted > 0)
+        {
+            // Every chunk is claimed. A helper whose thread has not run yet (on a loaded machine
+            // that can take a scheduler time slice, milliseconds) would only find nothing left:
+            // revoke it rather than wait for it, as ONNX Runtime's pool revokes unstarted work.
+            for (int h = 0; h < granted; h++)
+                if (Granted[h].TryRevoke()) Interlocked.Decrement(ref _pendingHelpers);
+            WaitForHelpers();
+            for (int h = 0; h < granted; h++) Granted[h] = null!;
+        }
         var error = _error;
         _error = null;
         error?.Throw();
