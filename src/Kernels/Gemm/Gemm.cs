@@ -45,7 +45,7 @@ public readonly ref struct GemmEpilogue
 /// each (panel, k block), the slice of <c>op(B)</c> is packed into strips of NR columns, k-major
 /// (NR floats per k, the last strip zero-padded): with NC = 256 and a 256-deep block that is a
 /// 256 KiB panel that stays in L2, each 32 KiB strip in L1 while it is used. Rows of C are then
-/// taken 12 at a time (then 6, 4, 3, 2, 1 for the remainder) and, for each strip, a register-tiled
+/// taken 12 at a time (then 8, 6, 4, 3, 2, 1 for the remainder; see TileRows) and, for each strip, a register-tiled
 /// micro-kernel keeps a rows x 2-vector block of C in up to 24 accumulators over the block: per k,
 /// two packed B vectors, one broadcast of A per row (A read in place through <c>lda</c>, never
 /// packed) and two multiply-adds per row. Between k blocks the raw sums are kept in C itself and
@@ -305,6 +305,7 @@ public static class Gemm
                         switch (rows)
                         {
                             case 12: Kernel<TOps, TVec, R12>(kb, arow, rs, cs, bp, c, g.Ldc, w, flags, in g, i, j); break;
+                            case 8: Kernel<TOps, TVec, R8>(kb, arow, rs, cs, bp, c, g.Ldc, w, flags, in g, i, j); break;
                             case 6: Kernel<TOps, TVec, R6>(kb, arow, rs, cs, bp, c, g.Ldc, w, flags, in g, i, j); break;
                             case 4: Kernel<TOps, TVec, R4>(kb, arow, rs, cs, bp, c, g.Ldc, w, flags, in g, i, j); break;
                             case 3: Kernel<TOps, TVec, R3>(kb, arow, rs, cs, bp, c, g.Ldc, w, flags, in g, i, j); break;
@@ -323,6 +324,7 @@ public static class Gemm
     // Rows of a micro-kernel, a JIT-time constant: the code for absent rows is removed.
     private interface IRows { static abstract int Value { get; } }
     private readonly struct R12 : IRows { public static int Value => 12; }
+    private readonly struct R8 : IRows { public static int Value => 8; }
     private readonly struct R6 : IRows { public static int Value => 6; }
     private readonly struct R4 : IRows { public static int Value => 4; }
     private readonly struct R3 : IRows { public static int Value => 3; }
@@ -358,6 +360,7 @@ public static class Gemm
         switch (rows)
         {
             case 12: Kernel<TOps, TVec, R12, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
+            case 8: Kernel<TOps, TVec, R8, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
             case 6: Kernel<TOps, TVec, R6, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
             case 4: Kernel<TOps, TVec, R4, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
             case 3: Kernel<TOps, TVec, R3, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
@@ -366,8 +369,12 @@ public static class Gemm
         }
     }
 
-    /// <summary>Rows of the micro-kernel call for <paramref name="left"/> rows still to do: 12, 6, 4, then what is left.</summary>
-    internal static int TileRows(int left) => left >= 12 ? 12 : left >= 6 ? 6 : left >= 4 ? 4 : left;
+    /// <summary>
+    /// Rows of the micro-kernel call for <paramref name="left"/> rows still to do: 12 (but 8 + 8
+    /// for the last 16, so M = 16, 64, 256, 1024 end in two 8-row tiles rather than a 12 and a
+    /// thin 4), then 8, 6, 4, then what is left.
+    /// </summary>
+    internal static int TileRows(int left) => left >= 12 ? (left == 16 ? 8 : 12) : left >= 8 ? 8 : left >= 6 ? 6 : left >= 4 ? 4 : left;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel<TOps, TVec, TRows, TB>(int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
@@ -385,23 +392,18 @@ public static class Gemm
             if (TRows.Value > 1) { c10 = TOps.LoadN(c + ldc, n0); c11 = TOps.LoadN(c + ldc + w, n1); }
             if (TRows.Value > 2) { c20 = TOps.LoadN(c + 2 * ldc, n0); c21 = TOps.LoadN(c + 2 * ldc + w, n1); }
             if (TRows.Value > 3) { c30 = TOps.LoadN(c + 3 * ldc, n0); c31 = TOps.LoadN(c + 3 * ldc + w, n1); }
-            if (TRows.Value > 4)
-            {
-                c40 = TOps.LoadN(c + 4 * ldc, n0); c41 = TOps.LoadN(c + 4 * ldc + w, n1);
-                c50 = TOps.LoadN(c + 5 * ldc, n0); c51 = TOps.LoadN(c + 5 * ldc + w, n1);
-            }
-            if (TRows.Value > 6)
-            {
-                c60 = TOps.LoadN(c + 6 * ldc, n0); c61 = TOps.LoadN(c + 6 * ldc + w, n1);
-                c70 = TOps.LoadN(c + 7 * ldc, n0); c71 = TOps.LoadN(c + 7 * ldc + w, n1);
-                c80 = TOps.LoadN(c + 8 * ldc, n0); c81 = TOps.LoadN(c + 8 * ldc + w, n1);
-                c90 = TOps.LoadN(c + 9 * ldc, n0); c91 = TOps.LoadN(c + 9 * ldc + w, n1);
-                ca0 = TOps.LoadN(c + 10 * ldc, n0); ca1 = TOps.LoadN(c + 10 * ldc + w, n1);
-                cb0 = TOps.LoadN(c + 11 * ldc, n0); cb1 = TOps.LoadN(c + 11 * ldc + w, n1);
-            }
+            if (TRows.Value > 4) { c40 = TOps.LoadN(c + 4 * ldc, n0); c41 = TOps.LoadN(c + 4 * ldc + w, n1); }
+            if (TRows.Value > 5) { c50 = TOps.LoadN(c + 5 * ldc, n0); c51 = TOps.LoadN(c + 5 * ldc + w, n1); }
+            if (TRows.Value > 6) { c60 = TOps.LoadN(c + 6 * ldc, n0); c61 = TOps.LoadN(c + 6 * ldc + w, n1); }
+            if (TRows.Value > 7) { c70 = TOps.LoadN(c + 7 * ldc, n0); c71 = TOps.LoadN(c + 7 * ldc + w, n1); }
+            if (TRows.Value > 8) { c80 = TOps.LoadN(c + 8 * ldc, n0); c81 = TOps.LoadN(c + 8 * ldc + w, n1); }
+            if (TRows.Value > 9) { c90 = TOps.LoadN(c + 9 * ldc, n0); c91 = TOps.LoadN(c + 9 * ldc + w, n1); }
+            if (TRows.Value > 10) { ca0 = TOps.LoadN(c + 10 * ldc, n0); ca1 = TOps.LoadN(c + 10 * ldc + w, n1); }
+            if (TRows.Value > 11) { cb0 = TOps.LoadN(c + 11 * ldc, n0); cb1 = TOps.LoadN(c + 11 * ldc + w, n1); }
         }
         // Row pointers at rows 0, 3, 6, 9; rows +1 and +2 through the byte offsets r1 and r2 (one
-        // addressing mode each), and a byte step per k: nothing is recomputed in the loop.
+        // addressing mode each), and a byte step per k: nothing is recomputed in the loop. Each row
+        // is guarded by a JIT-time constant, so a kernel of R rows holds only R rows' code.
         byte* a0 = (byte*)a, a3 = (byte*)(a + 3 * rs), a6 = (byte*)(a + 6 * rs), a9 = (byte*)(a + 9 * rs);
         nint r1 = rs * sizeof(float), r2 = 2 * rs * sizeof(float), step = cs * sizeof(float);
         for (int p = 0; p < kb; p++)
@@ -419,28 +421,23 @@ public static class Gemm
                 b1 = TOps.Load(bp + w);
                 bp += 2 * w;
             }
-            TVec x = TOps.Broadcast(*(float*)a0);
-            c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
+            TVec x;
+            x = TOps.Broadcast(*(float*)a0); c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
             if (TRows.Value > 1) { x = TOps.Broadcast(*(float*)(a0 + r1)); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
             if (TRows.Value > 2) { x = TOps.Broadcast(*(float*)(a0 + r2)); c20 = TOps.MulAdd(x, b0, c20); c21 = TOps.MulAdd(x, b1, c21); }
             if (TRows.Value > 3) { x = TOps.Broadcast(*(float*)a3); c30 = TOps.MulAdd(x, b0, c30); c31 = TOps.MulAdd(x, b1, c31); }
-            if (TRows.Value > 4)
-            {
-                x = TOps.Broadcast(*(float*)(a3 + r1)); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41);
-                x = TOps.Broadcast(*(float*)(a3 + r2)); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51);
-            }
-            if (TRows.Value > 6)
-            {
-                x = TOps.Broadcast(*(float*)a6); c60 = TOps.MulAdd(x, b0, c60); c61 = TOps.MulAdd(x, b1, c61);
-                x = TOps.Broadcast(*(float*)(a6 + r1)); c70 = TOps.MulAdd(x, b0, c70); c71 = TOps.MulAdd(x, b1, c71);
-                x = TOps.Broadcast(*(float*)(a6 + r2)); c80 = TOps.MulAdd(x, b0, c80); c81 = TOps.MulAdd(x, b1, c81);
-                x = TOps.Broadcast(*(float*)a9); c90 = TOps.MulAdd(x, b0, c90); c91 = TOps.MulAdd(x, b1, c91);
-                x = TOps.Broadcast(*(float*)(a9 + r1)); ca0 = TOps.MulAdd(x, b0, ca0); ca1 = TOps.MulAdd(x, b1, ca1);
-                x = TOps.Broadcast(*(float*)(a9 + r2)); cb0 = TOps.MulAdd(x, b0, cb0); cb1 = TOps.MulAdd(x, b1, cb1);
-            }
+            if (TRows.Value > 4) { x = TOps.Broadcast(*(float*)(a3 + r1)); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41); }
+            if (TRows.Value > 5) { x = TOps.Broadcast(*(float*)(a3 + r2)); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51); }
+            if (TRows.Value > 6) { x = TOps.Broadcast(*(float*)a6); c60 = TOps.MulAdd(x, b0, c60); c61 = TOps.MulAdd(x, b1, c61); }
+            if (TRows.Value > 7) { x = TOps.Broadcast(*(float*)(a6 + r1)); c70 = TOps.MulAdd(x, b0, c70); c71 = TOps.MulAdd(x, b1, c71); }
+            if (TRows.Value > 8) { x = TOps.Broadcast(*(float*)(a6 + r2)); c80 = TOps.MulAdd(x, b0, c80); c81 = TOps.MulAdd(x, b1, c81); }
+            if (TRows.Value > 9) { x = TOps.Broadcast(*(float*)a9); c90 = TOps.MulAdd(x, b0, c90); c91 = TOps.MulAdd(x, b1, c91); }
+            if (TRows.Value > 10) { x = TOps.Broadcast(*(float*)(a9 + r1)); ca0 = TOps.MulAdd(x, b0, ca0); ca1 = TOps.MulAdd(x, b1, ca1); }
+            if (TRows.Value > 11) { x = TOps.Broadcast(*(float*)(a9 + r2)); cb0 = TOps.MulAdd(x, b0, cb0); cb1 = TOps.MulAdd(x, b1, cb1); }
             a0 += step;
             if (TRows.Value > 3) a3 += step;
-            if (TRows.Value > 6) { a6 += step; a9 += step; }
+            if (TRows.Value > 6) a6 += step;
+            if (TRows.Value > 9) a9 += step;
         }
         if ((flags & Last) == 0)
         {
@@ -448,41 +445,29 @@ public static class Gemm
             if (TRows.Value > 1) { TOps.StoreN(c + ldc, c10, n0); TOps.StoreN(c + ldc + w, c11, n1); }
             if (TRows.Value > 2) { TOps.StoreN(c + 2 * ldc, c20, n0); TOps.StoreN(c + 2 * ldc + w, c21, n1); }
             if (TRows.Value > 3) { TOps.StoreN(c + 3 * ldc, c30, n0); TOps.StoreN(c + 3 * ldc + w, c31, n1); }
-            if (TRows.Value > 4)
-            {
-                TOps.StoreN(c + 4 * ldc, c40, n0); TOps.StoreN(c + 4 * ldc + w, c41, n1);
-                TOps.StoreN(c + 5 * ldc, c50, n0); TOps.StoreN(c + 5 * ldc + w, c51, n1);
-            }
-            if (TRows.Value > 6)
-            {
-                TOps.StoreN(c + 6 * ldc, c60, n0); TOps.StoreN(c + 6 * ldc + w, c61, n1);
-                TOps.StoreN(c + 7 * ldc, c70, n0); TOps.StoreN(c + 7 * ldc + w, c71, n1);
-                TOps.StoreN(c + 8 * ldc, c80, n0); TOps.StoreN(c + 8 * ldc + w, c81, n1);
-                TOps.StoreN(c + 9 * ldc, c90, n0); TOps.StoreN(c + 9 * ldc + w, c91, n1);
-                TOps.StoreN(c + 10 * ldc, ca0, n0); TOps.StoreN(c + 10 * ldc + w, ca1, n1);
-                TOps.StoreN(c + 11 * ldc, cb0, n0); TOps.StoreN(c + 11 * ldc + w, cb1, n1);
-            }
+            if (TRows.Value > 4) { TOps.StoreN(c + 4 * ldc, c40, n0); TOps.StoreN(c + 4 * ldc + w, c41, n1); }
+            if (TRows.Value > 5) { TOps.StoreN(c + 5 * ldc, c50, n0); TOps.StoreN(c + 5 * ldc + w, c51, n1); }
+            if (TRows.Value > 6) { TOps.StoreN(c + 6 * ldc, c60, n0); TOps.StoreN(c + 6 * ldc + w, c61, n1); }
+            if (TRows.Value > 7) { TOps.StoreN(c + 7 * ldc, c70, n0); TOps.StoreN(c + 7 * ldc + w, c71, n1); }
+            if (TRows.Value > 8) { TOps.StoreN(c + 8 * ldc, c80, n0); TOps.StoreN(c + 8 * ldc + w, c81, n1); }
+            if (TRows.Value > 9) { TOps.StoreN(c + 9 * ldc, c90, n0); TOps.StoreN(c + 9 * ldc + w, c91, n1); }
+            if (TRows.Value > 10) { TOps.StoreN(c + 10 * ldc, ca0, n0); TOps.StoreN(c + 10 * ldc + w, ca1, n1); }
+            if (TRows.Value > 11) { TOps.StoreN(c + 11 * ldc, cb0, n0); TOps.StoreN(c + 11 * ldc + w, cb1, n1); }
             return;
         }
         var e = new Finish<TOps, TVec>(in g, j, n0, n1);
         e.Row(c00, c01, c, i);
-        if (TRows.Value > 1) e.Row(c10, c11, c + ldc, i + 1);
-        if (TRows.Value > 2) e.Row(c20, c21, c + 2 * ldc, i + 2);
-        if (TRows.Value > 3) e.Row(c30, c31, c + 3 * ldc, i + 3);
-        if (TRows.Value > 4)
-        {
-            e.Row(c40, c41, c + 4 * ldc, i + 4);
-            e.Row(c50, c51, c + 5 * ldc, i + 5);
-        }
-        if (TRows.Value > 6)
-        {
-            e.Row(c60, c61, c + 6 * ldc, i + 6);
-            e.Row(c70, c71, c + 7 * ldc, i + 7);
-            e.Row(c80, c81, c + 8 * ldc, i + 8);
-            e.Row(c90, c91, c + 9 * ldc, i + 9);
-            e.Row(ca0, ca1, c + 10 * ldc, i + 10);
-            e.Row(cb0, cb1, c + 11 * ldc, i + 11);
-        }
+        if (TRows.Value > 1) { e.Row(c10, c11, c + ldc, i + 1); }
+        if (TRows.Value > 2) { e.Row(c20, c21, c + 2 * ldc, i + 2); }
+        if (TRows.Value > 3) { e.Row(c30, c31, c + 3 * ldc, i + 3); }
+        if (TRows.Value > 4) { e.Row(c40, c41, c + 4 * ldc, i + 4); }
+        if (TRows.Value > 5) { e.Row(c50, c51, c + 5 * ldc, i + 5); }
+        if (TRows.Value > 6) { e.Row(c60, c61, c + 6 * ldc, i + 6); }
+        if (TRows.Value > 7) { e.Row(c70, c71, c + 7 * ldc, i + 7); }
+        if (TRows.Value > 8) { e.Row(c80, c81, c + 8 * ldc, i + 8); }
+        if (TRows.Value > 9) { e.Row(c90, c91, c + 9 * ldc, i + 9); }
+        if (TRows.Value > 10) { e.Row(ca0, ca1, c + 10 * ldc, i + 10); }
+        if (TRows.Value > 11) { e.Row(cb0, cb1, c + 11 * ldc, i + 11); }
     }
 
     // The last block's store of one row of a tile: v = alpha * acc (+ beta * C) (+ row bias)
