@@ -131,6 +131,13 @@ public static class Convolution
     /// </remarks>
     private readonly unsafe struct Im2ColPacker(float* x, ConvGeometry g) : Gemm.IPackB
     {
+        public bool TryInPlace(out float* b, out int ldb)
+        {
+            b = null;
+            ldb = 0;
+            return false;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pack(int kp, int kc, int jp, int cols, int nr, float* dst)
         {
