@@ -323,8 +323,8 @@ public static class Convolution
         protected override void RunRange(long start, long end) => IndirectRows<TOps, TVec>(in Job, (int)start, (int)end);
     }
 
-    // Output rows [oy0, oy1): per row, k blocks of whole channels; per block, every tile of the row
-    // and every block of filters.
+    // Output rows [oy0, oy1): per row, k blocks of whole channels; per block, every block of filters
+    // and every tile of the row.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void IndirectRows<TOps, TVec>(in IndirectJob job, int oy0, int oy1)
         where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
@@ -342,16 +342,17 @@ public static class Convolution
             {
                 int kb = Math.Min(kc, kdim - kp);
                 bool first = kp == 0, last = kp + kb == kdim;
-                for (int t = 0; t < job.Tiles; t++)
+                // Filters outside, tiles inside: a block's slice of W stays in L1 across the row's tiles.
+                for (int i = 0; i < m;)
                 {
-                    int ox0 = t * nr, cols = Math.Min(nr, g.OW - ox0);
-                    for (int i = 0; i < m;)
+                    int rows = Gemm.TileRows(m - i);
+                    for (int t = 0; t < job.Tiles; t++)
                     {
-                        int rows = Gemm.TileRows(m - i);
+                        int ox0 = t * nr, cols = Math.Min(nr, g.OW - ox0);
                         Gemm.IndirectTile<TOps, TVec>(rows, kb, args.A + (long)i * kdim + kp, kdim, rowBase + ox0, job.Off + kp,
                             yRow + (long)i * args.Ldc + ox0, args.Ldc, cols, first, last, in args, i, 0);
-                        i += rows;
                     }
+                    i += rows;
                 }
             }
         }

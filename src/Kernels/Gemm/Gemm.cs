@@ -430,12 +430,13 @@ public static class Gemm
         // is guarded by a JIT-time constant, so a kernel of R rows holds only R rows' code.
         byte* a0 = (byte*)a, a3 = (byte*)(a + 3 * rs), a6 = (byte*)(a + 6 * rs), a9 = (byte*)(a + 9 * rs);
         nint r1 = rs * sizeof(float), r2 = 2 * rs * sizeof(float), step = cs * sizeof(float);
-        for (int p = 0; p < kb; p++)
+        // Counted down, and the offsets walked by pointer: one register fewer than p < kb and off[p].
+        for (int p = kb; p > 0; p--)
         {
             TVec b0, b1;
             if (TB.Indirect)
             {
-                float* bq = bp + off[p];
+                float* bq = bp + *off++;
                 b0 = TOps.Load(bq);
                 b1 = TOps.Load(bq + w);
             }
