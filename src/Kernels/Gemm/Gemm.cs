@@ -344,11 +344,6 @@ public static class Gemm
     // (start from 0, else from the raw sums in C), Last (apply alpha, beta and the epilogue, else
     // store the raw sums). Accumulators are separate locals (never an array: that would put them
     // on the stack); rows beyond R are dead code for the JIT.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TOps, TVec, TRows>(int kb, float* a, nint rs, nint cs, float* bp, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
-        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows =>
-        Kernel<TOps, TVec, TRows, Packed>(kb, a, rs, cs, bp, null, c, ldc, cols, flags, in g, i, j);
-
     // Where the micro-kernel reads B: packed strips (bp advancing by 2W per k) or, indirect, the
     // 2W consecutive floats at bp + off[p] (a convolution's padded input; see Convolution).
     private interface IBSource { static abstract bool Indirect { get; } }
@@ -365,31 +360,31 @@ public static class Gemm
         where TOps : struct, ISimd<TVec> where TVec : struct
     {
         int flags = (first ? First : 0) | (last ? Last : 0);
-        switch (rows)
-        {
-            case 12: Kernel<TOps, TVec, R12, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            case 8: Kernel<TOps, TVec, R8, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            case 6: Kernel<TOps, TVec, R6, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            case 4: Kernel<TOps, TVec, R4, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            case 3: Kernel<TOps, TVec, R3, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            case 2: Kernel<TOps, TVec, R2, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-            default: Kernel<TOps, TVec, R1, IndirectB>(kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j); break;
-        }
+        Tile<TOps, TVec, IndirectB>(rows, kb, a, lda, 1, b, off, c, ldc, cols, flags, in g, i, j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile<TOps, TVec, TB>(int rows, int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
         where TOps : struct, ISimd<TVec> where TVec : struct where TB : struct, IBSource
     {
+        // A tail of at most W columns runs one vector per row (half the multiply-adds), as MLAS.
+        if (cols > TOps.Count) Tile<TOps, TVec, TB, R2>(rows, kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j);
+        else Tile<TOps, TVec, TB, R1>(rows, kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Tile<TOps, TVec, TB, TV>(int rows, int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
+        where TOps : struct, ISimd<TVec> where TVec : struct where TB : struct, IBSource where TV : struct, IRows
+    {
         switch (rows)
         {
-            case 12: Kernel<TOps, TVec, R12, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            case 8: Kernel<TOps, TVec, R8, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            case 6: Kernel<TOps, TVec, R6, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            case 4: Kernel<TOps, TVec, R4, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            case 3: Kernel<TOps, TVec, R3, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            case 2: Kernel<TOps, TVec, R2, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
-            default: Kernel<TOps, TVec, R1, TB>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 12: Kernel<TOps, TVec, R12, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 8: Kernel<TOps, TVec, R8, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 6: Kernel<TOps, TVec, R6, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 4: Kernel<TOps, TVec, R4, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 3: Kernel<TOps, TVec, R3, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            case 2: Kernel<TOps, TVec, R2, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
+            default: Kernel<TOps, TVec, R1, TB, TV>(kb, a, rs, cs, bp, off, c, ldc, cols, flags, in g, i, j); break;
         }
     }
 
@@ -401,8 +396,8 @@ public static class Gemm
     internal static int TileRows(int left) => left >= 12 ? (left == 16 ? 8 : 12) : left >= 8 ? 8 : left >= 6 ? 6 : left >= 4 ? 4 : left;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TOps, TVec, TRows, TB>(int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
-        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows where TB : struct, IBSource
+    private static unsafe void Kernel<TOps, TVec, TRows, TB, TV>(int kb, float* a, nint rs, nint cs, float* bp, int* off, float* c, nint ldc, int cols, int flags, in Args g, int i, int j)
+        where TOps : struct, ISimd<TVec> where TVec : struct where TRows : struct, IRows where TB : struct, IBSource where TV : struct, IRows
     {
         int w = TOps.Count;
         int n0 = Math.Min(cols, w), n1 = cols - n0;
@@ -412,53 +407,54 @@ public static class Gemm
         TVec c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
         if ((flags & First) == 0)
         {
-            c00 = TOps.LoadN(c, n0); c01 = TOps.LoadN(c + w, n1);
-            if (TRows.Value > 1) { c10 = TOps.LoadN(c + ldc, n0); c11 = TOps.LoadN(c + ldc + w, n1); }
-            if (TRows.Value > 2) { c20 = TOps.LoadN(c + 2 * ldc, n0); c21 = TOps.LoadN(c + 2 * ldc + w, n1); }
-            if (TRows.Value > 3) { c30 = TOps.LoadN(c + 3 * ldc, n0); c31 = TOps.LoadN(c + 3 * ldc + w, n1); }
-            if (TRows.Value > 4) { c40 = TOps.LoadN(c + 4 * ldc, n0); c41 = TOps.LoadN(c + 4 * ldc + w, n1); }
-            if (TRows.Value > 5) { c50 = TOps.LoadN(c + 5 * ldc, n0); c51 = TOps.LoadN(c + 5 * ldc + w, n1); }
-            if (TRows.Value > 6) { c60 = TOps.LoadN(c + 6 * ldc, n0); c61 = TOps.LoadN(c + 6 * ldc + w, n1); }
-            if (TRows.Value > 7) { c70 = TOps.LoadN(c + 7 * ldc, n0); c71 = TOps.LoadN(c + 7 * ldc + w, n1); }
-            if (TRows.Value > 8) { c80 = TOps.LoadN(c + 8 * ldc, n0); c81 = TOps.LoadN(c + 8 * ldc + w, n1); }
-            if (TRows.Value > 9) { c90 = TOps.LoadN(c + 9 * ldc, n0); c91 = TOps.LoadN(c + 9 * ldc + w, n1); }
-            if (TRows.Value > 10) { ca0 = TOps.LoadN(c + 10 * ldc, n0); ca1 = TOps.LoadN(c + 10 * ldc + w, n1); }
-            if (TRows.Value > 11) { cb0 = TOps.LoadN(c + 11 * ldc, n0); cb1 = TOps.LoadN(c + 11 * ldc + w, n1); }
+            c00 = TOps.LoadN(c, n0); if (TV.Value > 1) c01 = TOps.LoadN(c + w, n1);
+            if (TRows.Value > 1) { c10 = TOps.LoadN(c + ldc, n0); if (TV.Value > 1) c11 = TOps.LoadN(c + ldc + w, n1); }
+            if (TRows.Value > 2) { c20 = TOps.LoadN(c + 2 * ldc, n0); if (TV.Value > 1) c21 = TOps.LoadN(c + 2 * ldc + w, n1); }
+            if (TRows.Value > 3) { c30 = TOps.LoadN(c + 3 * ldc, n0); if (TV.Value > 1) c31 = TOps.LoadN(c + 3 * ldc + w, n1); }
+            if (TRows.Value > 4) { c40 = TOps.LoadN(c + 4 * ldc, n0); if (TV.Value > 1) c41 = TOps.LoadN(c + 4 * ldc + w, n1); }
+            if (TRows.Value > 5) { c50 = TOps.LoadN(c + 5 * ldc, n0); if (TV.Value > 1) c51 = TOps.LoadN(c + 5 * ldc + w, n1); }
+            if (TRows.Value > 6) { c60 = TOps.LoadN(c + 6 * ldc, n0); if (TV.Value > 1) c61 = TOps.LoadN(c + 6 * ldc + w, n1); }
+            if (TRows.Value > 7) { c70 = TOps.LoadN(c + 7 * ldc, n0); if (TV.Value > 1) c71 = TOps.LoadN(c + 7 * ldc + w, n1); }
+            if (TRows.Value > 8) { c80 = TOps.LoadN(c + 8 * ldc, n0); if (TV.Value > 1) c81 = TOps.LoadN(c + 8 * ldc + w, n1); }
+            if (TRows.Value > 9) { c90 = TOps.LoadN(c + 9 * ldc, n0); if (TV.Value > 1) c91 = TOps.LoadN(c + 9 * ldc + w, n1); }
+            if (TRows.Value > 10) { ca0 = TOps.LoadN(c + 10 * ldc, n0); if (TV.Value > 1) ca1 = TOps.LoadN(c + 10 * ldc + w, n1); }
+            if (TRows.Value > 11) { cb0 = TOps.LoadN(c + 11 * ldc, n0); if (TV.Value > 1) cb1 = TOps.LoadN(c + 11 * ldc + w, n1); }
         }
         // Row pointers at rows 0, 3, 6, 9; rows +1 and +2 through the byte offsets r1 and r2 (one
         // addressing mode each), and a byte step per k: nothing is recomputed in the loop. Each row
-        // is guarded by a JIT-time constant, so a kernel of R rows holds only R rows' code.
+        // (and the second vector) is guarded by a JIT-time constant, so a kernel of R rows holds only
+        // R rows' code.
         byte* a0 = (byte*)a, a3 = (byte*)(a + 3 * rs), a6 = (byte*)(a + 6 * rs), a9 = (byte*)(a + 9 * rs);
         nint r1 = rs * sizeof(float), r2 = 2 * rs * sizeof(float), step = cs * sizeof(float);
         // Counted down, and the offsets walked by pointer: one register fewer than p < kb and off[p].
         for (int p = kb; p > 0; p--)
         {
-            TVec b0, b1;
+            TVec b0, b1 = default;
             if (TB.Indirect)
             {
                 float* bq = bp + *off++;
                 b0 = TOps.Load(bq);
-                b1 = TOps.Load(bq + w);
+                if (TV.Value > 1) b1 = TOps.Load(bq + w);
             }
             else
             {
                 b0 = TOps.Load(bp);
-                b1 = TOps.Load(bp + w);
+                if (TV.Value > 1) b1 = TOps.Load(bp + w);
                 bp += 2 * w;
             }
             TVec x;
-            x = TOps.Broadcast(*(float*)a0); c00 = TOps.MulAdd(x, b0, c00); c01 = TOps.MulAdd(x, b1, c01);
-            if (TRows.Value > 1) { x = TOps.Broadcast(*(float*)(a0 + r1)); c10 = TOps.MulAdd(x, b0, c10); c11 = TOps.MulAdd(x, b1, c11); }
-            if (TRows.Value > 2) { x = TOps.Broadcast(*(float*)(a0 + r2)); c20 = TOps.MulAdd(x, b0, c20); c21 = TOps.MulAdd(x, b1, c21); }
-            if (TRows.Value > 3) { x = TOps.Broadcast(*(float*)a3); c30 = TOps.MulAdd(x, b0, c30); c31 = TOps.MulAdd(x, b1, c31); }
-            if (TRows.Value > 4) { x = TOps.Broadcast(*(float*)(a3 + r1)); c40 = TOps.MulAdd(x, b0, c40); c41 = TOps.MulAdd(x, b1, c41); }
-            if (TRows.Value > 5) { x = TOps.Broadcast(*(float*)(a3 + r2)); c50 = TOps.MulAdd(x, b0, c50); c51 = TOps.MulAdd(x, b1, c51); }
-            if (TRows.Value > 6) { x = TOps.Broadcast(*(float*)a6); c60 = TOps.MulAdd(x, b0, c60); c61 = TOps.MulAdd(x, b1, c61); }
-            if (TRows.Value > 7) { x = TOps.Broadcast(*(float*)(a6 + r1)); c70 = TOps.MulAdd(x, b0, c70); c71 = TOps.MulAdd(x, b1, c71); }
-            if (TRows.Value > 8) { x = TOps.Broadcast(*(float*)(a6 + r2)); c80 = TOps.MulAdd(x, b0, c80); c81 = TOps.MulAdd(x, b1, c81); }
-            if (TRows.Value > 9) { x = TOps.Broadcast(*(float*)a9); c90 = TOps.MulAdd(x, b0, c90); c91 = TOps.MulAdd(x, b1, c91); }
-            if (TRows.Value > 10) { x = TOps.Broadcast(*(float*)(a9 + r1)); ca0 = TOps.MulAdd(x, b0, ca0); ca1 = TOps.MulAdd(x, b1, ca1); }
-            if (TRows.Value > 11) { x = TOps.Broadcast(*(float*)(a9 + r2)); cb0 = TOps.MulAdd(x, b0, cb0); cb1 = TOps.MulAdd(x, b1, cb1); }
+            x = TOps.Broadcast(*(float*)a0); c00 = TOps.MulAdd(x, b0, c00); if (TV.Value > 1) c01 = TOps.MulAdd(x, b1, c01);
+            if (TRows.Value > 1) { x = TOps.Broadcast(*(float*)(a0 + r1)); c10 = TOps.MulAdd(x, b0, c10); if (TV.Value > 1) c11 = TOps.MulAdd(x, b1, c11); }
+            if (TRows.Value > 2) { x = TOps.Broadcast(*(float*)(a0 + r2)); c20 = TOps.MulAdd(x, b0, c20); if (TV.Value > 1) c21 = TOps.MulAdd(x, b1, c21); }
+            if (TRows.Value > 3) { x = TOps.Broadcast(*(float*)a3); c30 = TOps.MulAdd(x, b0, c30); if (TV.Value > 1) c31 = TOps.MulAdd(x, b1, c31); }
+            if (TRows.Value > 4) { x = TOps.Broadcast(*(float*)(a3 + r1)); c40 = TOps.MulAdd(x, b0, c40); if (TV.Value > 1) c41 = TOps.MulAdd(x, b1, c41); }
+            if (TRows.Value > 5) { x = TOps.Broadcast(*(float*)(a3 + r2)); c50 = TOps.MulAdd(x, b0, c50); if (TV.Value > 1) c51 = TOps.MulAdd(x, b1, c51); }
+            if (TRows.Value > 6) { x = TOps.Broadcast(*(float*)a6); c60 = TOps.MulAdd(x, b0, c60); if (TV.Value > 1) c61 = TOps.MulAdd(x, b1, c61); }
+            if (TRows.Value > 7) { x = TOps.Broadcast(*(float*)(a6 + r1)); c70 = TOps.MulAdd(x, b0, c70); if (TV.Value > 1) c71 = TOps.MulAdd(x, b1, c71); }
+            if (TRows.Value > 8) { x = TOps.Broadcast(*(float*)(a6 + r2)); c80 = TOps.MulAdd(x, b0, c80); if (TV.Value > 1) c81 = TOps.MulAdd(x, b1, c81); }
+            if (TRows.Value > 9) { x = TOps.Broadcast(*(float*)a9); c90 = TOps.MulAdd(x, b0, c90); if (TV.Value > 1) c91 = TOps.MulAdd(x, b1, c91); }
+            if (TRows.Value > 10) { x = TOps.Broadcast(*(float*)(a9 + r1)); ca0 = TOps.MulAdd(x, b0, ca0); if (TV.Value > 1) ca1 = TOps.MulAdd(x, b1, ca1); }
+            if (TRows.Value > 11) { x = TOps.Broadcast(*(float*)(a9 + r2)); cb0 = TOps.MulAdd(x, b0, cb0); if (TV.Value > 1) cb1 = TOps.MulAdd(x, b1, cb1); }
             a0 += step;
             if (TRows.Value > 3) a3 += step;
             if (TRows.Value > 6) a6 += step;
@@ -466,33 +462,33 @@ public static class Gemm
         }
         if ((flags & Last) == 0)
         {
-            TOps.StoreN(c, c00, n0); TOps.StoreN(c + w, c01, n1);
-            if (TRows.Value > 1) { TOps.StoreN(c + ldc, c10, n0); TOps.StoreN(c + ldc + w, c11, n1); }
-            if (TRows.Value > 2) { TOps.StoreN(c + 2 * ldc, c20, n0); TOps.StoreN(c + 2 * ldc + w, c21, n1); }
-            if (TRows.Value > 3) { TOps.StoreN(c + 3 * ldc, c30, n0); TOps.StoreN(c + 3 * ldc + w, c31, n1); }
-            if (TRows.Value > 4) { TOps.StoreN(c + 4 * ldc, c40, n0); TOps.StoreN(c + 4 * ldc + w, c41, n1); }
-            if (TRows.Value > 5) { TOps.StoreN(c + 5 * ldc, c50, n0); TOps.StoreN(c + 5 * ldc + w, c51, n1); }
-            if (TRows.Value > 6) { TOps.StoreN(c + 6 * ldc, c60, n0); TOps.StoreN(c + 6 * ldc + w, c61, n1); }
-            if (TRows.Value > 7) { TOps.StoreN(c + 7 * ldc, c70, n0); TOps.StoreN(c + 7 * ldc + w, c71, n1); }
-            if (TRows.Value > 8) { TOps.StoreN(c + 8 * ldc, c80, n0); TOps.StoreN(c + 8 * ldc + w, c81, n1); }
-            if (TRows.Value > 9) { TOps.StoreN(c + 9 * ldc, c90, n0); TOps.StoreN(c + 9 * ldc + w, c91, n1); }
-            if (TRows.Value > 10) { TOps.StoreN(c + 10 * ldc, ca0, n0); TOps.StoreN(c + 10 * ldc + w, ca1, n1); }
-            if (TRows.Value > 11) { TOps.StoreN(c + 11 * ldc, cb0, n0); TOps.StoreN(c + 11 * ldc + w, cb1, n1); }
+            TOps.StoreN(c, c00, n0); if (TV.Value > 1) TOps.StoreN(c + w, c01, n1);
+            if (TRows.Value > 1) { TOps.StoreN(c + ldc, c10, n0); if (TV.Value > 1) TOps.StoreN(c + ldc + w, c11, n1); }
+            if (TRows.Value > 2) { TOps.StoreN(c + 2 * ldc, c20, n0); if (TV.Value > 1) TOps.StoreN(c + 2 * ldc + w, c21, n1); }
+            if (TRows.Value > 3) { TOps.StoreN(c + 3 * ldc, c30, n0); if (TV.Value > 1) TOps.StoreN(c + 3 * ldc + w, c31, n1); }
+            if (TRows.Value > 4) { TOps.StoreN(c + 4 * ldc, c40, n0); if (TV.Value > 1) TOps.StoreN(c + 4 * ldc + w, c41, n1); }
+            if (TRows.Value > 5) { TOps.StoreN(c + 5 * ldc, c50, n0); if (TV.Value > 1) TOps.StoreN(c + 5 * ldc + w, c51, n1); }
+            if (TRows.Value > 6) { TOps.StoreN(c + 6 * ldc, c60, n0); if (TV.Value > 1) TOps.StoreN(c + 6 * ldc + w, c61, n1); }
+            if (TRows.Value > 7) { TOps.StoreN(c + 7 * ldc, c70, n0); if (TV.Value > 1) TOps.StoreN(c + 7 * ldc + w, c71, n1); }
+            if (TRows.Value > 8) { TOps.StoreN(c + 8 * ldc, c80, n0); if (TV.Value > 1) TOps.StoreN(c + 8 * ldc + w, c81, n1); }
+            if (TRows.Value > 9) { TOps.StoreN(c + 9 * ldc, c90, n0); if (TV.Value > 1) TOps.StoreN(c + 9 * ldc + w, c91, n1); }
+            if (TRows.Value > 10) { TOps.StoreN(c + 10 * ldc, ca0, n0); if (TV.Value > 1) TOps.StoreN(c + 10 * ldc + w, ca1, n1); }
+            if (TRows.Value > 11) { TOps.StoreN(c + 11 * ldc, cb0, n0); if (TV.Value > 1) TOps.StoreN(c + 11 * ldc + w, cb1, n1); }
             return;
         }
         var e = new Finish<TOps, TVec>(in g, j, n0, n1);
-        e.Row(c00, c01, c, i);
-        if (TRows.Value > 1) { e.Row(c10, c11, c + ldc, i + 1); }
-        if (TRows.Value > 2) { e.Row(c20, c21, c + 2 * ldc, i + 2); }
-        if (TRows.Value > 3) { e.Row(c30, c31, c + 3 * ldc, i + 3); }
-        if (TRows.Value > 4) { e.Row(c40, c41, c + 4 * ldc, i + 4); }
-        if (TRows.Value > 5) { e.Row(c50, c51, c + 5 * ldc, i + 5); }
-        if (TRows.Value > 6) { e.Row(c60, c61, c + 6 * ldc, i + 6); }
-        if (TRows.Value > 7) { e.Row(c70, c71, c + 7 * ldc, i + 7); }
-        if (TRows.Value > 8) { e.Row(c80, c81, c + 8 * ldc, i + 8); }
-        if (TRows.Value > 9) { e.Row(c90, c91, c + 9 * ldc, i + 9); }
-        if (TRows.Value > 10) { e.Row(ca0, ca1, c + 10 * ldc, i + 10); }
-        if (TRows.Value > 11) { e.Row(cb0, cb1, c + 11 * ldc, i + 11); }
+        e.Row(c00, c01, c, i, TV.Value > 1);
+        if (TRows.Value > 1) { e.Row(c10, c11, c + ldc, i + 1, TV.Value > 1); }
+        if (TRows.Value > 2) { e.Row(c20, c21, c + 2 * ldc, i + 2, TV.Value > 1); }
+        if (TRows.Value > 3) { e.Row(c30, c31, c + 3 * ldc, i + 3, TV.Value > 1); }
+        if (TRows.Value > 4) { e.Row(c40, c41, c + 4 * ldc, i + 4, TV.Value > 1); }
+        if (TRows.Value > 5) { e.Row(c50, c51, c + 5 * ldc, i + 5, TV.Value > 1); }
+        if (TRows.Value > 6) { e.Row(c60, c61, c + 6 * ldc, i + 6, TV.Value > 1); }
+        if (TRows.Value > 7) { e.Row(c70, c71, c + 7 * ldc, i + 7, TV.Value > 1); }
+        if (TRows.Value > 8) { e.Row(c80, c81, c + 8 * ldc, i + 8, TV.Value > 1); }
+        if (TRows.Value > 9) { e.Row(c90, c91, c + 9 * ldc, i + 9, TV.Value > 1); }
+        if (TRows.Value > 10) { e.Row(ca0, ca1, c + 10 * ldc, i + 10, TV.Value > 1); }
+        if (TRows.Value > 11) { e.Row(cb0, cb1, c + 11 * ldc, i + 11, TV.Value > 1); }
     }
 
     // The last block's store of one row of a tile: v = alpha * acc (+ beta * C) (+ row bias)
@@ -523,7 +519,7 @@ public static class Gemm
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Row(TVec lo, TVec hi, float* c, int i)
+        public void Row(TVec lo, TVec hi, float* c, int i, bool two)
         {
             int w = TOps.Count;
             if (_alpha != 1)
@@ -561,7 +557,7 @@ public static class Gemm
                 hi = TOps.Relu(hi);
             }
             TOps.StoreN(c, lo, _n0);
-            TOps.StoreN(c + w, hi, _n1);
+            if (two) TOps.StoreN(c + w, hi, _n1); // a one-vector tile has no second half (n1 = 0)
         }
     }
 
