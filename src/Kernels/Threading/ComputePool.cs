@@ -282,6 +282,10 @@ internal abstract class ParallelRegion
         }
     }
 
+    // How long a caller spins for its helpers before it blocks: helpers usually finish within
+    // microseconds of the caller, and a blocked caller takes tens of microseconds to wake.
+    private static readonly long WaitSpinTicks = Stopwatch.Frequency / 10_000; // 100 us
+
     /// <summary>
     /// Spins briefly (helpers usually finish within microseconds of the caller), then blocks.
     /// The last helper pulses under the lock after its decrement, so a caller that finds helpers
@@ -289,8 +293,10 @@ internal abstract class ParallelRegion
     /// </summary>
     private void WaitForHelpers()
     {
-        var spinner = new SpinWait();
-        for (int i = 0; i < 64 && Volatile.Read(ref _pendingHelpers) != 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+        // A pure busy spin (no yield: on a loaded machine a yield can hand the core to another
+        // process for a whole time slice) for up to WaitSpinTicks, as ONNX Runtime's caller spins.
+        long spinUntil = Stopwatch.GetTimestamp() + WaitSpinTicks;
+        while (Volatile.Read(ref _pendingHelpers) != 0 && Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(20);
         if (Volatile.Read(ref _pendingHelpers) == 0) return;
         // Helpers write through the caller's pointers until they report done, so the caller must
         // not leave early: an interrupt is held back until they have, then raised.
