@@ -150,21 +150,22 @@ public sealed class ComputePool : IDisposable
         public bool TryReserve() => Volatile.Read(ref _reserved) == 0 && Interlocked.CompareExchange(ref _reserved, 1, 0) == 0;
 
         /// <summary>
-        /// Takes back a region given by <see cref="Start"/> that this helper has not begun (its
-        /// thread has not been scheduled yet): true if revoked, the helper idle again and never
-        /// touching the region; false if it has already begun and will report done itself.
+        /// Takes back <paramref name="region"/>, given by <see cref="Start"/>, if this helper has
+        /// not taken it yet (its thread has not been scheduled): true if revoked, the helper idle
+        /// again and never touching the region; false if it has taken it and will report done
+        /// itself. Only this region's start can be revoked (a compare-exchange on it), never a
+        /// later region's that reserved the helper after it went idle.
         /// </summary>
-        public bool TryRevoke()
+        public bool TryRevoke(ParallelRegion region)
         {
-            if (Interlocked.CompareExchange(ref _signal, 0, 1) != 1) return false;
-            _work = null;
+            if (Interlocked.CompareExchange(ref _work, null, region) != region) return false;
             MarkIdle();
             return true;
         }
 
         public void Start(ParallelRegion work)
         {
-            _work = work;
+            Volatile.Write(ref _work, work);
             Volatile.Write(ref _signal, 1);
             Wake();
         }
@@ -203,10 +204,10 @@ public sealed class ComputePool : IDisposable
                         _sleeping = false;
                     }
                 }
-                // Claim the region; the caller may have revoked it meanwhile (TryRevoke).
-                if (Interlocked.CompareExchange(ref _signal, 0, 1) != 1) continue;
-                var work = _work!;
-                _work = null;
+                Volatile.Write(ref _signal, 0);
+                // Take the region; null if its caller revoked it meanwhile (TryRevoke).
+                var work = Interlocked.Exchange(ref _work, null);
+                if (work is null) continue;
                 work.RunAsHelper(this);
             }
         }
@@ -262,7 +263,7 @@ internal abstract class ParallelRegion
             // that can take a scheduler time slice, milliseconds) would only find nothing left:
             // revoke it rather than wait for it, as ONNX Runtime's pool revokes unstarted work.
             for (int h = 0; h < granted; h++)
-                if (Granted[h].TryRevoke()) Interlocked.Decrement(ref _pendingHelpers);
+                if (Granted[h].TryRevoke(this)) Interlocked.Decrement(ref _pendingHelpers);
             WaitForHelpers();
             for (int h = 0; h < granted; h++) Granted[h] = null!;
         }
