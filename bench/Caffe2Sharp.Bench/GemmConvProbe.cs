@@ -13,14 +13,20 @@ namespace Caffe2Sharp.Bench;
 /// the same buffers; the ratio (ours GFLOP/s / ORT GFLOP/s = ORT time / our time) is taken per
 /// round, and the medians over rounds are printed. <c>--quick</c> runs fewer, shorter rounds;
 /// <c>--only TEXT</c> keeps rows whose label ("gemm ..." or "conv ...") contains TEXT; <c>--threads 1</c> or <c>2</c> one count.
+/// <c>--ours-only</c> / <c>--ort-only</c> time one side alone (in the "ours" columns): ONNX Runtime's
+/// intra-op worker keeps spinning after each run, so on two cores an interleaved 2-thread round of
+/// ours shares its second core with that spinning thread; run each side in its own process instead.
 /// </summary>
 internal static class GemmConvProbe
 {
+    private static string? s_side;
+
     public static int Run(string[] args)
     {
         if (args.Contains("--peak")) return Peak();
         if (Option(args, "--net") is { } netDir) return Net(netDir, args.Contains("--quick"));
         bool quick = args.Contains("--quick");
+        s_side = args.Contains("--ours-only") ? "ours" : args.Contains("--ort-only") ? "ort" : null;
         string? only = Option(args, "--only");
         int[] threadCounts = Option(args, "--threads") is { } t ? [int.Parse(t, CultureInfo.InvariantCulture)] : [1, 2];
         int rounds = quick ? 5 : 15;
@@ -196,6 +202,9 @@ internal static class GemmConvProbe
 
     private static void Row(string name, int threads, double flops, int rounds, double roundSeconds, Action ours, Action ort)
     {
+        // One side only (--ours-only, --ort-only): the "ours" columns then hold that side's times.
+        if (s_side == "ours") ort = static () => { };
+        else if (s_side == "ort") { ours = ort; ort = static () => { }; }
         // Warm both for ~0.2 s (JIT tiers, caches, ORT's arena), then size the rounds.
         var warm = Stopwatch.StartNew();
         while (warm.Elapsed.TotalSeconds < 0.2) { ours(); ort(); }
