@@ -7,7 +7,8 @@ namespace Caffe2Sharp.Bench;
 /// <summary>
 /// Entry point. <c>threshold [--quick]</c> runs <see cref="ThresholdProbe"/>; <c>port [--quick]</c>
 /// runs <see cref="PortProbe"/> (issue #8, ported kernels against the baseline, interleaved); <c>peakmem ...</c>
-/// runs <see cref="PeakMemory"/> (bench/peak-memory.sh); <c>--smoke</c> runs
+/// runs <see cref="PeakMemory"/> (bench/peak-memory.sh); <c>gemm [--quick] [--only TEXT] [--threads 1|2]</c>
+/// runs <see cref="GemmConvProbe"/> (issue 9, GEMM and Conv against ONNX Runtime, interleaved); <c>--smoke</c> runs
 /// every benchmark once at two sizes, in process (CI); anything else goes to BenchmarkDotNet with
 /// the <see cref="BenchConfig.Measure"/> job unless a <c>--job</c> is given. Without a
 /// <c>--filter</c> every benchmark runs (no interactive menu). <c>--sizes 1K,1M</c> (elements;
@@ -26,6 +27,8 @@ internal static class Program
             return PortProbe.Run(quick: args.Contains("--quick"), sizes: [1 << 16, 1 << 20, 1 << 22]);
         if (args.Length > 0 && args[0] == "peakmem")
             return PeakMemory.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "gemm")
+            return GemmConvProbe.Run(args);
 
         bool smoke = args.Contains("--smoke");
         bool inProcess = args.Contains("--in-process");

@@ -149,9 +149,23 @@ public sealed class ComputePool : IDisposable
 
         public bool TryReserve() => Volatile.Read(ref _reserved) == 0 && Interlocked.CompareExchange(ref _reserved, 1, 0) == 0;
 
+        /// <summary>
+        /// Takes back <paramref name="region"/>, given by <see cref="Start"/>, if this helper has
+        /// not taken it yet (its thread has not been scheduled): true if revoked, the helper idle
+        /// again and never touching the region; false if it has taken it and will report done
+        /// itself. Only this region's start can be revoked (a compare-exchange on it), never a
+        /// later region's that reserved the helper after it went idle.
+        /// </summary>
+        public bool TryRevoke(ParallelRegion region)
+        {
+            if (Interlocked.CompareExchange(ref _work, null, region) != region) return false;
+            MarkIdle();
+            return true;
+        }
+
         public void Start(ParallelRegion work)
         {
-            _work = work;
+            Volatile.Write(ref _work, work);
             Volatile.Write(ref _signal, 1);
             Wake();
         }
@@ -191,8 +205,9 @@ public sealed class ComputePool : IDisposable
                     }
                 }
                 Volatile.Write(ref _signal, 0);
-                var work = _work!;
-                _work = null;
+                // Take the region; null if its caller revoked it meanwhile (TryRevoke).
+                var work = Interlocked.Exchange(ref _work, null);
+                if (work is null) continue;
                 work.RunAsHelper(this);
             }
         }
@@ -240,13 +255,18 @@ internal abstract class ParallelRegion
     internal void RunWith(int granted)
     {
         Volatile.Write(ref _pendingHelpers, granted);
-        for (int h = 0; h < granted; h++)
-        {
-            Granted[h].Start(this);
-            Granted[h] = null!;
-        }
+        for (int h = 0; h < granted; h++) Granted[h].Start(this);
         RunChunks();
-        if (granted > 0) WaitForHelpers();
+        if (granted > 0)
+        {
+            // Every chunk is claimed. A helper whose thread has not run yet (on a loaded machine
+            // that can take a scheduler time slice, milliseconds) would only find nothing left:
+            // revoke it rather than wait for it, as ONNX Runtime's pool revokes unstarted work.
+            for (int h = 0; h < granted; h++)
+                if (Granted[h].TryRevoke(this)) Interlocked.Decrement(ref _pendingHelpers);
+            WaitForHelpers();
+            for (int h = 0; h < granted; h++) Granted[h] = null!;
+        }
         var error = _error;
         _error = null;
         error?.Throw();
@@ -263,6 +283,10 @@ internal abstract class ParallelRegion
         }
     }
 
+    // How long a caller spins for its helpers before it blocks: helpers usually finish within
+    // microseconds of the caller, and a blocked caller takes tens of microseconds to wake.
+    private static readonly long WaitSpinTicks = Stopwatch.Frequency / 10_000; // 100 us
+
     /// <summary>
     /// Spins briefly (helpers usually finish within microseconds of the caller), then blocks.
     /// The last helper pulses under the lock after its decrement, so a caller that finds helpers
@@ -270,8 +294,10 @@ internal abstract class ParallelRegion
     /// </summary>
     private void WaitForHelpers()
     {
-        var spinner = new SpinWait();
-        for (int i = 0; i < 64 && Volatile.Read(ref _pendingHelpers) != 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+        // A pure busy spin (no yield: on a loaded machine a yield can hand the core to another
+        // process for a whole time slice) for up to WaitSpinTicks, as ONNX Runtime's caller spins.
+        long spinUntil = Stopwatch.GetTimestamp() + WaitSpinTicks;
+        while (Volatile.Read(ref _pendingHelpers) != 0 && Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(20);
         if (Volatile.Read(ref _pendingHelpers) == 0) return;
         // Helpers write through the caller's pointers until they report done, so the caller must
         // not leave early: an interrupt is held back until they have, then raised.

@@ -17,9 +17,12 @@ namespace Caffe2Sharp.Operators.Vision;
 /// <see cref="ConvPoolArgs"/> (kernel, stride, pad, dilation in their forms, <c>legacy_pad</c>;
 /// <c>order</c> must be NCHW), and <c>group</c> (default 1), which must divide C and M. The kernel
 /// argument must agree with the filter's spatial dims.</para>
-/// <para>Each image and group is unfolded (im2col) into a per-thread buffer reused across runs and
-/// multiplied by the group's filters on <see cref="Gemm"/>; the bias is added per output channel. A
-/// 1x1 convolution with stride 1 and no padding multiplies the input in place.</para>
+/// <para>The internal argument <c>activation</c> (<see cref="ActivationArg"/>: <c>"Relu"</c> or empty),
+/// set by a net optimiser, fuses a Relu into the store.</para>
+/// <para>Runs on <see cref="Convolution.Forward"/>: per image and group an implicit-GEMM (the
+/// image unfolded straight into the GEMM's packed panels, per thread, never a whole column
+/// matrix), a 1x1 stride-1 unpadded convolution on the input as it is, a depthwise convolution on
+/// a direct kernel; the bias and the Relu are applied as each output is stored, after the full sum.</para>
 /// </remarks>
 public static class Conv
 {
@@ -39,6 +42,7 @@ public static class Conv
         ArgumentNullException.ThrowIfNull(catalog);
         ConvPoolArgs.DeclareWindowArgs(catalog.Schemas.Schema("Conv").NumInputs(2, 3).NumOutputs(1), "Kernel", pooling: false)
             .Arg("group", "*(type: int; default: 1)* Number of groups; must divide C and M.", 1)
+            .Arg(ActivationArg, "*(type: string; default: \"\")* Internal, set by a net optimiser that fuses a following Relu into this Conv: \"Relu\" applies y = y < 0 ? 0 : y to each output after the bias, in the same store (bit-identical to a separate Relu operator); empty (the default) applies nothing. Not a Caffe2 argument.", "")
             .TensorInferenceFunction(static (def, inputs) =>
             {
                 var x = inputs[0];
@@ -91,6 +95,28 @@ public static class Conv
             def.Input.Count > 2 ? def.Input[2] : "bias", xDims, wDims, biasDims);
     }
 
+    /// <summary>
+    /// The internal, optimiser-facing argument naming an activation fused into the convolution's
+    /// store: <c>"Relu"</c> or empty (none). Caffe2 has no such argument; a net optimiser that
+    /// folds a <c>Relu</c> following a Conv into it sets it (ONNX Runtime's <c>FusedConv</c> has
+    /// the same attribute name).
+    /// </summary>
+    public const string ActivationArg = "activation";
+
+    /// <summary>The activations <see cref="ActivationArg"/> accepts besides empty.</summary>
+    public const string ReluActivation = "Relu";
+
+    internal static bool ParseActivation(OperatorDef def)
+    {
+        string activation = def.GetSingleArgument(ActivationArg, "");
+        return activation switch
+        {
+            "" => false,
+            ReluActivation => true,
+            _ => throw new EnforceNotMetException($"{def.DisplayName}: argument '{ActivationArg}' = \"{activation}\" is not supported; it must be \"{ReluActivation}\" or empty."),
+        };
+    }
+
     internal static ConvPoolArgs ParseArgs(OperatorDef def)
     {
         if (def.GetSingleArgument("global_pooling", 0) != 0)
@@ -135,15 +161,15 @@ public static class Conv
 /// <summary>Conv(X, filter[, bias]) -&gt; Y.</summary>
 internal sealed class ConvOp : OperatorBase
 {
-    [ThreadStatic] private static float[]? t_col;
-
     private readonly ConvPoolArgs _args;
     private readonly int _group;
+    private readonly bool _relu;
 
     public ConvOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
         _args = Conv.ParseArgs(def);
         _group = GetSingleArgument("group", 1);
+        _relu = Conv.ParseActivation(def);
     }
 
     public override void Run()
@@ -164,99 +190,26 @@ internal sealed class ConvOp : OperatorBase
         var sh = twoD ? s.Spatial[0] : new SpatialDim(1, 1, 1, 1, 0, 0, 1);
         var sw = s.Spatial[^1];
         long n = x.Dims[0], c = x.Dims[1], m = w.Dims[0];
-        int g = s.Group;
-        long cg = c / g, mg = m / g, inPlane = (long)sh.In * sw.In, outPlane = (long)sh.Out * sw.Out;
-        long kdim = cg * s.KernelSize;
-        if (kdim * outPlane > Array.MaxLength || x.Size > int.MaxValue || y.Size > int.MaxValue || w.Size > int.MaxValue)
+        long kdim = s.ChannelsPerGroup * s.KernelSize, outPlane = (long)sh.Out * sw.Out;
+        if (kdim > int.MaxValue || outPlane > int.MaxValue || x.Size > int.MaxValue || y.Size > int.MaxValue || w.Size > int.MaxValue)
             throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
         var ys = y.Data<float>();
         if (ys.Length == 0) return;
-        var xs = x.Data<float>();
-        var ws = w.Data<float>();
-        bool direct = s.KernelSize == 1 && sh.Stride == 1 && sw.Stride == 1 && sh.PadBegin == 0 && sh.PadEnd == 0 && sw.PadBegin == 0 && sw.PadEnd == 0;
-        float[]? col = null;
-        if (!direct && kdim * outPlane > 0)
+        var bias = hasBias ? Input(2).Data<float>() : default;
+        if (kdim == 0)
         {
-            col = t_col;
-            if (col is null || col.Length < kdim * outPlane) t_col = col = new float[kdim * outPlane];
-        }
-        for (long img = 0; img < n; img++)
-        {
-            for (int grp = 0; grp < g; grp++)
+            // No taps: every output is its bias (or 0), then the activation.
+            for (long r = 0; r < n * m; r++)
             {
-                var yg = ys.Slice((int)((img * m + grp * mg) * outPlane), (int)(mg * outPlane));
-                if (kdim == 0 || mg == 0)
-                {
-                    yg.Clear();
-                    continue;
-                }
-                var xg = xs.Slice((int)((img * c + grp * cg) * inPlane), (int)(cg * inPlane));
-                ReadOnlySpan<float> b;
-                if (direct) b = xg;
-                else
-                {
-                    Im2Col(xg, (int)cg, sh, sw, col!);
-                    b = col.AsSpan(0, (int)(kdim * outPlane));
-                }
-                Gemm.Multiply(false, false, (int)mg, (int)outPlane, (int)kdim, 1f, ws.Slice((int)(grp * mg * kdim), (int)(mg * kdim)), (int)kdim,
-                    b, (int)outPlane, 0f, yg, (int)outPlane, Pool, MaxDegreeOfParallelism);
+                float v = bias.IsEmpty ? 0f : bias[(int)(r % m)];
+                if (_relu && v < 0) v = 0;
+                ys.Slice((int)(r * outPlane), (int)outPlane).Fill(v);
             }
+            return;
         }
-        if (hasBias)
-        {
-            var bias = Input(2).Data<float>();
-            for (long img = 0; img < n; img++)
-                for (long oc = 0; oc < m; oc++)
-                {
-                    float bv = bias[(int)oc];
-                    var row = ys.Slice((int)((img * m + oc) * outPlane), (int)outPlane);
-                    for (int i = 0; i < row.Length; i++) row[i] += bv;
-                }
-        }
-    }
-
-    // col[(ch, kh, kw), (oh, ow)] = x[ch, oh * stride - pad + kh * dilation, ...], 0 outside the image.
-    private static void Im2Col(ReadOnlySpan<float> x, int channels, SpatialDim sh, SpatialDim sw, float[] col)
-    {
-        int h = sh.In, wIn = sw.In, oh = sh.Out, ow = sw.Out;
-        int row = 0;
-        for (int ch = 0; ch < channels; ch++)
-        {
-            var plane = x.Slice(ch * h * wIn, h * wIn);
-            for (int kh = 0; kh < sh.Kernel; kh++)
-                for (int kw = 0; kw < sw.Kernel; kw++, row++)
-                {
-                    var dst = col.AsSpan(row * oh * ow, oh * ow);
-                    int dx = kw * sw.Dilation - sw.PadBegin;
-                    for (int i = 0; i < oh; i++)
-                    {
-                        var d = dst.Slice(i * ow, ow);
-                        int iy = i * sh.Stride - sh.PadBegin + kh * sh.Dilation;
-                        if ((uint)iy >= (uint)h)
-                        {
-                            d.Clear();
-                            continue;
-                        }
-                        var src = plane.Slice(iy * wIn, wIn);
-                        if (sw.Stride == 1)
-                        {
-                            // Columns j with 0 <= j + dx < wIn are a contiguous copy.
-                            int lo = Math.Clamp(-dx, 0, ow), hi = Math.Clamp(wIn - dx, lo, ow);
-                            d[..lo].Clear();
-                            src.Slice(lo + dx, hi - lo).CopyTo(d[lo..hi]);
-                            d[hi..].Clear();
-                        }
-                        else
-                        {
-                            for (int j = 0; j < ow; j++)
-                            {
-                                int ix = j * sw.Stride + dx;
-                                d[j] = (uint)ix < (uint)wIn ? src[ix] : 0f;
-                            }
-                        }
-                    }
-                }
-        }
+        var g = new ConvGeometry((int)c, sh.In, sw.In, (int)m, s.Group, sh.Kernel, sw.Kernel, sh.Stride, sw.Stride,
+            sh.PadBegin, sw.PadBegin, sh.Dilation, sw.Dilation, sh.Out, sw.Out);
+        Convolution.Forward(in g, (int)n, x.Data<float>(), w.Data<float>(), bias, _relu, ys, Pool, MaxDegreeOfParallelism);
     }
 }
 

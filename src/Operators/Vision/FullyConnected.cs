@@ -17,7 +17,7 @@ namespace Caffe2Sharp.Operators.Vision;
 /// <c>N = prod(W.dims[:aw])</c>, and <c>prod(W.dims[aw:])</c> must be K; <c>b</c> has N elements
 /// (its first dim N, as Caffe2 checks). <c>Y.dims = X.dims[:a] + [N]</c>, so a <c>[1, 512, 1, 1]</c>
 /// input with axis 1 gives <c>[1, N]</c>. The product runs on <see cref="Gemm"/> (W transposed, read
-/// in place): Y is first filled with b, then <c>Y = X W^T + Y</c>, so each element is the dot
+/// in place) with b added per column as each element is stored, so each element is the dot
 /// product plus the bias, one rounding after the accumulation.</para>
 /// <para>ONNX's <c>Gemm</c> with <c>transA</c> = 0, <c>transB</c> = 1, <c>alpha</c> = <c>beta</c> = 1
 /// and a bias of N elements is this operator on 2-D inputs; other Gemm forms are not.</para>
@@ -148,9 +148,10 @@ internal sealed class FullyConnectedOp : OperatorBase
         y.Resize(DataType.Float, outDims);
         var ys = y.Data<float>();
         var bs = b.Data<float>();
-        for (long r = 0; r < m; r++) bs.CopyTo(ys.Slice((int)(r * n), (int)n));
+        // The bias is added on the GEMM's store, after the full dot product: one rounding, as
+        // filling Y with b and accumulating with beta = 1 would give.
         Gemm.Multiply(false, true, (int)m, (int)n, (int)k, 1f, x.Data<float>(), Math.Max(1, (int)k), w.Data<float>(), Math.Max(1, (int)k),
-            1f, ys, Math.Max(1, (int)n), Pool, MaxDegreeOfParallelism);
+            0f, ys, Math.Max(1, (int)n), new GemmEpilogue { ColumnBias = bs }, Pool, MaxDegreeOfParallelism);
     }
 }
 

@@ -113,6 +113,137 @@ public class GemmKernelTests
                 }
     }
 
+    // Shapes around the blocking: k across KBlock (256) boundaries, m % 12 remainders 0..11, n
+    // tails around the 2-vector strip widths 8, 16 and 32 and the 256-column panel.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void BlockEdges_MatchTheNaiveProduct(bool transA, bool transB)
+    {
+        var rng = new Random(29 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        (int M, int N, int K)[] shapes =
+        [
+            (12, 32, 256), (13, 33, 257), (24, 31, 511), (23, 17, 513), (11, 9, 300), (10, 40, 700), (9, 257, 260),
+            (8, 263, 255), (7, 300, 2), (5, 65, 1000), (4, 48, 512), (3, 1, 777), (2, 95, 256), (1, 129, 600),
+            (25, 7, 768), (36, 16, 1), (6, 64, 258),
+        ];
+        (float Alpha, float Beta)[] scales = [(1, 0), (0.5f, 0), (1, 1), (-2, 0.25f)];
+        int index = 0;
+        foreach (var (m, n, k) in shapes)
+        {
+            var (alpha, beta) = scales[index++ % scales.Length];
+            int extra = index % 2;
+            int lda = (transA ? m : k) + extra, ldb = (transB ? k : n) + extra, ldc = n + extra;
+            var a = RandomMatrix(rng, transA ? k : m, transA ? m : k, lda);
+            var b = RandomMatrix(rng, transB ? n : k, transB ? k : n, ldb);
+            var c0 = RandomMatrix(rng, m, n, ldc);
+            if (beta == 0) for (int i = 0; i < m; i++) c0.AsSpan(i * ldc, n).Fill(float.NaN);
+            var c = (float[])c0.Clone();
+            Kernels.Gemm.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ComputePool.Serial);
+            CheckAgainstReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c0, c, ldc,
+                $"transA {transA}, transB {transB}, m {m}, n {n}, k {k}, alpha {alpha}, beta {beta}");
+        }
+    }
+
+    // K blocking keeps raw sums in C between blocks: the result must equal the unblocked sequence
+    // acc = fma(a, b, acc) over all of k, bit for bit, at every thread count.
+    [Fact]
+    public void KBlocking_IsBitIdenticalToOneSequentialSum_AtEveryThreadCount()
+    {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 3, ParallelWorkThreshold = 1 });
+        var rng = new Random(41);
+        foreach (var (m, n, k) in new[] { (13, 40, 600), (30, 70, 513), (5, 3, 1030) })
+        {
+            var a = RandomMatrix(rng, m, k, k);
+            var b = RandomMatrix(rng, k, n, n);
+            var expected = new float[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float acc = 0;
+                    for (int p = 0; p < k; p++) acc = Kernels.Gemm.VectorWidth > 4 || System.Runtime.Intrinsics.X86.Fma.IsSupported ? MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], acc) : a[i * k + p] * b[p * n + j] + acc;
+                    expected[i * n + j] = acc;
+                }
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var c = new float[m * n];
+                Kernels.Gemm.Multiply(false, false, m, n, k, 1, a, k, b, n, 0, c, n, pool, threads);
+                if (!System.Runtime.Intrinsics.X86.Fma.IsSupported) continue; // the scalar reference above assumes FMA
+                for (int e = 0; e < c.Length; e++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[e]) == BitConverter.SingleToInt32Bits(c[e]),
+                        $"m {m}, n {n}, k {k}, {threads} threads: element {e} is {c[e]:R}, sequential FMA sum {expected[e]:R}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(true, true, false)]
+    public void Epilogue_AddsBiasAfterTheSum_ThenRelu(bool rowBias, bool columnBias, bool relu)
+    {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(7);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (13, 45, 300), (30, 17, 64), (64, 100, 3) })
+            foreach (float beta in new[] { 0f, 1f })
+            {
+                var a = RandomMatrix(rng, m, k, k);
+                var b = RandomMatrix(rng, k, n, n);
+                var rb = RandomMatrix(rng, 1, m, m);
+                var cb = RandomMatrix(rng, 1, n, n);
+                var c0 = RandomMatrix(rng, m, n, n);
+                // The unfused sequence: the product (with beta), then each bias, then Relu.
+                var expected = (float[])c0.Clone();
+                Kernels.Gemm.Multiply(false, false, m, n, k, 1, a, k, b, n, beta, expected, n, ComputePool.Serial);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        float v = expected[i * n + j];
+                        if (rowBias) v += rb[i];
+                        if (columnBias) v += cb[j];
+                        if (relu && v < 0) v = 0;
+                        expected[i * n + j] = v;
+                    }
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var c = (float[])c0.Clone();
+                    var epilogue = new GemmEpilogue { RowBias = rowBias ? rb : default, ColumnBias = columnBias ? cb : default, Relu = relu };
+                    Kernels.Gemm.Multiply(false, false, m, n, k, 1, a, k, b, n, beta, c, n, epilogue, pool, threads);
+                    for (int e = 0; e < c.Length; e++)
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[e]) == BitConverter.SingleToInt32Bits(c[e]),
+                            $"m {m}, n {n}, k {k}, beta {beta}, {threads} threads: element {e} is {c[e]:R}, expected {expected[e]:R}");
+                }
+            }
+    }
+
+    [Fact]
+    public void Epilogue_Relu_LetsNaNAndNegativeZeroThrough()
+    {
+        float[] a = [float.NaN, 0, 0, 0, -1, 0];
+        float[] b = [1, 1, 1, 1, 1, 1]; // k 3, n 2
+        var c = new float[4];
+        Kernels.Gemm.Multiply(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2, new GemmEpilogue { Relu = true, RowBias = new float[] { 0, -0f } }, ComputePool.Serial);
+        Assert.True(float.IsNaN(c[0]) && float.IsNaN(c[1]));
+        Assert.Equal(0f, c[2]);
+        Assert.Equal(0f, c[3]);
+        var z = new float[1];
+        // acc = +0, alpha = -1 gives -0, which Relu keeps (-0 < 0 is false).
+        Kernels.Gemm.Multiply(false, false, 1, 1, 1, -1, new float[] { 0f }, 1, new float[] { 1 }, 1, 0, z, 1, new GemmEpilogue { Relu = true }, ComputePool.Serial);
+        Assert.True(z[0] == 0 && float.IsNegative(z[0]), $"Relu(-0) is {z[0]:R}");
+    }
+
+    [Fact]
+    public void Epilogue_WrongBiasLength_Throws()
+    {
+        var c = new float[4];
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 1, 1, new float[2], 1, new float[2], 2, 0, c, 2,
+            new GemmEpilogue { RowBias = new float[3] }, ComputePool.Serial));
+        Assert.Throws<ArgumentException>(() => Kernels.Gemm.Multiply(false, false, 2, 2, 1, 1, new float[2], 1, new float[2], 2, 0, c, 2,
+            new GemmEpilogue { ColumnBias = new float[1] }, ComputePool.Serial));
+    }
+
     [Fact]
     public void AlphaZeroOrEmptyK_OnlyScalesC_AndBetaZeroClearsNaN()
     {

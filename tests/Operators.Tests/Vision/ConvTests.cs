@@ -66,6 +66,18 @@ public class ConvTests
     [InlineData(5, 8, 8, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 5, true)]     // depthwise, multiplier 2
     [InlineData(3, 4, 6, 2, 3, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]      // rectangular kernel
     [InlineData(16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]  // larger
+    [InlineData(6, 9, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1, 6, true)]     // depthwise, strided, dilated
+    [InlineData(4, 5, 37, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, false)]    // depthwise, rows wider than a vector
+    [InlineData(32, 9, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]    // K = 288: two k blocks
+    [InlineData(3, 23, 25, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]   // N = 575: three column panels, runs across strips
+    [InlineData(3, 31, 33, 13, 7, 7, 2, 2, 0, 0, 0, 0, 1, 1, 1, true)]   // stem-like 7x7 stride 2
+    [InlineData(2, 9, 75, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true)]     // stride 2, output rows of 38: vector strided unfold
+    [InlineData(2, 9, 76, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]    // stride 2 reaching the row's last element
+    [InlineData(260, 4, 70, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]   // 1x1 direct, K = 260, N = 280
+    [InlineData(32, 6, 30, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]   // indirect (rows of 30), two channel blocks, 12 + 1 filters
+    [InlineData(4, 7, 52, 6, 3, 3, 2, 1, 0, 2, 1, 0, 2, 2, 2, true)]     // indirect: stride_h 2, dilation 2, groups 2, rows of 50
+    [InlineData(3, 5, 28, 20, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, false)]   // indirect 5x5, rows of 28
+    [InlineData(40, 6, 6, 60, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, false)]   // 1x1 direct, grouped
     public void MatchesTheDirectConvolution(int c, int h, int w, int m, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int group, bool bias)
     {
         const int n = 2;
@@ -79,6 +91,44 @@ public class ConvTests
         if (b is not null) t.Input("bias", b, m);
         t.Output("Y", y, n, m, oh, ow).Tolerance(1e-4, 1e-5).Run();
     }
+
+    // The internal "activation" argument: Relu fused into the store, bit-identical to Conv then Relu.
+    [Theory]
+    [InlineData(3, 8, 8, 5, 3, 1, 1, 1)]     // im2col GEMM
+    [InlineData(24, 7, 7, 30, 1, 1, 0, 1)]   // 1x1 direct
+    [InlineData(6, 9, 9, 6, 3, 2, 1, 6)]     // depthwise
+    [InlineData(8, 6, 28, 14, 3, 1, 1, 1)]   // indirect
+    public void ActivationRelu_IsConvThenRelu(int c, int h, int w, int m, int k, int stride, int pad, int group)
+    {
+        var x = Random(2 * c * h * w, 11);
+        var f = Random(m * (c / group) * k * k, 12);
+        var b = Random(m, 13);
+        var plain = Reference(x, 2, c, h, w, f, m, k, k, b, stride, stride, pad, pad, pad, pad, 1, 1, group, out int oh, out int ow);
+        var relu = plain.Select(v => v < 0 ? 0f : v).ToArray();
+        new OperatorTester(Catalog, "Conv").Arg("kernel", k).Arg("stride", stride).Arg("pad", pad).Arg("group", group).Arg("activation", "Relu")
+            .Input("X", x, 2, c, h, w).Input("filter", f, m, c / group, k, k).Input("bias", b, m)
+            .Output("Y", relu, 2, m, oh, ow).Tolerance(1e-4, 1e-5).Run();
+
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob("X", Tensor.From<float>(x, [2, c, h, w]));
+        ws.FeedBlob("filter", Tensor.From<float>(f, [m, c / group, k, k]));
+        ws.FeedBlob("bias", Tensor.From<float>(b, [m]));
+        OperatorDef Def(string y) => OperatorDef.Create("Conv", "", ["X", "filter", "bias"], [y]).SetArgument("kernel", k).SetArgument("stride", stride)
+            .SetArgument("pad", pad).SetArgument("group", group);
+        ws.RunOperatorOnce(Def("Y"));
+        ws.RunOperatorOnce(Def("Yr").SetArgument("activation", "Relu"));
+        var separate = ws.FetchBlob("Y").ToArray<float>();
+        var fused = ws.FetchBlob("Yr").ToArray<float>();
+        for (int i = 0; i < fused.Length; i++)
+        {
+            float expected = separate[i] < 0 ? 0f : separate[i];
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(fused[i]), $"element {i}: fused {fused[i]:R}, Conv then Relu {expected:R}");
+        }
+    }
+
+    [Fact]
+    public void Activation_OtherThanRelu_IsRejected() =>
+        Conv2([1, 2, 5, 5], [3, 2, 3, 3]).Arg("activation", "Tanh").Output("Y").ExpectError("argument 'activation' = \"Tanh\" is not supported").Run();
 
     [Fact]
     public void PadsList_IsTopLeftBottomRight()
