@@ -136,12 +136,21 @@ internal static class OperatorConverters
     {
         var args = ConvPoolArgs.Parse(c.Def, pooling: false);
         var dims = Resolve(c, args);
-        c.Node("Conv", Inputs(c), [c.Out(0)],
+        // A Relu the optimiser fused into the Conv (its internal 'activation' argument) is a Relu node again.
+        bool relu = c.Def.GetSingleArgument(Operators.Vision.Conv.ActivationArg, "") switch
+        {
+            "" => false,
+            Operators.Vision.Conv.ReluActivation => true,
+            var other => throw new EnforceNotMetException($"argument '{Operators.Vision.Conv.ActivationArg}' = \"{other}\" has no ONNX form."),
+        };
+        string y = relu ? c.Temp("conv") : c.Out(0);
+        c.Node("Conv", Inputs(c), [y],
             Ints("kernel_shape", dims.Select(d => (long)d.Kernel)),
             Ints("strides", dims.Select(d => (long)d.Stride)),
             Ints("dilations", dims.Select(d => (long)d.Dilation)),
             Ints("pads", ExplicitPads(dims, pooling: false)),
             Int("group", c.Def.GetSingleArgument("group", 1)));
+        if (relu) c.Node("Relu", [y], [c.Out(0)]);
     }
 
     // ONNX's ConvTranspose has Caffe2's filter layout [C, M / group, k...] and size rule; every

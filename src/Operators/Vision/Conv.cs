@@ -69,6 +69,7 @@ public static class Conv
             .Output(0, "Y", "[N, M, H_out, W_out] (or [N, M, W_out]).")
             .SetDoc("2-D (or 1-D) convolution of an NCHW input with grouped, dilated, strided and padded filters and an optional bias per output channel.");
         catalog.Operators.Register("Conv", static (d, ws) => new ConvOp(d, ws));
+        catalog.Passes.Add(new FuseReluIntoConv());
     }
 
     /// <summary>The resolved sizes of a convolution.</summary>
@@ -210,6 +211,44 @@ internal sealed class ConvOp : OperatorBase
         var g = new ConvGeometry((int)c, sh.In, sw.In, (int)m, s.Group, sh.Kernel, sw.Kernel, sh.Stride, sw.Stride,
             sh.PadBegin, sw.PadBegin, sh.Dilation, sw.Dilation, sh.Out, sw.Out);
         Convolution.Forward(in g, (int)n, x.Data<float>(), w.Data<float>(), bias, _relu, ys, Pool, MaxDegreeOfParallelism);
+    }
+}
+
+/// <summary>
+/// The inference pass that fuses a <c>Relu</c> into the <c>Conv</c> that feeds it (ONNX Runtime's
+/// ConvActivationFusion): the Conv gets <see cref="Conv.ActivationArg"/> = <c>"Relu"</c> and
+/// writes the Relu's output; the Relu is removed. Bit-identical to the two ops (the fused store
+/// applies the same <c>y &lt; 0 ? 0 : y</c> after the bias).
+/// </summary>
+/// <remarks>
+/// Applies only when the Conv's output is read by the Relu alone (or the Relu runs in place on
+/// it) and is not protected, the Conv has no activation yet, and nothing between the two ops
+/// touches the Relu's output. Registered after SpatialBN folding, so Conv + SpatialBN + Relu
+/// becomes one op.
+/// </remarks>
+internal sealed class FuseReluIntoConv : INetPass
+{
+    public string Name => "fuse Relu into Conv";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var relu = ops[k];
+            if (relu.Type != "Relu" || relu.Input.Count != 1 || relu.Output.Count != 1) continue;
+            string x = relu.Input[0], y = relu.Output[0];
+            int j = context.FindMergeableProducer(k, "Conv");
+            if (j < 0) continue;
+            var conv = ops[j];
+            if (conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
+            conv.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+            conv.Output[0] = y;
+            ops.RemoveAt(k);
+            if (x != y) context.MarkRemoved(x, $"Relu #{k} was fused into Conv #{j}, which now writes '{y}'");
+            return 1;
+        }
+        return 0;
     }
 }
 

@@ -167,7 +167,7 @@ public sealed record OptimizedNet(NetDef Net, IReadOnlyList<(string Pass, int Re
 
 /// <summary>
 /// Optimises a predict net for inference: the catalog's <see cref="NetPassRegistry">passes</see>
-/// (folding, fusion, dropping test-mode no-ops), each repeated until it finds nothing, then
+/// (folding, fusion, dropping test-mode no-ops), all repeated until none finds anything, then
 /// <see cref="MemoryPlanner">memory planning</see>. The user's net and weights are not changed.
 /// </summary>
 public static class InferenceOptimizer
@@ -182,14 +182,20 @@ public static class InferenceOptimizer
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(net);
         var context = new NetPassContext(net.Clone(), constants, protectedBlobs);
-        var applied = new List<(string, int)>();
-        foreach (var pass in catalog.Passes.Passes)
+        var passes = catalog.Passes.Passes;
+        var totals = new int[passes.Count];
+        // Every pass until none finds anything, so registration order does not matter (folding
+        // SpatialBN makes a Conv followed by a Relu, which the Relu fusion then takes). Each
+        // rewrite removes at least one op, so this ends.
+        for (bool changed = true; changed;)
         {
-            int total = 0;
-            // Each rewrite removes at least one op, so this ends.
-            for (int rewrites; (rewrites = pass.Apply(context)) > 0;) total += rewrites;
-            if (total > 0) applied.Add((pass.Name, total));
+            changed = false;
+            for (int p = 0; p < passes.Count; p++)
+                for (int rewrites; (rewrites = passes[p].Apply(context)) > 0; changed = true) totals[p] += rewrites;
         }
+        var applied = new List<(string, int)>();
+        for (int p = 0; p < passes.Count; p++)
+            if (totals[p] > 0) applied.Add((passes[p].Name, totals[p]));
         if (planMemory)
         {
             int shared = MemoryPlanner.Plan(context);

@@ -20,7 +20,7 @@ public class OperatorExportTests
     // ---- Conv ------------------------------------------------------------------------------------
 
     public static TheoryData<string> ConvForms() =>
-        ["kernel", "kernel_stride_pad", "h_w_and_pad_sides", "pads_and_dilations", "group", "legacy_same", "legacy_valid", "no_bias"];
+        ["kernel", "kernel_stride_pad", "h_w_and_pad_sides", "pads_and_dilations", "group", "legacy_same", "legacy_valid", "no_bias", "fused_relu"];
 
     [Theory]
     [MemberData(nameof(ConvForms))]
@@ -43,12 +43,14 @@ public class OperatorExportTests
             case "legacy_same": conv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("legacy_pad", 2); break;
             case "legacy_valid": conv.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("legacy_pad", 1); break;
             case "no_bias": conv.SetArgument("kernel", 3).SetArgument("pad", 1); conv.Input.RemoveAt(2); break;
+            // The optimiser's fused Relu (an optimised net exported) is a Relu node again.
+            case "fused_relu": conv.SetArgument("kernel", 3).SetArgument("pad", 1).SetArgument(Operators.Vision.Conv.ActivationArg, "Relu"); break;
         }
         long wc = form == "group" ? inC / 2 : inC;
         var init = Init(("W", Random(2, outC, wc, kh, kw)), ("b", Random(3, outC)));
         var predict = Net(["X", "W", "b"], ["Y"], conv);
         var result = ExportAndCompare(init, predict, new Dictionary<string, Caffe2Tensor> { ["X"] = Random(1, 2, inC, 8, 7) });
-        Assert.Equal("Conv", Assert.Single(result.Model.Graph.Node).OpType);
+        Assert.Equal(form == "fused_relu" ? ["Conv", "Relu"] : ["Conv"], result.Model.Graph.Node.Select(n => n.OpType));
     }
 
     // ---- ConvTranspose ---------------------------------------------------------------------------

@@ -73,14 +73,16 @@ public class InferencePassTests
         var (plain, optimized, p) = RunBothWays(Init(convBias), ConvBnRelu(convBias, inPlaceBn));
         AssertClose(plain, optimized);
         Assert.Contains(("fold SpatialBN into Conv", 1), p.AppliedOptimizations);
+        Assert.Contains(("fuse Relu into Conv", 1), p.AppliedOptimizations); // the Relu then follows the Conv
         var run = p.RunNetDef;
-        Assert.Equal(["Conv", "Relu"], run.Op.Select(o => o.Type));
-        var conv = run.Op[0];
+        var conv = Assert.Single(run.Op);
+        Assert.Equal("Conv", conv.Type);
         Assert.Equal(["X", "W_bnfold", convBias ? "b_bnfold" : "W_bias_bnfold"], conv.Input);
-        Assert.Equal(inPlaceBn ? "conv" : "bn", conv.Output[0]);
+        Assert.Equal("Y", conv.Output[0]);
+        Assert.Equal(Conv.ReluActivation, conv.GetSingleArgument(Conv.ActivationArg, ""));
         Assert.Equal(Random(4 * 3 * 3 * 3, 1), p.Weights.FetchBlob<float>("W")); // the user's weights, as they were
         Assert.False(p.Weights.HasBlob("W_bnfold"));
-        if (!inPlaceBn) Assert.Contains("conv", p.RemovedBlobs.Keys);
+        Assert.Contains(inPlaceBn ? "conv" : "bn", p.RemovedBlobs.Keys);
 
         // The folded filter of channel 0 is W * scale / sqrt(var + epsilon), rounded once.
         var scale = Random(4, 2, 1, 1.5);
@@ -108,6 +110,33 @@ public class InferencePassTests
         var twice = new NetBuilder(ConvBnRelu()).Relu("conv", "Z").ExternalOutput("Z").Build();
         var q = new Runtime.Predictor(Catalog, Init(), twice);
         Assert.DoesNotContain(q.AppliedOptimizations, a => a.Pass == "fold SpatialBN into Conv");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Relu_IsFusedIntoTheConv_BitForBit(bool inPlace)
+    {
+        // SqueezeNet's form: Conv then an in-place Relu on its output.
+        string r = inPlace ? "conv" : "relu";
+        var net = new NetBuilder("predict").ExternalInput("X", "W", "b")
+            .Conv("X", "W", "b", "conv", kernel: 3, pad: 1).Relu("conv", r).Relu(r, "Y").ExternalOutput("Y").Build();
+        var (plain, optimized, p) = RunBothWays(Init(), net);
+        Assert.True(plain.ContentEquals(optimized));
+        Assert.Contains(("fuse Relu into Conv", 1), p.AppliedOptimizations); // one: a Conv takes one activation
+        Assert.Equal(["Conv", "Relu"], p.RunNetDef.Op.Select(o => o.Type));
+        Assert.Equal(Conv.ReluActivation, p.RunNetDef.Op[0].GetSingleArgument(Conv.ActivationArg, ""));
+    }
+
+    [Fact]
+    public void Relu_IsNotFused_WhenTheConvOutputIsKept_OrReadElsewhere()
+    {
+        var net = new NetBuilder("predict").ExternalInput("X", "W", "b")
+            .Conv("X", "W", "b", "conv", kernel: 3, pad: 1).Relu("conv", "Y").ExternalOutput("Y").Build();
+        var kept = new Runtime.Predictor(Catalog, Init(), net, new PredictorOptions { KeepBlobs = ["conv"] });
+        Assert.DoesNotContain(kept.AppliedOptimizations, a => a.Pass == "fuse Relu into Conv");
+        var twice = new NetBuilder(net).Relu("conv", "Z").ExternalOutput("Z").Build();
+        Assert.DoesNotContain(new Runtime.Predictor(Catalog, Init(), twice).AppliedOptimizations, a => a.Pass == "fuse Relu into Conv");
     }
 
     [Fact]
