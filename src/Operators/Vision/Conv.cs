@@ -43,24 +43,11 @@ public static class Conv
         ConvPoolArgs.DeclareWindowArgs(catalog.Schemas.Schema("Conv").NumInputs(2, 3).NumOutputs(1), "Kernel", pooling: false)
             .Arg("group", "*(type: int; default: 1)* Number of groups; must divide C and M.", 1)
             .Arg(ActivationArg, "*(type: string; default: \"\")* Internal, set by a net optimiser that fuses a following Relu into this Conv: \"Relu\" applies y = y < 0 ? 0 : y to each output after the bias, in the same store (bit-identical to a separate Relu operator); empty (the default) applies nothing. Not a Caffe2 argument.", "")
-            .TensorInferenceFunction(static (def, inputs) =>
+            .ConvolutionInference("Conv", static (def, x, w, b) =>
             {
-                var x = inputs[0];
-                var w = inputs[1];
-                if (x.UnknownShape || w.UnknownShape) return [TensorShape.Unknown(x.DataType)];
-                var s = Shapes(def, x.Dims.ToArray(), w.Dims.ToArray(), inputs.Count > 2 && !inputs[2].UnknownShape ? inputs[2].Dims.ToArray() : null);
-                return [TensorShape.Create(s.OutputDims, x.DataType)];
-            })
-            .CostInferenceFunction(static (def, inputs) =>
-            {
-                Enforce.That(inputs[0].ElementCount >= 0 && inputs[1].ElementCount >= 0,
-                    () => $"Conv cost of {def.DisplayName}: an input shape is unknown.");
-                var s = Shapes(def, inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), inputs.Count > 2 ? inputs[2].Dims.ToArray() : null);
-                long outN = s.OutputDims.Aggregate(1L, (a, b) => a * b);
-                ulong size = (ulong)DataTypes.ElementSize(inputs[0].DataType);
-                ulong paramBytes = (ulong)(inputs[1].ElementCount + (inputs.Count > 2 ? inputs[2].ElementCount : 0)) * size;
-                // Two flops (multiply, add) per filter tap per output.
-                return new Cost((ulong)(2 * outN * s.ChannelsPerGroup * s.KernelSize), (ulong)inputs[0].ElementCount * size + paramBytes, (ulong)outN * size, paramBytes);
+                var s = Shapes(def, x, w, b);
+                // One multiply-add per filter tap per output.
+                return (s.OutputDims, s.OutputDims.Aggregate(1L, (p, d) => p * d) * s.ChannelsPerGroup * s.KernelSize);
             })
             .InheritOnnxSchema()
             .Input(0, "X", "FLOAT input [N, C, H, W] (or [N, C, W]), NCHW.")

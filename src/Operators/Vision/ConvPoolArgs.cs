@@ -330,3 +330,34 @@ public sealed class ConvPoolArgs
         return (null, false);
     }
 }
+
+/// <summary>Schema pieces shared by the convolution-like operators.</summary>
+internal static class ConvolutionSchemas
+{
+    /// <summary>
+    /// The shape and cost inference of a convolution-like operator <c>(X, filter[, bias]) -&gt; Y</c>
+    /// (Conv, ConvTranspose): <paramref name="shape"/> gives Y's dims and the multiply-adds for
+    /// X's, the filter's and the bias's dims (null without a bias, or when its shape is unknown),
+    /// checking them. Cost: two flops per multiply-add; X and the parameters read, Y written.
+    /// </summary>
+    internal static OpSchema ConvolutionInference(this OpSchema schema, string opType, Func<OperatorDef, long[], long[], long[]?, (long[] OutputDims, long MultiplyAdds)> shape) =>
+        schema
+            .TensorInferenceFunction((def, inputs) =>
+            {
+                var x = inputs[0];
+                var w = inputs[1];
+                if (x.UnknownShape || w.UnknownShape) return [TensorShape.Unknown(x.DataType)];
+                var (outDims, _) = shape(def, x.Dims.ToArray(), w.Dims.ToArray(), inputs.Count > 2 && !inputs[2].UnknownShape ? inputs[2].Dims.ToArray() : null);
+                return [TensorShape.Create(outDims, x.DataType)];
+            })
+            .CostInferenceFunction((def, inputs) =>
+            {
+                Enforce.That(inputs[0].ElementCount >= 0 && inputs[1].ElementCount >= 0,
+                    () => $"{opType} cost of {def.DisplayName}: an input shape is unknown.");
+                var (outDims, multiplyAdds) = shape(def, inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), inputs.Count > 2 ? inputs[2].Dims.ToArray() : null);
+                long outN = outDims.Aggregate(1L, (a, b) => a * b);
+                ulong size = (ulong)DataTypes.ElementSize(inputs[0].DataType);
+                ulong paramBytes = (ulong)(inputs[1].ElementCount + (inputs.Count > 2 ? inputs[2].ElementCount : 0)) * size;
+                return new Cost((ulong)(2 * multiplyAdds), (ulong)inputs[0].ElementCount * size + paramBytes, (ulong)outN * size, paramBytes);
+            });
+}

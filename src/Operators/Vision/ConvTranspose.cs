@@ -70,26 +70,12 @@ public static class ConvTranspose
             .Arg("adj_h", "*(type: int)* Vertical adj (with adj_w).", 0)
             .Arg("adj_w", "*(type: int)* Horizontal adj (with adj_h).", 0)
             .Arg("group", "*(type: int; default: 1)* Number of groups; must divide C. Y has M = filter.dim(1) * group channels.", 1)
-            .TensorInferenceFunction(static (def, inputs) =>
+            .ConvolutionInference("ConvTranspose", static (def, x, w, b) =>
             {
-                var x = inputs[0];
-                var w = inputs[1];
-                if (x.UnknownShape || w.UnknownShape) return [TensorShape.Unknown(x.DataType)];
-                var s = Shapes(def, x.Dims.ToArray(), w.Dims.ToArray(), inputs.Count > 2 && !inputs[2].UnknownShape ? inputs[2].Dims.ToArray() : null);
-                return [TensorShape.Create(s.OutputDims, x.DataType)];
-            })
-            .CostInferenceFunction(static (def, inputs) =>
-            {
-                Enforce.That(inputs[0].ElementCount >= 0 && inputs[1].ElementCount >= 0,
-                    () => $"ConvTranspose cost of {def.DisplayName}: an input shape is unknown.");
-                var s = Shapes(def, inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), inputs.Count > 2 ? inputs[2].Dims.ToArray() : null);
-                long outN = s.OutputDims.Aggregate(1L, (a, b) => a * b);
-                ulong size = (ulong)DataTypes.ElementSize(inputs[0].DataType);
-                ulong paramBytes = (ulong)(inputs[1].ElementCount + (inputs.Count > 2 ? inputs[2].ElementCount : 0)) * size;
-                // Two flops (multiply, add) per input element per filter tap of its group's outputs:
-                // 2 * N * C * H * W * (M / group) * kH * kW.
-                ulong flops = (ulong)(2 * inputs[0].ElementCount * s.OutputChannelsPerGroup * s.KernelSize);
-                return new Cost(flops, (ulong)inputs[0].ElementCount * size + paramBytes, (ulong)outN * size, paramBytes);
+                var s = Shapes(def, x, w, b);
+                // One multiply-add per input element per filter tap of its group's outputs:
+                // N * C * H * W * (M / group) * kH * kW.
+                return (s.OutputDims, x.Aggregate(1L, (p, d) => p * d) * s.OutputChannelsPerGroup * s.KernelSize);
             })
             .InheritOnnxSchema()
             .Input(0, "X", "FLOAT input [N, C, H, W] (or [N, C, W]), NCHW.")
