@@ -5,7 +5,7 @@
 # benchmark's setup checks its path against a reference (bit for bit for the element-wise kernels,
 # 1e-4 relative against ONNX Runtime for GEMM and Conv), so this fails if any benchmark, check,
 # ONNX Runtime session or column breaks. Its times mean nothing. Takes about
-# 30 s including the build. Extra arguments go to the suite (e.g. --filter '*Forward*').
+# a minute including the build (the real-net rows load SqueezeNet, ResNet-50 and LeNet). Extra arguments go to the suite (e.g. --filter '*Forward*').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
