@@ -147,16 +147,11 @@ public static class Conv
 }
 
 /// <summary>Conv(X, filter[, bias]) -&gt; Y.</summary>
-internal sealed class ConvOp : OperatorBase
+internal sealed class ConvOp : ConvolutionOperator<Conv.ConvShapes>
 {
     private readonly ConvPoolArgs _args;
     private readonly int _group;
     private readonly bool _relu;
-
-    // The shapes of the last run, recomputed (allocating) only when an input's dims change, so a
-    // steady-state run allocates nothing.
-    private long[] _xDims = [], _wDims = [], _bDims = [];
-    private Conv.ConvShapes _shapes;
 
     public ConvOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
@@ -165,24 +160,16 @@ internal sealed class ConvOp : OperatorBase
         _relu = Conv.ParseActivation(def);
     }
 
+    protected override Conv.ConvShapes ComputeShapes() =>
+        Conv.Shapes(_args, _group, Def.Input[0], Def.Input[1], InputSize > 2 ? Def.Input[2] : "bias", Input(0).Dims, Input(1).Dims,
+            InputSize > 2 ? Input(2).Dims.ToArray() : null);
+
     public override void Run()
     {
+        var s = CheckInputsAndShapes("Conv");
         var x = Input(0);
         var w = Input(1);
         bool hasBias = InputSize > 2;
-        for (int i = 0; i < InputSize; i++)
-        {
-            if (Input(i).DataType != DataType.Float)
-                throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
-            if (IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': Conv does not run in place.");
-        }
-        var bDims = hasBias ? Input(2).Dims : default;
-        if (_shapes.OutputDims is null || !x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims) || !bDims.SequenceEqual(_bDims))
-        {
-            _shapes = Conv.Shapes(_args, _group, Def.Input[0], Def.Input[1], hasBias ? Def.Input[2] : "bias", x.Dims, w.Dims, hasBias ? bDims.ToArray() : null);
-            (_xDims, _wDims, _bDims) = (x.Dims.ToArray(), w.Dims.ToArray(), bDims.ToArray());
-        }
-        var s = _shapes;
         var y = Output(0);
         y.Resize(DataType.Float, s.OutputDims);
         bool twoD = s.Spatial.Length == 2;

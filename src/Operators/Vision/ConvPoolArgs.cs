@@ -361,3 +361,39 @@ internal static class ConvolutionSchemas
                 return new Cost((ulong)(2 * multiplyAdds), (ulong)inputs[0].ElementCount * size + paramBytes, (ulong)outN * size, paramBytes);
             });
 }
+
+/// <summary>
+/// The common run-time checks of the convolution-like operators <c>(X, filter[, bias]) -&gt; Y</c>:
+/// every input FLOAT and none of them the output, and the shapes for the inputs' dims, computed
+/// (allocating) only when a dim changed since the last run, so a steady-state run allocates nothing.
+/// </summary>
+internal abstract class ConvolutionOperator<TShapes>(OperatorDef def, Workspace ws) : OperatorBase(def, ws) where TShapes : struct
+{
+    private long[] _xDims = [], _wDims = [], _bDims = [];
+    private TShapes _shapes;
+    private bool _known;
+
+    /// <summary>The shapes of the current inputs (their dims checked by the implementation).</summary>
+    protected abstract TShapes ComputeShapes();
+
+    /// <summary>Checks the inputs of this <paramref name="type"/> op and returns the shapes for their dims.</summary>
+    protected TShapes CheckInputsAndShapes(string type)
+    {
+        for (int i = 0; i < InputSize; i++)
+        {
+            if (Input(i).DataType != DataType.Float)
+                throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
+            if (IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': {type} does not run in place.");
+        }
+        var x = Input(0).Dims;
+        var w = Input(1).Dims;
+        var b = InputSize > 2 ? Input(2).Dims : default;
+        if (!_known || !x.SequenceEqual(_xDims) || !w.SequenceEqual(_wDims) || !b.SequenceEqual(_bDims))
+        {
+            _shapes = ComputeShapes();
+            (_xDims, _wDims, _bDims, _known) = (x.ToArray(), w.ToArray(), b.ToArray(), true);
+        }
+        return _shapes;
+    }
+}
+

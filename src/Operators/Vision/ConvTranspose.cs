@@ -270,38 +270,25 @@ public static class ConvTranspose
 }
 
 /// <summary>ConvTranspose(X, filter[, bias]) -&gt; Y.</summary>
-internal sealed class ConvTransposeOp : OperatorBase
+internal sealed class ConvTransposeOp : ConvolutionOperator<ConvTranspose.ConvTransposeShapes>
 {
-
     private readonly ConvTranspose.Args _args;
-
-    // The shapes of the last run: recomputed (allocating) only when an input's dims change.
-    private long[] _xDims = [], _wDims = [], _bDims = [];
-    private ConvTranspose.ConvTransposeShapes _shapes;
 
     public ConvTransposeOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
         _args = ConvTranspose.ParseArgs(def);
     }
 
+    protected override ConvTranspose.ConvTransposeShapes ComputeShapes() =>
+        ConvTranspose.Shapes(_args, Def.Input[0], Def.Input[1], InputSize > 2 ? Def.Input[2] : "bias", Input(0).Dims, Input(1).Dims,
+            InputSize > 2 ? Input(2).Dims : default, InputSize > 2);
+
     public override void Run()
     {
+        var s = CheckInputsAndShapes("ConvTranspose");
         var x = Input(0);
         var w = Input(1);
         bool hasBias = InputSize > 2;
-        for (int i = 0; i < InputSize; i++)
-        {
-            if (Input(i).DataType != DataType.Float)
-                throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
-            if (IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': ConvTranspose does not run in place.");
-        }
-        var bDims = hasBias ? Input(2).Dims : default;
-        if (_shapes.OutputDims is null || !x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims) || !bDims.SequenceEqual(_bDims))
-        {
-            _shapes = ConvTranspose.Shapes(_args, Def.Input[0], Def.Input[1], hasBias ? Def.Input[2] : "bias", x.Dims, w.Dims, bDims, hasBias);
-            (_xDims, _wDims, _bDims) = (x.Dims.ToArray(), w.Dims.ToArray(), bDims.ToArray());
-        }
-        var s = _shapes;
         var y = Output(0);
         y.Resize(DataType.Float, s.OutputDims);
         var plan = ConvTranspose.Plan.Of(s, x);
