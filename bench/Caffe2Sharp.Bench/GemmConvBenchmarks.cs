@@ -15,33 +15,16 @@ namespace Caffe2Sharp.Bench;
 /// fails when either breaks. The smoke run keeps the shapes in <see cref="GemmConvShapes.Smoke"/>.
 /// </summary>
 [Config(typeof(GemmConvConfig))]
-public class GemmBenchmarks
+public class GemmBenchmarks : OrtCaseBenchmarks
 {
-    private GemmCase _case = null!;
-
     /// <summary>The shape's name (<see cref="GemmConvShapes.Gemm"/>).</summary>
     [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "";
 
-    /// <summary>Threads for both sides (our pool's degree, ORT's IntraOpNumThreads).</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
-
     /// <summary>The shapes of this run.</summary>
     public static IEnumerable<string> Shapes => GemmConvShapes.Gemm.Select(s => s.Name).Where(GemmConvConfig.InRun);
 
-    [GlobalSetup]
-    public void Setup() => _case = new GemmCase(GemmConvShapes.GemmNamed(Shape), Threads);
-
-    [GlobalCleanup]
-    public void Cleanup() => _case?.Dispose();
-
-    [Benchmark]
-    [Traffic(0, Ort = nameof(Ort))]
-    public void Ours() => _case.Ours();
-
-    [Benchmark]
-    public void Ort() => _case.Ort();
+    private protected override IOrtCase Create(int threads) => new GemmCase(GemmConvShapes.GemmNamed(Shape), threads);
 }
 
 /// <summary>
@@ -50,33 +33,54 @@ public class GemmBenchmarks
 /// columns as <see cref="GemmBenchmarks"/>. Setup checks our output against ORT's.
 /// </summary>
 [Config(typeof(GemmConvConfig))]
-public class ConvBenchmarks
+public class ConvBenchmarks : OrtCaseBenchmarks
 {
-    private ConvCase _case = null!;
-
     /// <summary>The shape's name (<see cref="GemmConvShapes.Conv"/>).</summary>
     [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "";
 
-    /// <summary>Threads for both sides.</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
-
     /// <summary>The shapes of this run.</summary>
     public static IEnumerable<string> Shapes => GemmConvShapes.Conv.Select(s => s.Name).Where(GemmConvConfig.InRun);
 
+    private protected override IOrtCase Create(int threads) => new ConvCase(GemmConvShapes.ConvNamed(Shape), threads);
+}
+
+/// <summary>One benchmark case, ours and ONNX Runtime on the same buffers, its check done when made.</summary>
+internal interface IOrtCase : IDisposable
+{
+    /// <summary>Our side, once.</summary>
+    void Ours();
+
+    /// <summary>ONNX Runtime's side, once.</summary>
+    void Ort();
+}
+
+/// <summary>
+/// The body of <see cref="GemmBenchmarks"/> and <see cref="ConvBenchmarks"/>: one case per
+/// parameter set, made (and checked) in setup, at 1 and 2 threads for both sides.
+/// </summary>
+public abstract class OrtCaseBenchmarks
+{
+    private IOrtCase? _case;
+
+    /// <summary>Threads for both sides (our pool's degree, ORT's IntraOpNumThreads).</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private protected abstract IOrtCase Create(int threads);
+
     [GlobalSetup]
-    public void Setup() => _case = new ConvCase(GemmConvShapes.ConvNamed(Shape), Threads);
+    public void Setup() => _case = Create(Threads);
 
     [GlobalCleanup]
     public void Cleanup() => _case?.Dispose();
 
     [Benchmark]
     [Traffic(0, Ort = nameof(Ort))]
-    public void Ours() => _case.Ours();
+    public void Ours() => _case!.Ours();
 
     [Benchmark]
-    public void Ort() => _case.Ort();
+    public void Ort() => _case!.Ort();
 }
 
 /// <summary>The columns of the GEMM and Conv benchmarks: GFLOP/s and "vs ORT".</summary>

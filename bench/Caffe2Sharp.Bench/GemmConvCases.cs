@@ -78,7 +78,7 @@ internal static class GemmConvShapes
 /// and ONNX Runtime's MatMul (B a constant initializer) on the same aligned buffers. The
 /// constructor checks our result against ORT's (<see cref="Check"/>).
 /// </summary>
-internal sealed class GemmCase : IDisposable
+internal sealed class GemmCase : IOrtCase
 {
     private readonly GemmShape _s;
     private readonly AlignedBuffer _a, _b, _y, _yOrt;
@@ -132,7 +132,7 @@ internal sealed class GemmCase : IDisposable
 /// an ONNX Runtime Conv node (W and bias initializers), on the same input; the constructor checks
 /// our output against ORT's.
 /// </summary>
-internal sealed class ConvCase : IDisposable
+internal sealed class ConvCase : IOrtCase
 {
     private readonly Workspace _ws;
     private readonly OrtOneNode _ort;

@@ -222,15 +222,12 @@ internal sealed class FuseReluIntoConv : INetPass
         {
             var relu = ops[k];
             if (relu.Type != "Relu" || relu.Input.Count != 1 || relu.Output.Count != 1) continue;
-            string x = relu.Input[0], y = relu.Output[0];
             int j = context.FindMergeableProducer(k, "Conv");
             if (j < 0) continue;
             var conv = ops[j];
             if (conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
             conv.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
-            conv.Output[0] = y;
-            ops.RemoveAt(k);
-            if (x != y) context.MarkRemoved(x, $"Relu #{k} was fused into Conv #{j}, which now writes '{y}'");
+            context.MergeIntoProducer(k, j, "fused");
             return 1;
         }
         return 0;

@@ -250,7 +250,6 @@ internal sealed class FoldSpatialBNIntoConv : INetPass
             var bn = ops[k];
             if (bn.Type != "SpatialBN" || bn.GetSingleArgument("is_test", 0) == 0 || bn.Output.Count != 1 || bn.Input.Count != 5) continue;
             if (bn.GetSingleArgument("order", "NCHW") != "NCHW") continue;
-            string x = bn.Input[0], y = bn.Output[0];
             int j = context.FindMergeableProducer(k, "Conv");
             if (j < 0) continue;
             var conv = ops[j];
@@ -277,9 +276,7 @@ internal sealed class FoldSpatialBNIntoConv : INetPass
             string foldedBias = context.AddConstant(bName + "_bnfold", bf);
             if (conv.Input.Count > 2) conv.Input[2] = foldedBias;
             else conv.Input.Add(foldedBias);
-            conv.Output[0] = y;
-            ops.RemoveAt(k);
-            if (x != y) context.MarkRemoved(x, $"SpatialBN #{k} was folded into Conv #{j}, which now writes '{y}'");
+            context.MergeIntoProducer(k, j, "folded");
             return 1;
         }
         return 0;

@@ -103,6 +103,21 @@ public sealed class NetPassContext
     }
 
     /// <summary>
+    /// Completes a merge that <see cref="FindMergeableProducer"/> allowed: op
+    /// <paramref name="producer"/> writes what op <paramref name="consumer"/> wrote, the consumer
+    /// is removed, and its input, when no longer written, is recorded as removed
+    /// ("<paramref name="how"/> into" the producer).
+    /// </summary>
+    public void MergeIntoProducer(int consumer, int producer, string how)
+    {
+        var op = Net.Op[consumer];
+        string x = op.Input[0], y = op.Output[0];
+        Net.Op[producer].Output[0] = y;
+        Net.Op.RemoveAt(consumer);
+        if (x != y) MarkRemoved(x, $"{op.Type} #{consumer} was {how} into {Net.Op[producer].Type} #{producer}, which now writes '{y}'");
+    }
+
+    /// <summary>
     /// Adds <paramref name="value"/> as a new constant named after <paramref name="baseName"/> (with a
     /// suffix that no blob of the weights or of the net uses), declares it an external input of the
     /// net (when the net declares its external inputs), and returns its name. The weights themselves are never written.
