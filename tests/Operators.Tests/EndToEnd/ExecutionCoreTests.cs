@@ -79,9 +79,7 @@ public class ExecutionCoreTests
         ws.RunNet("n");
         ws.RunNet("n");
         long regions = pool.Statistics.Regions;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int k = 0; k < 20; k++) ws.RunNet("n");
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AllocatesNothing(() => ws.RunNet("n"), runs: 20);
         Assert.True(pool.Statistics.Regions > regions, "the runs should have split across the pool");
     }
 

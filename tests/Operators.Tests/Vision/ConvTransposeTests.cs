@@ -1,3 +1,4 @@
+using Caffe2Sharp.Tests;
 using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Operators.Vision;
 using Caffe2Sharp.Runtime;
@@ -360,9 +361,7 @@ public class ConvTransposeTests
         ws.CreateNet(net);
         ws.RunNet("n");
         ws.RunNet("n");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int k = 0; k < 20; k++) ws.RunNet("n");
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyState.AllocatesNothing(() => ws.RunNet("n"), runs: 20);
         Assert.Equal([2L, 4, 12, 12], ws.FetchBlob("Y").Shape);
     }
 }
