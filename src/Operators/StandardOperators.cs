@@ -20,14 +20,14 @@ public static class StandardOperators
     /// Adds every built-in pack: fills (constant, given and random) and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
     /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu), the shape operators (Reshape,
     /// Flatten, Transpose, Squeeze, ExpandDims, Concat, Split), Softmax, Dropout,
-    /// ResizeNearest, SpatialBN (inference) and LRN, pooling (MaxPool, AveragePool), FC, Conv and ConvTranspose. A pack that is already added is
+    /// ResizeNearest, SpatialBN (inference) and LRN, pooling (MaxPool, AveragePool), FC, Conv and ConvTranspose, and the NCHWc (blocked-channel) Conv and pooling that the inference optimiser substitutes. A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
     /// </summary>
     public static Caffe2SharpBuilder AddStandardOperators(this Caffe2SharpBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose();
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
@@ -35,6 +35,6 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register);
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register);
     }
 }

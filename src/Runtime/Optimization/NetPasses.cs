@@ -17,6 +17,19 @@ public interface INetPass
 
     /// <summary>Rewrites <see cref="NetPassContext.Net"/>; returns how many rewrites it made (0: none applied).</summary>
     int Apply(NetPassContext context);
+
+    /// <summary>When the pass runs: <see cref="NetPassStage.Simplify"/> (the default) or <see cref="NetPassStage.Layout"/>.</summary>
+    NetPassStage Stage => NetPassStage.Simplify;
+}
+
+/// <summary>The stages of <see cref="InferenceOptimizer.Optimize"/>, in the order they run; each runs its passes until none finds anything.</summary>
+public enum NetPassStage
+{
+    /// <summary>Folding, fusion and removal on the net's own operators (SpatialBN into Conv, Relu into Conv, test-mode Dropout).</summary>
+    Simplify,
+
+    /// <summary>Data-layout rewrites after simplification (blocked-channel NCHWc kernels): they see the simplified net, and simplify passes never see their internal operators.</summary>
+    Layout,
 }
 
 /// <summary>
@@ -192,21 +205,33 @@ public static class InferenceOptimizer
     /// written to <paramref name="constants"/>, which must see the weights (a child of the
     /// weights workspace). Blobs in <paramref name="protectedBlobs"/> keep their names and values.
     /// </summary>
-    public static OptimizedNet Optimize(OperatorCatalog catalog, NetDef net, Workspace constants, IEnumerable<string> protectedBlobs, bool planMemory = true)
+    /// <param name="catalog">The catalog whose passes run.</param>
+    /// <param name="net">The net; not changed.</param>
+    /// <param name="constants">Sees the weights; receives new constants.</param>
+    /// <param name="protectedBlobs">Blobs whose names and values must survive.</param>
+    /// <param name="planMemory">Reuse activation buffers after the passes.</param>
+    /// <param name="layout">Run the <see cref="NetPassStage.Layout"/> passes after the <see cref="NetPassStage.Simplify"/> ones.</param>
+    public static OptimizedNet Optimize(OperatorCatalog catalog, NetDef net, Workspace constants, IEnumerable<string> protectedBlobs, bool planMemory = true, bool layout = true)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(net);
         var context = new NetPassContext(net.Clone(), constants, protectedBlobs);
         var passes = catalog.Passes.Passes;
         var totals = new int[passes.Count];
-        // Every pass until none finds anything, so registration order does not matter (folding
-        // SpatialBN makes a Conv followed by a Relu, which the Relu fusion then takes). Each
-        // rewrite removes at least one op, so this ends.
-        for (bool changed = true; changed;)
+        // Stage by stage, every pass of the stage until none finds anything, so registration order
+        // does not matter (folding SpatialBN makes a Conv followed by a Relu, which the Relu fusion
+        // then takes). Each pass must end: a rewrite removes an op or converts one for good.
+        foreach (var stage in layout ? (ReadOnlySpan<NetPassStage>)[NetPassStage.Simplify, NetPassStage.Layout] : [NetPassStage.Simplify])
         {
-            changed = false;
-            for (int p = 0; p < passes.Count; p++)
-                for (int rewrites; (rewrites = passes[p].Apply(context)) > 0; changed = true) totals[p] += rewrites;
+            for (bool changed = true; changed;)
+            {
+                changed = false;
+                for (int p = 0; p < passes.Count; p++)
+                {
+                    if (passes[p].Stage != stage) continue;
+                    for (int rewrites; (rewrites = passes[p].Apply(context)) > 0; changed = true) totals[p] += rewrites;
+                }
+            }
         }
         var applied = new List<(string, int)>();
         for (int p = 0; p < passes.Count; p++)

@@ -28,6 +28,13 @@ public sealed class PredictorOptions
     public bool Optimize { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="Optimize"/>, also run the <see cref="NetPassStage.Layout"/> passes (default
+    /// true), such as the blocked-channel (NCHWc) convolution and pooling kernels; false keeps every
+    /// tensor in the net's own layout (for comparing layouts, or fetching intermediates freely).
+    /// </summary>
+    public bool OptimizeLayout { get; init; } = true;
+
+    /// <summary>
     /// Blobs besides the outputs that must stay fetchable after a run (<see cref="Predictor.Fetch"/>):
     /// the optimiser keeps their names and values. Fetching any other intermediate of an optimised
     /// net may be an error (never stale data).
@@ -163,7 +170,7 @@ public sealed class Predictor
         // there are any: otherwise the predictors' workspaces are children of the weights).
         var constants = new Workspace(weights);
         var optimized = InferenceOptimizer.Optimize(weights.Catalog, def, constants,
-            [.. inputs, .. outputs, .. options.KeepBlobs ?? []]);
+            [.. inputs, .. outputs, .. options.KeepBlobs ?? []], layout: options.OptimizeLayout);
         if (constants.LocalBlobs.Count == 0) constants = weights;
         var read = optimized.Net.Op.SelectMany(op => op.Input).ToHashSet(StringComparer.Ordinal);
         // An optional input the optimiser folded away (a weight of a folded Conv) cannot be fed.

@@ -1,0 +1,269 @@
+// Hand-written.
+using Caffe2Sharp.Kernels;
+using Caffe2Sharp.Runtime;
+using Caffe2Sharp.Schema;
+
+namespace Caffe2Sharp.Operators.Vision;
+
+/// <summary>
+/// The layout pass (ONNX Runtime's <c>NchwcTransformer</c>): every Conv with a constant 4-D
+/// filter that an NCHWc kernel serves becomes <c>NchwcConv</c>; MaxPool and AveragePool of a
+/// blocked tensor whose channels fill whole blocks become their NCHWc forms; Relu and Sum of
+/// blocked tensors and a channel Concat of whole blocks run on the blocked tensors as they are.
+/// Reorders are inserted only where a blocked value meets an NCHW consumer (and at the end, for
+/// the net's outputs and every blob the caller asks for).
+/// </summary>
+/// <remarks>
+/// Outputs agree with the NCHW net to rounding (the kernels sum each output in the same order,
+/// so in practice bit for bit). Blocked tensors get new names (<c>{blob}__nchwc</c>); the NCHW
+/// names they replace are reported as removed unless a reorder writes them back.
+/// </remarks>
+internal sealed class NchwcTransform : INetPass
+{
+    public string Name => "NCHWc layout for Conv and pooling";
+
+    public NetPassStage Stage => NetPassStage.Layout;
+
+    private sealed record BlockedBlob(string Name, long Channels);
+
+    public int Apply(NetPassContext context)
+    {
+        var net = context.Net;
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in net.Op)
+        {
+            used.UnionWith(op.Input);
+            used.UnionWith(op.Output);
+        }
+        used.UnionWith(net.ExternalInput);
+        used.UnionWith(net.ExternalOutput);
+        string Fresh(string baseName)
+        {
+            string name = baseName;
+            for (int k = 1; used.Contains(name) || context.Constants.HasBlob(name); k++) name = $"{baseName}_{k}";
+            used.Add(name);
+            return name;
+        }
+
+        var blocked = new Dictionary<string, BlockedBlob>(StringComparer.Ordinal);
+        var stale = new HashSet<string>(StringComparer.Ordinal); // NCHW names whose value lives only in blocked form
+        var result = new List<OperatorDef>();
+        int converted = 0;
+
+        void EnsureNchw(string blob)
+        {
+            if (!stale.Remove(blob)) return;
+            var b = blocked[blob];
+            result.Add(OperatorDef.Create("NchwcReorderOutput", "", [b.Name], [blob]).SetArgument("channels", b.Channels));
+        }
+        string EnsureBlocked(string blob, long channels)
+        {
+            if (blocked.TryGetValue(blob, out var b)) return b.Name;
+            string name = Fresh(blob + "__nchwc");
+            result.Add(OperatorDef.Create("NchwcReorderInput", "", [blob], [name]));
+            blocked[blob] = new BlockedBlob(name, channels);
+            return name;
+        }
+        void WroteBlocked(string blob, string name, long channels)
+        {
+            blocked[blob] = new BlockedBlob(name, channels);
+            stale.Add(blob);
+            if (context.IsProtected(blob)) EnsureNchw(blob);
+        }
+        bool WholeBlocks(string blob) => blocked.TryGetValue(blob, out var b) && b.Channels % Kernels.Nchwc.BlockSize == 0;
+
+        foreach (var op in net.Op)
+        {
+            if (TryConv(op, out long channels, out long filters, out var kind))
+            {
+                string x = op.Input[0], y = op.Output[0];
+                string xIn;
+                if (kind == NchwcConvKind.NchwInput)
+                {
+                    EnsureNchw(x);
+                    xIn = x;
+                }
+                else xIn = EnsureBlocked(x, channels);
+                var conv = op.Clone();
+                conv.Type = "NchwcConv";
+                conv.Input[0] = xIn;
+                string yc = Fresh(y + "__nchwc");
+                conv.Output[0] = yc;
+                result.Add(conv);
+                WroteBlocked(y, yc, filters);
+                converted++;
+                continue;
+            }
+            if (op.Type is "MaxPool" or "AveragePool" && op.Input.Count == 1 && op.Output.Count == 1 && WholeBlocks(op.Input[0])
+                && op.GetSingleArgument("order", "NCHW") == "NCHW" && op.Input[0] != op.Output[0])
+            {
+                var b = blocked[op.Input[0]];
+                EnsureNchwOfOthers(op, 1);
+                var pool = op.Clone();
+                pool.Type = "Nchwc" + op.Type;
+                pool.Input[0] = b.Name;
+                string yc = Fresh(op.Output[0] + "__nchwc");
+                pool.Output[0] = yc;
+                result.Add(pool);
+                WroteBlocked(op.Output[0], yc, b.Channels);
+                converted++;
+                continue;
+            }
+            if (op.Type == "Relu" && op.Input.Count == 1 && op.Output.Count == 1 && blocked.ContainsKey(op.Input[0]) && stale.Contains(op.Input[0]))
+            {
+                // Relu keeps zeros zero, so padded channels stay harmless.
+                var b = blocked[op.Input[0]];
+                string yc = op.Input[0] == op.Output[0] ? b.Name : Fresh(op.Output[0] + "__nchwc");
+                result.Add(OperatorDef.Create("Relu", op.Name, [b.Name], [yc]));
+                WroteBlocked(op.Output[0], yc, b.Channels);
+                continue;
+            }
+            if (op.Type == "Sum" && op.Input.Count == 2 && op.Output.Count == 1 && op.Arg.Count == 0
+                && op.Input.All(i => blocked.ContainsKey(i) && stale.Contains(i)) && blocked[op.Input[0]].Channels == blocked[op.Input[1]].Channels)
+            {
+                // Padded channels: 0 + 0, or the residual's own padding, which no consumer reads.
+                var a = blocked[op.Input[0]];
+                var c = blocked[op.Input[1]];
+                string yc = Fresh(op.Output[0] + "__nchwc");
+                result.Add(OperatorDef.Create("Sum", op.Name, [a.Name, c.Name], [yc]));
+                WroteBlocked(op.Output[0], yc, a.Channels);
+                continue;
+            }
+            if (op.Type == "Concat" && op.Output.Count == 2 && op.Input.Count >= 1 && op.Input.All(WholeBlocks) && op.Input.All(stale.Contains)
+                && op.GetSingleArgument("add_axis", 0) == 0 && ConcatAxisIsChannels(op) && !context.IsProtected(op.Output[1])
+                && !net.Op.Any(o => o.Input.Contains(op.Output[1])) && !op.Input.Contains(op.Output[0]))
+            {
+                // Concatenating whole 16-channel blocks along the block axis of [N, C/16, H, W, 16]
+                // is the NCHW channel concat; split_info would count blocks, so it is not kept.
+                var concat = OperatorDef.Create("Concat", op.Name, [.. op.Input.Select(i => blocked[i].Name)],
+                    [Fresh(op.Output[0] + "__nchwc"), Fresh(op.Output[1] + "__nchwc")]).SetArgument("axis", 1);
+                result.Add(concat);
+                context.MarkRemoved(op.Output[1], $"Concat '{op.Output[0]}' runs on 16-channel blocks (NCHWc layout) and keeps no split_info");
+                WroteBlocked(op.Output[0], concat.Output[0], op.Input.Sum(i => blocked[i].Channels));
+                converted++;
+                continue;
+            }
+            // Any other op reads NCHW and writes NCHW.
+            EnsureNchwOfOthers(op, 0);
+            result.Add(op);
+            foreach (var output in op.Output)
+            {
+                blocked.Remove(output);
+                stale.Remove(output);
+            }
+        }
+        if (converted == 0) return 0;
+
+        // The net's outputs and the blobs the caller fetches are NCHW at the end.
+        foreach (var blob in stale.ToList())
+            if (context.IsProtected(blob) || net.ExternalOutput.Contains(blob)) EnsureNchw(blob);
+        foreach (var blob in stale) context.MarkRemoved(blob, $"it is computed in the NCHWc layout as '{blocked[blob].Name}' and never reordered to NCHW");
+        net.Op.Clear();
+        net.Op.AddRange(result);
+        return converted;
+
+        void EnsureNchwOfOthers(OperatorDef op, int from)
+        {
+            for (int i = from; i < op.Input.Count; i++) EnsureNchw(op.Input[i]);
+        }
+
+        bool TryConv(OperatorDef op, out long channels, out long filters, out NchwcConvKind kind)
+        {
+            channels = filters = 0;
+            kind = default;
+            if (op.Type != "Conv" || op.Input.Count is not (2 or 3) || op.Output.Count != 1 || op.Input.Contains(op.Output[0])) return false;
+            if (op.GetSingleArgument("order", "NCHW") != "NCHW") return false;
+            if (!op.Input.Skip(1).All(context.IsConstant)) return false;
+            var w = context.Constant(op.Input[1]);
+            if (w.DataType != DataType.Float || w.Rank != 4) return false;
+            int group = op.GetSingleArgument("group", 1);
+            if (group < 1) return false;
+            filters = w.Dims[0];
+            channels = w.Dims[1] * group;
+            if (filters % group != 0 || channels > int.MaxValue || filters > int.MaxValue) return false;
+            // The kind depends on the channel counts and the group only.
+            var probe = new ConvGeometry((int)channels, 1, 1, (int)filters, group, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1);
+            if (!Kernels.Nchwc.TryGetKind(in probe, out kind)) return false;
+            // The input must be blocked already, or NCHW with whole blocks (a reorder pads nothing then).
+            return kind == NchwcConvKind.NchwInput || channels % Kernels.Nchwc.BlockSize == 0;
+        }
+    }
+
+    private static bool ConcatAxisIsChannels(OperatorDef op)
+    {
+        bool hasAxis = op.Arg.Any(a => a.Name == "axis"), hasOrder = op.Arg.Any(a => a.Name == "order");
+        if (hasAxis && hasOrder) return false;
+        return hasAxis ? op.GetSingleArgument("axis", 1) == 1 : op.GetSingleArgument("order", "NCHW") == "NCHW";
+    }
+}
+
+/// <summary>
+/// Fuses into an <c>NchwcConv</c> the Sum that adds a residual to its output and the Relu that
+/// follows (ONNX Runtime fuses the same into its NCHWc conv): a ResNet bottleneck's last
+/// convolution, its shortcut add and its Relu become one pass over the output.
+/// </summary>
+internal sealed class FuseIntoNchwcConv : INetPass
+{
+    public string Name => "fuse Sum and Relu into NchwcConv";
+
+    public NetPassStage Stage => NetPassStage.Layout;
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var op = ops[k];
+            if (op.Type == "Relu" && op.Input.Count == 1 && op.Output.Count == 1)
+            {
+                int j = context.FindMergeableProducer(k, "NchwcConv");
+                if (j < 0 || ops[j].GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
+                ops[j].SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+                context.MergeIntoProducer(k, j, "fused");
+                return 1;
+            }
+            if (op.Type == "Sum" && op.Input.Count == 2 && op.Output.Count == 1 && op.Input[0] != op.Input[1] && TryFuseSum(context, k))
+                return 1;
+        }
+        return 0;
+    }
+
+    // Sum(a, b) -> y at k, where a (or b) is written last by NchwcConv j, read by the Sum alone and
+    // not protected; the conv has no activation or sum yet; the other input is ready when the
+    // conv runs (last written before j) and not written between j and k; nothing between reads
+    // or writes y. The conv then adds the other input and writes y; the Sum goes.
+    private static bool TryFuseSum(NetPassContext context, int k)
+    {
+        var ops = context.Net.Op;
+        var sum = ops[k];
+        for (int side = 0; side < 2; side++)
+        {
+            string a = sum.Input[side], other = sum.Input[1 - side], y = sum.Output[0];
+            int j = LastWriter(ops, a, k);
+            if (j < 0 || ops[j].Type != "NchwcConv" || ops[j].Output.Count != 1) continue;
+            var conv = ops[j];
+            if (conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0 || conv.GetSingleArgument(NchwcOperators.FusedSumArg, 0) != 0) continue;
+            if (context.IsProtected(a) || context.Readers(a).Any(r => r != k)) continue;
+            if (conv.Input.Contains(other) && other == y) continue; // the conv would overwrite its own input
+            int otherWriter = LastWriter(ops, other, k);
+            if (otherWriter >= j) continue;
+            if (Enumerable.Range(j + 1, k - j - 1).Any(i => ops[i].Input.Contains(y) || ops[i].Output.Contains(y) || ops[i].Output.Contains(other))) continue;
+            // In place on the residual (y == other) is fine: the kernel reads each sum element before writing it.
+            if (y != other && context.Readers(y).Any(r => r < k && r > j)) continue;
+            conv.Input.Add(other);
+            conv.SetArgument(NchwcOperators.FusedSumArg, 1);
+            conv.Output[0] = y;
+            ops.RemoveAt(k);
+            if (a != y) context.MarkRemoved(a, $"Sum #{k} was fused into NchwcConv #{j}, which now writes '{y}'");
+            return true;
+        }
+        return false;
+    }
+
+    private static int LastWriter(IList<OperatorDef> ops, string blob, int before)
+    {
+        for (int i = before - 1; i >= 0; i--)
+            if (ops[i].Output.Contains(blob)) return i;
+        return -1;
+    }
+}
