@@ -296,7 +296,7 @@ public static unsafe partial class Nchwc
                 new ReadOnlySpan<float>(pb, g.M).CopyTo(new Span<float>(paddedBias, g.M));
                 new Span<float>(paddedBias + g.M, pm - g.M).Clear();
             }
-            var job = new ConvJob(in g, kind, batch, filter.Data, px, paddedBias, sum.IsEmpty ? null : ps, py, relu);
+            var job = new ConvJob(in g, kind, batch, filter.Data, px, paddedBias, sum.IsEmpty ? null : ps, py, relu, Math.Min(maxDegree, pool.MaxDegreeOfParallelism));
             if (Vector512.IsHardwareAccelerated) Run<Gemm.V512, Vector512<float>>(in job, pool, maxDegree);
             else if (Vector256.IsHardwareAccelerated) Run<Gemm.V256, Vector256<float>>(in job, pool, maxDegree);
             else Run<Gemm.V128, Vector128<float>>(in job, pool, maxDegree);
@@ -304,18 +304,18 @@ public static unsafe partial class Nchwc
         GC.KeepAlive(filter);
     }
 
-    // Everything a work item needs; items are (image, group, set of up to 4 output blocks, output row, segment).
+    // Everything a work item needs; items are (image, group, set of up to 4 output blocks, block of output rows, segment).
     internal struct ConvJob
     {
         public NchwcConvKind Kind;
         public ConvGeometry G; // for the pointwise path, the plane as one row: H = OH = 1, W = OW = H * W
         public float* X, Filter, Bias, Sum, Y;
         public bool Relu;
-        public int Groups, Sets, OutBlocksPerGroup, InBlocksPerGroup, PassBlocks, Passes, Segments, SegmentLength, PixelElems;
+        public int Groups, Sets, OutBlocksPerGroup, InBlocksPerGroup, PassBlocks, Passes, Segments, SegmentLength, RowsPerItem, RowBlocks, PixelElems;
         public int OxLo, OxHi;
         public long XImage, XGroup, XBlockPlane, YImage, YBlock, Items, Work;
 
-        public ConvJob(in ConvGeometry g0, NchwcConvKind kind, int batch, float* filter, float* x, float* bias, float* sum, float* y, bool relu)
+        public ConvJob(in ConvGeometry g0, NchwcConvKind kind, int batch, float* filter, float* x, float* bias, float* sum, float* y, bool relu, int degree)
         {
             Kind = kind;
             X = x; Filter = filter; Bias = bias; Sum = sum; Y = y; Relu = relu;
@@ -379,7 +379,12 @@ public static unsafe partial class Nchwc
             long hiNum = (long)g.W - 1 - (long)(g.KW - 1) * g.DilationW + g.PadLeft;
             OxHi = hiNum < 0 ? 0 : (int)Math.Min(g.OW, hiNum / g.StrideW + 1);
             if (OxHi < OxLo) OxHi = OxLo;
-            Items = (long)batch * Groups * Sets * g.OH * Segments;
+            // Rows per item: about 128 output pixels (their raw sums, 32 KiB for 4 blocks, stay in L1
+            // with the pass's filter slice), fewer when that leaves under 4 items per thread.
+            RowsPerItem = Math.Clamp(128 / Math.Max(1, g.OW), 1, Math.Max(1, g.OH));
+            while (RowsPerItem > 1 && (long)batch * Groups * Sets * ((g.OH + RowsPerItem - 1) / RowsPerItem) < 4L * degree) RowsPerItem = (RowsPerItem + 1) / 2;
+            RowBlocks = (g.OH + RowsPerItem - 1) / RowsPerItem;
+            Items = (long)batch * Groups * Sets * RowBlocks * Segments;
         }
     }
 
@@ -406,7 +411,7 @@ public static unsafe partial class Nchwc
         protected override void RunRange(long start, long end) => Items<TOps, TVec>(in Job, start, end);
     }
 
-    // Work items [i0, i1): each one output row segment of one set of up to 4 output blocks.
+    // Work items [i0, i1): each a block of output rows (or a row segment) of one set of up to 4 output blocks.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Items<TOps, TVec>(in ConvJob job, long i0, long i1) where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
     {
@@ -416,7 +421,7 @@ public static unsafe partial class Nchwc
         bool depthwise = job.Kind == NchwcConvKind.Depthwise;
         int cnt = TOps.Count;
         int maxPixels = cnt == 4 ? 2 : 6; // 128-bit: 4 vectors per block, 8 + 4 + 1 of 16 registers
-        float* scratch = job.Passes > 1 ? ScratchBuffer.Rent((long)4 * job.SegmentLength * BlockSize) : null;
+        float* scratch = job.Passes > 1 ? ScratchBuffer.Rent((long)4 * job.RowsPerItem * job.SegmentLength * BlockSize) : null;
         var k = new NchwcTile.Args
         {
             KW = g.KW,
@@ -426,7 +431,7 @@ public static unsafe partial class Nchwc
             PixelStep = (nint)g.StrideW * job.PixelElems,
             RowTap = (nint)g.DilationH * g.W * job.PixelElems,
             ColTap = (nint)g.DilationW * job.PixelElems,
-            ScratchBlock = (nint)job.SegmentLength * BlockSize,
+            ScratchBlock = (nint)job.RowsPerItem * job.SegmentLength * BlockSize,
             OutBlock = (nint)job.YBlock,
             Relu = job.Relu,
         };
@@ -434,22 +439,19 @@ public static unsafe partial class Nchwc
         {
             long rest = item;
             int seg = (int)(rest % job.Segments); rest /= job.Segments;
-            int oy = (int)(rest % g.OH); rest /= g.OH;
+            int rb = (int)(rest % job.RowBlocks); rest /= job.RowBlocks;
             int set = (int)(rest % job.Sets); rest /= job.Sets;
             int grp = (int)(rest % job.Groups);
             long n = rest / job.Groups;
             int nb = depthwise ? 1 : Math.Min(4, job.OutBlocksPerGroup - 4 * set);
             int firstBlock = depthwise ? set : grp * job.OutBlocksPerGroup + 4 * set;
-            int iy0 = oy * g.StrideH - g.PadTop;
-            int kyLo = iy0 >= 0 ? 0 : Math.Min(g.KH, (-iy0 + g.DilationH - 1) / g.DilationH);
-            int kyHi = g.H - 1 - iy0 < 0 ? 0 : Math.Min(g.KH, (g.H - 1 - iy0) / g.DilationH + 1);
-            if (kyHi < kyLo) kyHi = kyLo;
+            int oy0 = rb * job.RowsPerItem, oy1 = Math.Min(g.OH, oy0 + job.RowsPerItem);
             int ox0 = seg * job.SegmentLength, ox1 = Math.Min(g.OW, ox0 + job.SegmentLength);
-            long yOff = n * job.YImage + firstBlock * job.YBlock + (long)oy * g.OW * BlockSize;
-            float* yRow = job.Y + yOff;
-            float* sRow = job.Sum == null ? null : job.Sum + yOff;
-            float* xRow = job.X + n * job.XImage + grp * job.XGroup + (long)iy0 * g.W * job.PixelElems;
-            if (depthwise) xRow += set * job.XBlockPlane;
+            int interiorEnd = Math.Min(job.OxHi, ox1);
+            float* yImg = job.Y + n * job.YImage + firstBlock * job.YBlock;
+            float* sImg = job.Sum == null ? null : job.Sum + n * job.YImage + firstBlock * job.YBlock;
+            float* xImg = job.X + n * job.XImage + grp * job.XGroup;
+            if (depthwise) xImg += set * job.XBlockPlane;
             float* fSet;
             if (depthwise)
             {
@@ -465,51 +467,100 @@ public static unsafe partial class Nchwc
             }
             int blocksPerTile = cnt == 16 && !depthwise ? nb : 1;
             int nv = blocksPerTile * BlockSize / cnt;
+            // Passes over input channel blocks outside, the item's rows inside: a pass's filter slice
+            // is read from L1 by every tile of every row; raw sums wait in the scratch rows.
             for (int pass = 0; pass < job.Passes; pass++)
             {
                 bool first = pass == 0, last = pass == job.Passes - 1;
                 int inBlock = pass * job.PassBlocks;
                 k.Blocks = Math.Min(job.PassBlocks, job.InBlocksPerGroup - inBlock);
-                float* xPass = xRow + inBlock * job.XBlockPlane;
+                float* xPass = xImg + inBlock * job.XBlockPlane;
                 float* fPass = fSet + (long)inBlock * BlockSize * k.FilterChannel;
                 for (int bt = 0; bt < nb; bt += blocksPerTile)
                 {
                     k.Bias = job.Bias == null ? null : job.Bias + (firstBlock + bt) * BlockSize;
                     float* f = fPass + bt * BlockSize;
-                    float* t = scratch + bt * k.ScratchBlock - (long)ox0 * BlockSize;
-                    float* yb = yRow + bt * job.YBlock;
-                    float* sb = sRow == null ? null : sRow + bt * job.YBlock;
-                    int interiorEnd = Math.Min(job.OxHi, ox1);
-                    for (int ox = ox0; ox < ox1;)
+                    float* tb = scratch + bt * k.ScratchBlock;
+                    float* yb = yImg + bt * job.YBlock;
+                    float* sb = sImg == null ? null : sImg + bt * job.YBlock;
+                    // Pixels whose whole window is inside the image columns, row by row, in tiles
+                    // of up to maxPixels consecutive outputs (sized evenly: 25 = 5 x 5, not 4 x 6 + 1).
+                    k.PixelStep = (nint)g.StrideW * job.PixelElems;
+                    k.OutPixel = BlockSize;
+                    k.ScratchPixel = BlockSize;
+                    int interiorStart = Math.Max(job.OxLo, ox0);
+                    for (int oy = oy0; oy < oy1 && interiorStart < interiorEnd; oy++)
                     {
-                        int ix0 = ox * g.StrideW - g.PadLeft;
-                        float* xp = xPass + (long)ix0 * job.PixelElems;
-                        float* s = sb == null ? null : sb + (long)ox * BlockSize;
-                        if (ox >= job.OxLo && ox < interiorEnd)
+                        KyRange(in g, oy, out int kyLo, out int kyHi);
+                        float* xRow = xPass + (long)(oy * g.StrideH - g.PadTop) * g.W * job.PixelElems;
+                        // Scratch pixel (oy - oy0) * segment + (ox - ox0); output pixel oy * OW + ox.
+                        float* t = tb + ((long)(oy - oy0) * job.SegmentLength - ox0) * BlockSize;
+                        long rowOff = (long)oy * g.OW * BlockSize;
+                        for (int ox = interiorStart; ox < interiorEnd;)
                         {
-                            int np = Math.Min(maxPixels, interiorEnd - ox);
+                            int left = interiorEnd - ox;
+                            int np = (left + (left + maxPixels - 1) / maxPixels - 1) / ((left + maxPixels - 1) / maxPixels);
+                            float* xp = xRow + (long)(ox * g.StrideW - g.PadLeft) * job.PixelElems;
+                            long o = rowOff + (long)ox * BlockSize;
+                            float* s = sb == null ? null : sb + o;
                             if (depthwise)
-                                NchwcTile.Run<TOps, TVec, NchwcTile.VectorMode>(nv, np, in k, xp, f, null, yb + (long)ox * BlockSize, s, kyLo, kyHi, 0, g.KW, true, true);
+                                NchwcTile.Run<TOps, TVec, NchwcTile.VectorMode>(nv, np, in k, xp, f, null, yb + o, s, kyLo, kyHi, 0, g.KW, true, true);
                             else
-                                NchwcTile.Run<TOps, TVec, NchwcTile.BroadcastMode>(nv, np, in k, xp, f, t + (long)ox * BlockSize, yb + (long)ox * BlockSize, s, kyLo, kyHi, 0, g.KW, first, last);
+                                NchwcTile.Run<TOps, TVec, NchwcTile.BroadcastMode>(nv, np, in k, xp, f, t + (long)ox * BlockSize, yb + o, s, kyLo, kyHi, 0, g.KW, first, last);
                             ox += np;
                         }
-                        else
+                    }
+                    // Columns whose window crosses the left or right padding: only their taps inside
+                    // the image; a tile is a run of rows of one column with the same ky range
+                    // (pixel step = the input row step), so edges do not run one pixel at a time.
+                    if (job.OxLo > ox0 || interiorEnd < ox1)
+                    {
+                        k.PixelStep = (nint)g.StrideH * g.W * job.PixelElems;
+                        k.OutPixel = (nint)g.OW * BlockSize;
+                        k.ScratchPixel = (nint)job.SegmentLength * BlockSize;
+                        for (int ox = ox0; ox < ox1; ox++)
                         {
-                            // A pixel whose window crosses the padding: only its taps inside the image.
+                            if (ox >= job.OxLo && ox < interiorEnd) ox = interiorEnd;
+                            if (ox >= ox1) break;
+                            int ix0 = ox * g.StrideW - g.PadLeft;
                             int kxLo = ix0 >= 0 ? 0 : Math.Min(g.KW, (-ix0 + g.DilationW - 1) / g.DilationW);
                             int kxHi = g.W - 1 - ix0 < 0 ? 0 : Math.Min(g.KW, (g.W - 1 - ix0) / g.DilationW + 1);
                             if (kxHi < kxLo) kxHi = kxLo;
-                            if (depthwise)
-                                NchwcTile.Run<TOps, TVec, NchwcTile.VectorMode>(nv, 1, in k, xp, f, null, yb + (long)ox * BlockSize, s, kyLo, kyHi, kxLo, kxHi, true, true);
-                            else
-                                NchwcTile.Run<TOps, TVec, NchwcTile.BroadcastMode>(nv, 1, in k, xp, f, t + (long)ox * BlockSize, yb + (long)ox * BlockSize, s, kyLo, kyHi, kxLo, kxHi, first, last);
-                            ox++;
+                            for (int oy = oy0; oy < oy1;)
+                            {
+                                KyRange(in g, oy, out int kyLo, out int kyHi);
+                                int np = 1;
+                                while (np < maxPixels && oy + np < oy1)
+                                {
+                                    KyRange(in g, oy + np, out int lo2, out int hi2);
+                                    if (lo2 != kyLo || hi2 != kyHi) break;
+                                    np++;
+                                }
+                                float* xp = xPass + ((long)(oy * g.StrideH - g.PadTop) * g.W + ix0) * job.PixelElems;
+                                long o = ((long)oy * g.OW + ox) * BlockSize;
+                                float* s = sb == null ? null : sb + o;
+                                float* t = tb + ((long)(oy - oy0) * job.SegmentLength + ox - ox0) * BlockSize;
+                                if (depthwise)
+                                    NchwcTile.Run<TOps, TVec, NchwcTile.VectorMode>(nv, np, in k, xp, f, null, yb + o, s, kyLo, kyHi, kxLo, kxHi, true, true);
+                                else
+                                    NchwcTile.Run<TOps, TVec, NchwcTile.BroadcastMode>(nv, np, in k, xp, f, t, yb + o, s, kyLo, kyHi, kxLo, kxHi, first, last);
+                                oy += np;
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    // The taps ky of output row oy that read image rows (the others lie in the padding).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void KyRange(in ConvGeometry g, int oy, out int kyLo, out int kyHi)
+    {
+        int iy0 = oy * g.StrideH - g.PadTop;
+        kyLo = iy0 >= 0 ? 0 : Math.Min(g.KH, (-iy0 + g.DilationH - 1) / g.DilationH);
+        kyHi = g.H - 1 - iy0 < 0 ? 0 : Math.Min(g.KH, (g.H - 1 - iy0) / g.DilationH + 1);
+        if (kyHi < kyLo) kyHi = kyLo;
     }
 
     // Per-thread buffers (pinned, 64-byte aligned, grown and kept).

@@ -30,6 +30,7 @@ internal static unsafe class NchwcTile
     {
         public int Blocks, ChannelsPerBlock, KW;
         public nint BlockStride, ChannelStride, PixelStep, RowTap, ColTap, FilterTap, FilterChannel, ScratchBlock, OutBlock;
+        public nint ScratchPixel, OutPixel; // floats between the tile's pixels in t, and in y and sum
         public float* Bias; // the tile's first output channel in the zero-padded bias, or null
         public bool Relu;
     }
@@ -68,9 +69,9 @@ internal static unsafe class NchwcTile
     /// <summary>
     /// One tile. x: input of pixel 0 (at ky = kx = 0, channel 0 of the pass); pixel p at
     /// <c>p * PixelStep</c>. f: the filter vector of (channel 0, tap (0, 0)); FilterTap floats per
-    /// tap, FilterChannel per channel. t: raw sums between passes (pixel p at <c>16 p</c>, block b
-    /// at <c>b * ScratchBlock</c>); y and s (sum, or null): output and residual, block b at
-    /// <c>b * OutBlock</c>. Only taps with ky in [kyLo, kyHi) and kx in [kxLo, kxHi) are read
+    /// tap, FilterChannel per channel. t: raw sums between passes (pixel p at <c>p * ScratchPixel</c>,
+    /// block b at <c>b * ScratchBlock</c>); y and s (sum, or null): output and residual, pixel p at
+    /// <c>p * OutPixel</c>, block b at <c>b * OutBlock</c>. Only taps with ky in [kyLo, kyHi) and kx in [kxLo, kxHi) are read
     /// (the others lie in the padding; skipping them is exact, see Nchwc). Each accumulator runs
     /// channel, then ky, then kx, as the GEMM path.
     /// </summary>
@@ -80,35 +81,35 @@ internal static unsafe class NchwcTile
         where TOps : struct, Gemm.ISimd<TVec> where TVec : struct where TNV : struct, IConst where TNP : struct, IConst where TMode : struct, IMode
     {
         int cnt = TOps.Count;
-        nint sb = k.ScratchBlock;
+        nint sb = k.ScratchBlock, tp = k.ScratchPixel;
         float* t0 = t, t1 = t + ((1 * cnt) >> 4) * sb + ((1 * cnt) & 15), t2 = t + ((2 * cnt) >> 4) * sb + ((2 * cnt) & 15), t3 = t + ((3 * cnt) >> 4) * sb + ((3 * cnt) & 15);
         TVec a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default, a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default;
         if (!first)
         {
-            a00 = TOps.Load(t0 + 0);
-            if (TNV.Value > 1) a01 = TOps.Load(t1 + 0);
-            if (TNV.Value > 2) a02 = TOps.Load(t2 + 0);
-            if (TNV.Value > 3) a03 = TOps.Load(t3 + 0);
-            if (TNP.Value > 1) a10 = TOps.Load(t0 + 16);
-            if (TNP.Value > 1 && TNV.Value > 1) a11 = TOps.Load(t1 + 16);
-            if (TNP.Value > 1 && TNV.Value > 2) a12 = TOps.Load(t2 + 16);
-            if (TNP.Value > 1 && TNV.Value > 3) a13 = TOps.Load(t3 + 16);
-            if (TNP.Value > 2) a20 = TOps.Load(t0 + 32);
-            if (TNP.Value > 2 && TNV.Value > 1) a21 = TOps.Load(t1 + 32);
-            if (TNP.Value > 2 && TNV.Value > 2) a22 = TOps.Load(t2 + 32);
-            if (TNP.Value > 2 && TNV.Value > 3) a23 = TOps.Load(t3 + 32);
-            if (TNP.Value > 3) a30 = TOps.Load(t0 + 48);
-            if (TNP.Value > 3 && TNV.Value > 1) a31 = TOps.Load(t1 + 48);
-            if (TNP.Value > 3 && TNV.Value > 2) a32 = TOps.Load(t2 + 48);
-            if (TNP.Value > 3 && TNV.Value > 3) a33 = TOps.Load(t3 + 48);
-            if (TNP.Value > 4) a40 = TOps.Load(t0 + 64);
-            if (TNP.Value > 4 && TNV.Value > 1) a41 = TOps.Load(t1 + 64);
-            if (TNP.Value > 4 && TNV.Value > 2) a42 = TOps.Load(t2 + 64);
-            if (TNP.Value > 4 && TNV.Value > 3) a43 = TOps.Load(t3 + 64);
-            if (TNP.Value > 5) a50 = TOps.Load(t0 + 80);
-            if (TNP.Value > 5 && TNV.Value > 1) a51 = TOps.Load(t1 + 80);
-            if (TNP.Value > 5 && TNV.Value > 2) a52 = TOps.Load(t2 + 80);
-            if (TNP.Value > 5 && TNV.Value > 3) a53 = TOps.Load(t3 + 80);
+            a00 = TOps.Load(t0 + 0 * tp);
+            if (TNV.Value > 1) a01 = TOps.Load(t1 + 0 * tp);
+            if (TNV.Value > 2) a02 = TOps.Load(t2 + 0 * tp);
+            if (TNV.Value > 3) a03 = TOps.Load(t3 + 0 * tp);
+            if (TNP.Value > 1) a10 = TOps.Load(t0 + 1 * tp);
+            if (TNP.Value > 1 && TNV.Value > 1) a11 = TOps.Load(t1 + 1 * tp);
+            if (TNP.Value > 1 && TNV.Value > 2) a12 = TOps.Load(t2 + 1 * tp);
+            if (TNP.Value > 1 && TNV.Value > 3) a13 = TOps.Load(t3 + 1 * tp);
+            if (TNP.Value > 2) a20 = TOps.Load(t0 + 2 * tp);
+            if (TNP.Value > 2 && TNV.Value > 1) a21 = TOps.Load(t1 + 2 * tp);
+            if (TNP.Value > 2 && TNV.Value > 2) a22 = TOps.Load(t2 + 2 * tp);
+            if (TNP.Value > 2 && TNV.Value > 3) a23 = TOps.Load(t3 + 2 * tp);
+            if (TNP.Value > 3) a30 = TOps.Load(t0 + 3 * tp);
+            if (TNP.Value > 3 && TNV.Value > 1) a31 = TOps.Load(t1 + 3 * tp);
+            if (TNP.Value > 3 && TNV.Value > 2) a32 = TOps.Load(t2 + 3 * tp);
+            if (TNP.Value > 3 && TNV.Value > 3) a33 = TOps.Load(t3 + 3 * tp);
+            if (TNP.Value > 4) a40 = TOps.Load(t0 + 4 * tp);
+            if (TNP.Value > 4 && TNV.Value > 1) a41 = TOps.Load(t1 + 4 * tp);
+            if (TNP.Value > 4 && TNV.Value > 2) a42 = TOps.Load(t2 + 4 * tp);
+            if (TNP.Value > 4 && TNV.Value > 3) a43 = TOps.Load(t3 + 4 * tp);
+            if (TNP.Value > 5) a50 = TOps.Load(t0 + 5 * tp);
+            if (TNP.Value > 5 && TNV.Value > 1) a51 = TOps.Load(t1 + 5 * tp);
+            if (TNP.Value > 5 && TNV.Value > 2) a52 = TOps.Load(t2 + 5 * tp);
+            if (TNP.Value > 5 && TNV.Value > 3) a53 = TOps.Load(t3 + 5 * tp);
         }
         int blocks = k.Blocks, cpb = k.ChannelsPerBlock, kw = k.KW;
         nint bstr = k.BlockStride, cstrB = k.ChannelStride * sizeof(float), rowTap = k.RowTap, colTap = k.ColTap;
@@ -207,30 +208,30 @@ internal static unsafe class NchwcTile
         }
         if (!last)
         {
-            TOps.Store(t0 + 0, a00);
-            if (TNV.Value > 1) TOps.Store(t1 + 0, a01);
-            if (TNV.Value > 2) TOps.Store(t2 + 0, a02);
-            if (TNV.Value > 3) TOps.Store(t3 + 0, a03);
-            if (TNP.Value > 1) TOps.Store(t0 + 16, a10);
-            if (TNP.Value > 1 && TNV.Value > 1) TOps.Store(t1 + 16, a11);
-            if (TNP.Value > 1 && TNV.Value > 2) TOps.Store(t2 + 16, a12);
-            if (TNP.Value > 1 && TNV.Value > 3) TOps.Store(t3 + 16, a13);
-            if (TNP.Value > 2) TOps.Store(t0 + 32, a20);
-            if (TNP.Value > 2 && TNV.Value > 1) TOps.Store(t1 + 32, a21);
-            if (TNP.Value > 2 && TNV.Value > 2) TOps.Store(t2 + 32, a22);
-            if (TNP.Value > 2 && TNV.Value > 3) TOps.Store(t3 + 32, a23);
-            if (TNP.Value > 3) TOps.Store(t0 + 48, a30);
-            if (TNP.Value > 3 && TNV.Value > 1) TOps.Store(t1 + 48, a31);
-            if (TNP.Value > 3 && TNV.Value > 2) TOps.Store(t2 + 48, a32);
-            if (TNP.Value > 3 && TNV.Value > 3) TOps.Store(t3 + 48, a33);
-            if (TNP.Value > 4) TOps.Store(t0 + 64, a40);
-            if (TNP.Value > 4 && TNV.Value > 1) TOps.Store(t1 + 64, a41);
-            if (TNP.Value > 4 && TNV.Value > 2) TOps.Store(t2 + 64, a42);
-            if (TNP.Value > 4 && TNV.Value > 3) TOps.Store(t3 + 64, a43);
-            if (TNP.Value > 5) TOps.Store(t0 + 80, a50);
-            if (TNP.Value > 5 && TNV.Value > 1) TOps.Store(t1 + 80, a51);
-            if (TNP.Value > 5 && TNV.Value > 2) TOps.Store(t2 + 80, a52);
-            if (TNP.Value > 5 && TNV.Value > 3) TOps.Store(t3 + 80, a53);
+            TOps.Store(t0 + 0 * tp, a00);
+            if (TNV.Value > 1) TOps.Store(t1 + 0 * tp, a01);
+            if (TNV.Value > 2) TOps.Store(t2 + 0 * tp, a02);
+            if (TNV.Value > 3) TOps.Store(t3 + 0 * tp, a03);
+            if (TNP.Value > 1) TOps.Store(t0 + 1 * tp, a10);
+            if (TNP.Value > 1 && TNV.Value > 1) TOps.Store(t1 + 1 * tp, a11);
+            if (TNP.Value > 1 && TNV.Value > 2) TOps.Store(t2 + 1 * tp, a12);
+            if (TNP.Value > 1 && TNV.Value > 3) TOps.Store(t3 + 1 * tp, a13);
+            if (TNP.Value > 2) TOps.Store(t0 + 2 * tp, a20);
+            if (TNP.Value > 2 && TNV.Value > 1) TOps.Store(t1 + 2 * tp, a21);
+            if (TNP.Value > 2 && TNV.Value > 2) TOps.Store(t2 + 2 * tp, a22);
+            if (TNP.Value > 2 && TNV.Value > 3) TOps.Store(t3 + 2 * tp, a23);
+            if (TNP.Value > 3) TOps.Store(t0 + 3 * tp, a30);
+            if (TNP.Value > 3 && TNV.Value > 1) TOps.Store(t1 + 3 * tp, a31);
+            if (TNP.Value > 3 && TNV.Value > 2) TOps.Store(t2 + 3 * tp, a32);
+            if (TNP.Value > 3 && TNV.Value > 3) TOps.Store(t3 + 3 * tp, a33);
+            if (TNP.Value > 4) TOps.Store(t0 + 4 * tp, a40);
+            if (TNP.Value > 4 && TNV.Value > 1) TOps.Store(t1 + 4 * tp, a41);
+            if (TNP.Value > 4 && TNV.Value > 2) TOps.Store(t2 + 4 * tp, a42);
+            if (TNP.Value > 4 && TNV.Value > 3) TOps.Store(t3 + 4 * tp, a43);
+            if (TNP.Value > 5) TOps.Store(t0 + 5 * tp, a50);
+            if (TNP.Value > 5 && TNV.Value > 1) TOps.Store(t1 + 5 * tp, a51);
+            if (TNP.Value > 5 && TNV.Value > 2) TOps.Store(t2 + 5 * tp, a52);
+            if (TNP.Value > 5 && TNV.Value > 3) TOps.Store(t3 + 5 * tp, a53);
             return;
         }
         bool hasBias = k.Bias != null, relu = k.Relu;
@@ -242,33 +243,33 @@ internal static unsafe class NchwcTile
             if (TNV.Value > 2) bias2 = TOps.Load(k.Bias + 2 * cnt);
             if (TNV.Value > 3) bias3 = TOps.Load(k.Bias + 3 * cnt);
         }
-        nint ob = k.OutBlock;
+        nint ob = k.OutBlock, op = k.OutPixel;
         nint o1 = ((1 * cnt) >> 4) * ob + ((1 * cnt) & 15), o2 = ((2 * cnt) >> 4) * ob + ((2 * cnt) & 15), o3 = ((3 * cnt) >> 4) * ob + ((3 * cnt) & 15);
         float* y0 = y, y1 = y + o1, y2 = y + o2, y3 = y + o3;
         float* s0 = s, s1 = s + o1, s2 = s + o2, s3 = s + o3;
-        { TVec r = a00; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 0)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 0, r); }
-        if (TNV.Value > 1) { TVec r = a01; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 0)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 0, r); }
-        if (TNV.Value > 2) { TVec r = a02; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 0)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 0, r); }
-        if (TNV.Value > 3) { TVec r = a03; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 0)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 0, r); }
-        if (TNP.Value > 1) { TVec r = a10; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 16)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 16, r); }
-        if (TNP.Value > 1 && TNV.Value > 1) { TVec r = a11; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 16)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 16, r); }
-        if (TNP.Value > 1 && TNV.Value > 2) { TVec r = a12; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 16)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 16, r); }
-        if (TNP.Value > 1 && TNV.Value > 3) { TVec r = a13; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 16)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 16, r); }
-        if (TNP.Value > 2) { TVec r = a20; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 32)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 32, r); }
-        if (TNP.Value > 2 && TNV.Value > 1) { TVec r = a21; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 32)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 32, r); }
-        if (TNP.Value > 2 && TNV.Value > 2) { TVec r = a22; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 32)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 32, r); }
-        if (TNP.Value > 2 && TNV.Value > 3) { TVec r = a23; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 32)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 32, r); }
-        if (TNP.Value > 3) { TVec r = a30; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 48)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 48, r); }
-        if (TNP.Value > 3 && TNV.Value > 1) { TVec r = a31; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 48)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 48, r); }
-        if (TNP.Value > 3 && TNV.Value > 2) { TVec r = a32; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 48)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 48, r); }
-        if (TNP.Value > 3 && TNV.Value > 3) { TVec r = a33; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 48)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 48, r); }
-        if (TNP.Value > 4) { TVec r = a40; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 64)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 64, r); }
-        if (TNP.Value > 4 && TNV.Value > 1) { TVec r = a41; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 64)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 64, r); }
-        if (TNP.Value > 4 && TNV.Value > 2) { TVec r = a42; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 64)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 64, r); }
-        if (TNP.Value > 4 && TNV.Value > 3) { TVec r = a43; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 64)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 64, r); }
-        if (TNP.Value > 5) { TVec r = a50; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 80)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 80, r); }
-        if (TNP.Value > 5 && TNV.Value > 1) { TVec r = a51; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 80)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 80, r); }
-        if (TNP.Value > 5 && TNV.Value > 2) { TVec r = a52; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 80)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 80, r); }
-        if (TNP.Value > 5 && TNV.Value > 3) { TVec r = a53; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 80)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 80, r); }
+        { TVec r = a00; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 0 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 0 * op, r); }
+        if (TNV.Value > 1) { TVec r = a01; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 0 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 0 * op, r); }
+        if (TNV.Value > 2) { TVec r = a02; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 0 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 0 * op, r); }
+        if (TNV.Value > 3) { TVec r = a03; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 0 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 0 * op, r); }
+        if (TNP.Value > 1) { TVec r = a10; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 1 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 1 * op, r); }
+        if (TNP.Value > 1 && TNV.Value > 1) { TVec r = a11; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 1 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 1 * op, r); }
+        if (TNP.Value > 1 && TNV.Value > 2) { TVec r = a12; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 1 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 1 * op, r); }
+        if (TNP.Value > 1 && TNV.Value > 3) { TVec r = a13; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 1 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 1 * op, r); }
+        if (TNP.Value > 2) { TVec r = a20; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 2 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 2 * op, r); }
+        if (TNP.Value > 2 && TNV.Value > 1) { TVec r = a21; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 2 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 2 * op, r); }
+        if (TNP.Value > 2 && TNV.Value > 2) { TVec r = a22; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 2 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 2 * op, r); }
+        if (TNP.Value > 2 && TNV.Value > 3) { TVec r = a23; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 2 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 2 * op, r); }
+        if (TNP.Value > 3) { TVec r = a30; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 3 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 3 * op, r); }
+        if (TNP.Value > 3 && TNV.Value > 1) { TVec r = a31; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 3 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 3 * op, r); }
+        if (TNP.Value > 3 && TNV.Value > 2) { TVec r = a32; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 3 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 3 * op, r); }
+        if (TNP.Value > 3 && TNV.Value > 3) { TVec r = a33; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 3 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 3 * op, r); }
+        if (TNP.Value > 4) { TVec r = a40; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 4 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 4 * op, r); }
+        if (TNP.Value > 4 && TNV.Value > 1) { TVec r = a41; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 4 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 4 * op, r); }
+        if (TNP.Value > 4 && TNV.Value > 2) { TVec r = a42; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 4 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 4 * op, r); }
+        if (TNP.Value > 4 && TNV.Value > 3) { TVec r = a43; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 4 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 4 * op, r); }
+        if (TNP.Value > 5) { TVec r = a50; if (hasBias) r = TOps.Add(r, bias0); if (s != null) r = TOps.Add(r, TOps.Load(s0 + 5 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y0 + 5 * op, r); }
+        if (TNP.Value > 5 && TNV.Value > 1) { TVec r = a51; if (hasBias) r = TOps.Add(r, bias1); if (s != null) r = TOps.Add(r, TOps.Load(s1 + 5 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y1 + 5 * op, r); }
+        if (TNP.Value > 5 && TNV.Value > 2) { TVec r = a52; if (hasBias) r = TOps.Add(r, bias2); if (s != null) r = TOps.Add(r, TOps.Load(s2 + 5 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y2 + 5 * op, r); }
+        if (TNP.Value > 5 && TNV.Value > 3) { TVec r = a53; if (hasBias) r = TOps.Add(r, bias3); if (s != null) r = TOps.Add(r, TOps.Load(s3 + 5 * op)); if (relu) r = TOps.Relu(r); TOps.Store(y3 + 5 * op, r); }
     }
 }
