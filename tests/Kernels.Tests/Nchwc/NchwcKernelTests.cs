@@ -39,6 +39,11 @@ public class NchwcKernelTests
         { "3x3 dilation 2 32-24 9x9", Geo(32, 9, 9, 24, 3, p: 2, dil: 2), 1 },
         { "3x3 asymmetric pads 16-17", Geo(16, 6, 5, 17, 3, p: 0, padLeft: 2, padBottom: 2, padRight: 1), 1 },
         { "3x2 s(2,1) asymmetric 16-33", Geo(16, 7, 6, 33, 3, s: 2, kw: 2, p: 1, padLeft: 0, padBottom: 2, padRight: 3, strideW: 1), 2 },
+        // 4+ sets of output blocks: items of several rows, edge columns tiled down the rows.
+        { "3x3 p1 16-256 7x7 (multi-row items)", Geo(16, 7, 7, 256, 3, p: 1), 1 },
+        { "5x5 p2 s2 32-250 9x10 (multi-row items)", Geo(32, 9, 10, 250, 5, s: 2, p: 2), 1 },
+        { "nchw input C3 3x3 p1 3-256 6x8 (multi-row items)", Geo(3, 6, 8, 256, 3, p: 1), 1 },
+        { "depthwise 128 3x3 p1 6x7 (multi-row items)", Geo(128, 6, 7, 128, 3, p: 1, group: 128), 1 },
         { "grouped 64-64 g2 3x3 p1", Geo(64, 5, 6, 64, 3, p: 1, group: 2), 1 },
         { "grouped 64-32 g2 1x1", Geo(64, 4, 6, 32, 1, group: 2), 1 },
         { "nchw input C1 3x3 p1", Geo(1, 8, 9, 16, 3, p: 1), 1 },
