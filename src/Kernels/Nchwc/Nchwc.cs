@@ -420,7 +420,6 @@ public static unsafe partial class Nchwc
         int cg = g.C / g.Group;
         bool depthwise = job.Kind == NchwcConvKind.Depthwise;
         int cnt = TOps.Count;
-        int maxPixels = cnt == 4 ? 2 : 6; // 128-bit: 4 vectors per block, 8 + 4 + 1 of 16 registers
         float* scratch = job.Passes > 1 ? ScratchBuffer.Rent((long)4 * job.RowsPerItem * job.SegmentLength * BlockSize) : null;
         var k = new NchwcTile.Args
         {
@@ -467,6 +466,10 @@ public static unsafe partial class Nchwc
             }
             int blocksPerTile = cnt == 16 && !depthwise ? nb : 1;
             int nv = blocksPerTile * BlockSize / cnt;
+            // Pixels per tile: with AVX-512, 6 x 4 or 6 x 3 vectors, 12 x 2 or 12 x 1 (at least 8
+            // independent sums to cover the multiply-add latency); 6 x 2 vectors with 256-bit
+            // (12 + 2 + 1 of 16 registers); 2 x 4 vectors with 128-bit.
+            int maxPixels = cnt == 16 ? (nv <= 2 ? 12 : 6) : cnt == 8 ? 6 : 2;
             // Passes over input channel blocks outside, the item's rows inside: a pass's filter slice
             // is read from L1 by every tile of every row; raw sums wait in the scratch rows.
             for (int pass = 0; pass < job.Passes; pass++)
