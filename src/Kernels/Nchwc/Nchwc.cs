@@ -25,12 +25,17 @@ namespace Caffe2Sharp.Kernels;
 /// output-channel blocks x output rows, never a sum, so results are the same on every width and
 /// at every thread count. Partial sums between passes over input channel blocks are kept raw in
 /// a per-thread buffer (exact), never in y, so y may be the same memory as sum.</para>
-/// <para><b>Kernels.</b> Direct: input channels in passes of 16 (8 blocks for 1x1), per pass the
-/// row's tiles read a filter slice that stays in L1. Pixels whose window touches the padding
-/// take a one-pixel tile with their taps clipped; rows clip ky. An unpadded stride-1 1x1
+/// <para><b>Kernels.</b> Direct: a work item is a block of output rows (about 128 pixels) of
+/// one set of up to 4 output blocks; input channels go in passes of 16 (up to 128 for 1x1), and
+/// each pass's filter slice (about 36 KiB for 3x3) serves every tile of the item's rows from L1,
+/// the raw sums waiting in a per-thread buffer between passes. Tiles: 6 pixels x 4 blocks (24
+/// accumulators), 12 pixels x 1 or 2 blocks, sized evenly along the row; rows whose window
+/// crosses the top or bottom padding clip ky; columns whose window crosses the left or right
+/// padding are tiled down the rows (pixel step = one input row) with kx clipped, so edges never
+/// run one pixel at a time when several rows share an item. An unpadded stride-1 1x1
 /// convolution reads each plane as one row of H*W pixels (tiles span image rows). NCHW input:
 /// the same kernel reading plain NCHW (channel stride H*W). Depthwise: input vector x filter
-/// vector per tap.</para>
+/// vector per tap. Below AVX-512 a tile covers one block (2 or 4 vectors).</para>
 /// </remarks>
 public static unsafe partial class Nchwc
 {
@@ -398,7 +403,9 @@ public static unsafe partial class Nchwc
         }
         var work = ConvWork<TOps, TVec>.Rent();
         work.Job = job;
-        work.Run(pool, job.Items, (int)Math.Min(job.Items, degree * 4L), 1, maxDegree);
+        // Items are claimed one by one (an interlocked increment each, against microseconds of
+        // work): equal chunks of a few items would leave one thread a whole item behind.
+        work.Run(pool, job.Items, (int)Math.Min(job.Items, Math.Max(256L, degree * 16L)), 1, maxDegree);
     }
 
     private sealed class ConvWork<TOps, TVec> : ParallelRegion where TOps : struct, Gemm.ISimd<TVec> where TVec : struct
