@@ -26,6 +26,7 @@ public class NchwcKernelTests
         { "pointwise 32-40 5x7", Geo(32, 5, 7, 40, 1), 1 },
         { "pointwise 64-16 13x13 (2 segments)", Geo(64, 13, 13, 16, 1), 1 },
         { "pointwise 256-20 3x5 (2 passes)", Geo(256, 3, 5, 20, 1), 2 },
+        { "pointwise 512-24 2x3 (4 passes; the GEMM blocks k)", Geo(512, 2, 3, 24, 1), 1 },
         { "pointwise 16-1000 2x3", Geo(16, 2, 3, 1000, 1), 1 },
         { "1x1 s2 32-32 7x7", Geo(32, 7, 7, 32, 1, s: 2), 1 },
         { "1x1 padded end 16-17", Geo(16, 3, 4, 17, 1, padBottom: 1, padRight: 2), 1 },
@@ -51,6 +52,7 @@ public class NchwcKernelTests
         { "nchw input C3 1x1", Geo(3, 5, 7, 70, 1), 1 },
         { "depthwise 32 3x3 p1", Geo(32, 7, 9, 32, 3, p: 1, group: 32), 1 },
         { "depthwise 32 3x3 s2 p1", Geo(32, 9, 8, 32, 3, s: 2, p: 1, group: 32), 2 },
+        { "depthwise 16 3x3 dilation 2 asymmetric pads", Geo(16, 6, 9, 16, 3, p: 1, dil: 2, padLeft: 3, padBottom: 2, padRight: 0, group: 16), 1 },
         { "depthwise 16 5x5 p2 13", Geo(16, 4, 13, 16, 5, p: 2, group: 16), 1 },
     };
 
