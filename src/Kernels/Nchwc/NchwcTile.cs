@@ -174,23 +174,28 @@ internal static unsafe class NchwcTile
                 }
             }
         }
-        else
+        else if (kyHi > kyLo && kxn > 0)
         {
-            float* fc = f;
+            // Pointers walk (no index arithmetic per ky): the filter taps of one channel are
+            // consecutive, (ky, kx) row-major; a clipped kx range skips kw - kxn taps per row.
+            nint rowTapB = rowTap * sizeof(float), fskip = (kw - kxn) * ftap;
+            int kyn = kyHi - kyLo;
+            float* fc = f + (kyLo * kw + kxLo) * ftap;
             for (int b = 0; b < blocks; b++)
             {
-                float* xc = x + b * bstr;
-                for (int ci = cpb; ci > 0; ci--, xc += k.ChannelStride, fc += fchan)
+                byte* xc = (byte*)(x + b * bstr + kyLo * rowTap + kxLo * colTap);
+                for (int ci = cpb; ci > 0; ci--, xc += cstrB, fc += fchan)
                 {
-                    for (int ky = kyLo; ky < kyHi; ky++)
+                    byte* xr = xc;
+                    float* fr = fc;
+                    for (int ky = kyn; ky > 0; ky--, xr += rowTapB, fr += fskip)
                     {
-                        byte* x0 = (byte*)(xc + ky * rowTap + kxLo * colTap);
-                        float* fr = fc + (ky * kw + kxLo) * ftap;
+                        byte* x0 = xr;
                         for (int kx = kxn; kx > 0; kx--)
                         {
                             byte* x3 = x0 + r3, x6 = null, x9 = null;
-                    if (TNP.Value > 6) x6 = x3 + r3;
-                    if (TNP.Value > 9) x9 = x6 + r3;
+                            if (TNP.Value > 6) x6 = x3 + r3;
+                            if (TNP.Value > 9) x9 = x6 + r3;
                             if (TMode.Vector)
                             {
                                 TVec f0 = TOps.Load(fr), f1 = default, f2 = default, f3 = default;
@@ -393,23 +398,28 @@ internal static unsafe class NchwcTile
                 }
             }
         }
-        else
+        else if (kyHi > kyLo && kxn > 0)
         {
-            float* fc = f;
+            // Pointers walk (no index arithmetic per ky): the filter taps of one channel are
+            // consecutive, (ky, kx) row-major; a clipped kx range skips kw - kxn taps per row.
+            nint rowTapB = rowTap * sizeof(float), fskip = (kw - kxn) * ftap;
+            int kyn = kyHi - kyLo;
+            float* fc = f + (kyLo * kw + kxLo) * ftap;
             for (int b = 0; b < blocks; b++)
             {
-                float* xc = x + b * bstr;
-                for (int ci = cpb; ci > 0; ci--, xc += k.ChannelStride, fc += fchan)
+                byte* xc = (byte*)(x + b * bstr + kyLo * rowTap + kxLo * colTap);
+                for (int ci = cpb; ci > 0; ci--, xc += cstrB, fc += fchan)
                 {
-                    for (int ky = kyLo; ky < kyHi; ky++)
+                    byte* xr = xc;
+                    float* fr = fc;
+                    for (int ky = kyn; ky > 0; ky--, xr += rowTapB, fr += fskip)
                     {
-                        byte* x0 = (byte*)(xc + ky * rowTap + kxLo * colTap);
-                        float* fr = fc + (ky * kw + kxLo) * ftap;
+                        byte* x0 = xr;
                         for (int kx = kxn; kx > 0; kx--)
                         {
                             byte* x3 = x0 + r3, x6 = null, x9 = null;
-                    if (TNP.Value > 6) x6 = x3 + r3;
-                    if (TNP.Value > 9) x9 = x6 + r3;
+                            if (TNP.Value > 6) x6 = x3 + r3;
+                            if (TNP.Value > 9) x9 = x6 + r3;
                             if (TMode.Vector)
                             {
                                 TVec f0 = TOps.Load(fr), f1 = default;
