@@ -45,6 +45,25 @@ public class ConvBenchmarks : OrtCaseBenchmarks
     private protected override IOrtCase Create(int threads) => new ConvCase(GemmConvShapes.ConvNamed(Shape), threads);
 }
 
+/// <summary>
+/// <see cref="Caffe2Sharp.Kernels.Nchwc.Convolution"/> on an input already in NCHWc (as inside a
+/// net), filters packed once, bias fused, against an ONNX Runtime Conv node on SqueezeNet 1.0 and
+/// ResNet-50 layers (<see cref="GemmConvShapes.Nchwc"/>), 1 and 2 threads; columns as
+/// <see cref="GemmBenchmarks"/>. Setup checks our output against ORT's.
+/// </summary>
+[Config(typeof(GemmConvConfig))]
+public class NchwcConvBenchmarks : OrtCaseBenchmarks
+{
+    /// <summary>The shape's name (<see cref="GemmConvShapes.Nchwc"/>).</summary>
+    [ParamsSource(nameof(Shapes))]
+    public string Shape { get; set; } = "";
+
+    /// <summary>The shapes of this run.</summary>
+    public static IEnumerable<string> Shapes => GemmConvShapes.Nchwc.Select(s => s.Name).Where(GemmConvConfig.InRun);
+
+    private protected override IOrtCase Create(int threads) => new NchwcCase(GemmConvShapes.Nchwc.First(s => s.Name == Shape), threads);
+}
+
 /// <summary>One benchmark case, ours and ONNX Runtime on the same buffers, its check done when made.</summary>
 internal interface IOrtCase : IDisposable
 {
@@ -56,7 +75,7 @@ internal interface IOrtCase : IDisposable
 }
 
 /// <summary>
-/// The body of <see cref="GemmBenchmarks"/> and <see cref="ConvBenchmarks"/>: one case per
+/// The body of <see cref="GemmBenchmarks"/>, <see cref="ConvBenchmarks"/> and <see cref="NchwcConvBenchmarks"/>: one case per
 /// parameter set, made (and checked) in setup, at 1 and 2 threads for both sides.
 /// </summary>
 public abstract class OrtCaseBenchmarks
@@ -108,7 +127,9 @@ internal sealed class GflopsColumn : CustomColumn
         if (benchmarkCase.Parameters["Shape"] is not string name || MedianNanoseconds(summary, benchmarkCase) is not { } ns) return "-";
         double? flops = benchmarkCase.Descriptor.Type == typeof(GemmBenchmarks)
             ? GemmConvShapes.Gemm.FirstOrDefault(s => s.Name == name)?.Flops
-            : GemmConvShapes.Conv.FirstOrDefault(s => s.Name == name)?.Flops;
+            : benchmarkCase.Descriptor.Type == typeof(NchwcConvBenchmarks)
+                ? GemmConvShapes.Nchwc.FirstOrDefault(s => s.Name == name)?.Flops
+                : GemmConvShapes.Conv.FirstOrDefault(s => s.Name == name)?.Flops;
         return flops is { } f ? Format(f / ns) : "-";
     }
 }

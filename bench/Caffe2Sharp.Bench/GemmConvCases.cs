@@ -66,6 +66,24 @@ internal static class GemmConvShapes
         new("dw 3x3 32@56", 32, 56, 56, 32, 3, 1, 1, 32),
     ];
 
+    /// <summary>
+    /// The NCHWc rows (<see cref="NchwcCase"/>): every <see cref="Conv"/> shape plus more SqueezeNet
+    /// fire and ResNet-50 layers.
+    /// </summary>
+    public static readonly ConvShape[] Nchwc =
+    [
+        .. Conv,
+        new("sq fire3 sq 1x1 128-16@55", 128, 55, 55, 16, 1, 1, 0),
+        new("sq fire5 sq 1x1 256-32@27", 256, 27, 27, 32, 1, 1, 0),
+        new("sq fire5 e3x3 32-128@27", 32, 27, 27, 128, 3, 1, 1),
+        new("sq fire7 e3x3 48-192@13", 48, 13, 13, 192, 3, 1, 1),
+        new("sq conv10 1x1 512-1000@13", 512, 13, 13, 1000, 1, 1, 0),
+        new("r50 1x1 256-64@56", 256, 56, 56, 64, 1, 1, 0),
+        new("r50 3x3 s2 128@56", 128, 56, 56, 128, 3, 2, 1),
+        new("r50 1x1 1024-256@14", 1024, 14, 14, 256, 1, 1, 0),
+        new("r50 3x3 512@7", 512, 7, 7, 512, 3, 1, 1),
+    ];
+
     public static readonly string[] Smoke = ["256^3", "r50 3x3 128@28", "sq conv1 7x7s2 3-96@227", "sq fire2 e3x3 16-64@55", "dw 3x3 32@56"];
 
     public static GemmShape GemmNamed(string name) => Gemm.First(s => s.Name == name);
@@ -160,6 +178,57 @@ internal sealed class ConvCase : IOrtCase
     public double Flops { get; }
 
     public void Ours() => _ws.RunNet("conv");
+
+    public void Ort() => _ort.Run();
+
+    public void Dispose() => _ort.Dispose();
+}
+
+/// <summary>
+/// One convolution shape at one thread count: <see cref="Caffe2Sharp.Kernels.Nchwc.Convolution"/>
+/// with the filters packed and the input already reordered to NCHWc (as inside a net; plain NCHW
+/// for the 3-channel stem), bias fused, against an ONNX Runtime Conv node on the same input. ORT's
+/// one-node model also runs its own reorders in and out around its NCHWc kernel (its graph pass
+/// inserts them), which a whole net amortises. The constructor checks our output (reordered back)
+/// against ORT's.
+/// </summary>
+internal sealed class NchwcCase : IOrtCase
+{
+    private readonly ConvGeometry _g;
+    private readonly NchwcFilter _filter;
+    private readonly AlignedBuffer _x, _bias, _y, _yOrt;
+    private readonly ComputePool _pool;
+    private readonly OrtOneNode _ort;
+
+    public NchwcCase(ConvShape s, int threads)
+    {
+        Flops = s.Flops;
+        long[] xDims = [1, s.C, s.H, s.W], wDims = [s.M, s.C / s.Group, s.Kernel, s.Kernel], yDims = [1, s.M, s.OH, s.OW];
+        var x = AlignedBuffer.Random(s.C * s.H * s.W, 21);
+        var w = AlignedBuffer.Random((int)(wDims[0] * wDims[1] * wDims[2] * wDims[3]), 22);
+        _bias = AlignedBuffer.Random(s.M, 23);
+        _yOrt = new AlignedBuffer(s.M * s.OH * s.OW);
+        _ort = new OrtOneNode(OnnxModels.Conv(xDims, wDims, w.Span.ToArray(), _bias.Span.ToArray(), s.Stride, s.Pad, s.Group, yDims), "X", x, xDims, _yOrt, yDims, threads);
+        _pool = BenchPools.For(threads);
+        _g = new ConvGeometry(s.C, s.H, s.W, s.M, s.Group, s.Kernel, s.Kernel, s.Stride, s.Stride, s.Pad, s.Pad, 1, 1, s.OH, s.OW);
+        _filter = Caffe2Sharp.Kernels.Nchwc.PackFilter(in _g, w.Span);
+        if (_filter.Kind == NchwcConvKind.NchwInput) _x = x;
+        else
+        {
+            _x = new AlignedBuffer(Caffe2Sharp.Kernels.Nchwc.PaddedChannels(s.C) * s.H * s.W);
+            Caffe2Sharp.Kernels.Nchwc.ReorderInput(x.Span, 1, s.C, s.H, s.W, _x.Span, ComputePool.Serial);
+        }
+        _y = new AlignedBuffer(Caffe2Sharp.Kernels.Nchwc.PaddedChannels(s.M) * s.OH * s.OW);
+        Ours();
+        Ort();
+        var y = new float[s.M * s.OH * s.OW];
+        Caffe2Sharp.Kernels.Nchwc.ReorderOutput(_y.Span, 1, s.M, s.OH, s.OW, y, ComputePool.Serial);
+        GemmCase.Check(y, _yOrt.Span, $"NCHWc conv {s.Name}, {threads} thread(s)");
+    }
+
+    public double Flops { get; }
+
+    public void Ours() => Caffe2Sharp.Kernels.Nchwc.Convolution(in _g, 1, _filter, _x.Span, _bias.Span, [], false, _y.Span, _pool);
 
     public void Ort() => _ort.Run();
 

@@ -12,7 +12,7 @@ namespace Caffe2Sharp.Bench;
 /// interleaved in one process. Each round times ours then ORT (alternating which goes first) on
 /// the same buffers; the ratio (ours GFLOP/s / ORT GFLOP/s = ORT time / our time) is taken per
 /// round, and the medians over rounds are printed. <c>--quick</c> runs fewer, shorter rounds;
-/// <c>--only TEXT</c> keeps rows whose label ("gemm ..." or "conv ...") contains TEXT; <c>--threads 1</c> or <c>2</c> one count.
+/// <c>--only TEXT</c> keeps rows whose label ("gemm ...", "conv ..." or "nchwc ...") contains TEXT; <c>--threads 1</c> or <c>2</c> one count.
 /// <c>--ours-only</c> / <c>--ort-only</c> time one side alone (in the "ours" columns): ONNX Runtime's
 /// intra-op worker keeps spinning after each run, so on two cores an interleaved 2-thread round of
 /// ours shares its second core with that spinning thread; run each side in its own process instead.
@@ -32,7 +32,7 @@ internal static class GemmConvProbe
         int rounds = quick ? 5 : 15;
         double roundSeconds = quick ? 0.02 : 0.05;
         Console.WriteLine($"Ours vs ONNX Runtime, interleaved; {rounds} rounds of ~{roundSeconds * 1000:0} ms per side; medians. Processors: {Environment.ProcessorCount}.");
-        Console.WriteLine($"{"row",-28} {"thr",3} {"ours GF/s",10} {"ORT GF/s",9} {"ratio",6} {"ours ms",8} {"ORT ms",8}");
+        Console.WriteLine($"{"row",-36} {"thr",3} {"ours GF/s",10} {"ORT GF/s",9} {"ratio",6} {"ours ms",8} {"ORT ms",8}");
         foreach (int threads in threadCounts)
         {
             foreach (var s in GemmConvShapes.Gemm)
@@ -46,6 +46,12 @@ internal static class GemmConvProbe
                 if (only is not null && !("conv " + s.Name).Contains(only, StringComparison.Ordinal)) continue;
                 using var c = new ConvCase(s, threads);
                 Row("conv " + s.Name, threads, c.Flops, rounds, roundSeconds, c.Ours, c.Ort);
+            }
+            foreach (var s in GemmConvShapes.Nchwc)
+            {
+                if (only is not null && !("nchwc " + s.Name).Contains(only, StringComparison.Ordinal)) continue;
+                using var c = new NchwcCase(s, threads);
+                Row("nchwc " + s.Name, threads, c.Flops, rounds, roundSeconds, c.Ours, c.Ort);
             }
         }
         return 0;
@@ -223,7 +229,7 @@ internal static class GemmConvProbe
         Array.Sort(ratios);
         double o = oursT[rounds / 2], x = ortT[rounds / 2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-28} {threads,3} {flops / o * 1e-9,10:0.0} {flops / x * 1e-9,9:0.0} {ratios[rounds / 2],6:0.00} {o * 1e3,8:0.000} {x * 1e3,8:0.000}"));
+            $"{name,-36} {threads,3} {flops / o * 1e-9,10:0.0} {flops / x * 1e-9,9:0.0} {ratios[rounds / 2],6:0.00} {o * 1e3,8:0.000} {x * 1e3,8:0.000}"));
     }
 
     private static int Calibrate(Action action, double seconds)
