@@ -56,7 +56,7 @@ public static class Conv
             .Output(0, "Y", "[N, M, H_out, W_out] (or [N, M, W_out]).")
             .SetDoc("2-D (or 1-D) convolution of an NCHW input with grouped, dilated, strided and padded filters and an optional bias per output channel.");
         catalog.Operators.Register("Conv", static (d, ws) => new ConvOp(d, ws));
-        catalog.Passes.Add(new FuseReluIntoConv());
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into Conv", "Conv"));
         catalog.Passes.Add(new FuseBiasAddIntoConv());
     }
 
@@ -201,20 +201,23 @@ internal sealed class ConvOp : ConvolutionOperator<Conv.ConvShapes>
 }
 
 /// <summary>
-/// The inference pass that fuses a <c>Relu</c> into the <c>Conv</c> that feeds it (ONNX Runtime's
-/// ConvActivationFusion): the Conv gets <see cref="Conv.ActivationArg"/> = <c>"Relu"</c> and
-/// writes the Relu's output; the Relu is removed. Bit-identical to the two ops (the fused store
-/// applies the same <c>y &lt; 0 ? 0 : y</c> after the bias).
+/// The inference pass that fuses a <c>Relu</c> into the operator that feeds it, one of
+/// <paramref name="producers"/> (ONNX Runtime's ConvActivationFusion and GemmActivationFusion):
+/// the producer gets <see cref="Conv.ActivationArg"/> = <c>"Relu"</c> and writes the Relu's
+/// output; the Relu is removed. Bit-identical to the two ops (the fused store applies the same
+/// <c>y &lt; 0 ? 0 : y</c> after the bias).
 /// </summary>
 /// <remarks>
-/// Applies only when the Conv's output is read by the Relu alone (or the Relu runs in place on
-/// it) and is not protected, the Conv has no activation yet, and nothing between the two ops
-/// touches the Relu's output. Registered after SpatialBN folding, so Conv + SpatialBN + Relu
+/// Applies only when the producer's output is read by the Relu alone (or the Relu runs in place
+/// on it) and is not protected, the producer has no activation yet, and nothing between the two
+/// ops touches the Relu's output. The stage runs to a fixpoint, so Conv + SpatialBN + Relu
 /// becomes one op.
 /// </remarks>
-internal sealed class FuseReluIntoConv : INetPass
+/// <param name="name">The pass's name in reports.</param>
+/// <param name="producers">The operator types that take the Relu (each reads <see cref="Conv.ActivationArg"/>).</param>
+internal sealed class FuseReluInto(string name, params string[] producers) : INetPass
 {
-    public string Name => "fuse Relu into Conv";
+    public string Name => name;
 
     public int Apply(NetPassContext context)
     {
@@ -223,13 +226,14 @@ internal sealed class FuseReluIntoConv : INetPass
         {
             var relu = ops[k];
             if (relu.Type != "Relu" || relu.Input.Count != 1 || relu.Output.Count != 1) continue;
-            int j = context.FindMergeableProducer(k, "Conv");
-            if (j < 0) continue;
-            var conv = ops[j];
-            if (conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
-            conv.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
-            context.MergeIntoProducer(k, j, "fused");
-            return 1;
+            foreach (var type in producers)
+            {
+                int j = context.FindMergeableProducer(k, type);
+                if (j < 0 || ops[j].GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
+                ops[j].SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+                context.MergeIntoProducer(k, j, "fused");
+                return 1;
+            }
         }
         return 0;
     }

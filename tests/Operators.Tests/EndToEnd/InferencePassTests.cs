@@ -186,6 +186,30 @@ public class InferencePassTests
     }
 
     [Fact]
+    public void FC_WithConstantWeights_RunsTransposed_WithItsReluFused_BitForBit()
+    {
+        var init = new NetBuilder("init").GivenTensorFill("fw", [7, 2, 3, 5], Random(7 * 30, 10)).GivenTensorFill("fb", [7], Random(7, 11)).Build();
+        var net = new NetBuilder("predict").ExternalInput("X", "fw", "fb")
+            .Op("FC", ["X", "fw", "fb"], ["f"], null).Relu("f", "f").Relu("f", "Y").ExternalOutput("Y").Build();
+        var x = Tensor.From<float>(Random(4 * 30, 12, 2), 4, 30);
+        var plain = Assert.Single(new Runtime.Predictor(Catalog, init, net, new PredictorOptions { Optimize = false }).Run(x));
+        var p = new Runtime.Predictor(Catalog, init, net);
+        Assert.True(plain.ContentEquals(Assert.Single(p.Run(x))));
+        Assert.Contains(("store constant FC weights transposed", 1), p.AppliedOptimizations);
+        Assert.Contains(("fuse Relu into FC", 1), p.AppliedOptimizations);
+        var fc = p.RunNetDef.Op[0];
+        Assert.Equal("FCTransposed", fc.Type);
+        Assert.Equal(Conv.ReluActivation, fc.GetSingleArgument(Conv.ActivationArg, ""));
+        Assert.Equal([30L, 7], p.Workspace.GetBlob(fc.Input[1])!.GetTensor().Shape);
+        Assert.Equal(Random(7 * 30, 10), p.Weights.FetchBlob<float>("fw")); // the user's weights, as they were
+
+        // Weights fed per run stay as they are.
+        var fed = new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, net);
+        Assert.DoesNotContain(fed.AppliedOptimizations, a => a.Pass == "store constant FC weights transposed");
+        Assert.Contains(("fuse Relu into FC", 1), fed.AppliedOptimizations);
+    }
+
+    [Fact]
     public void TestModeDropout_IsDropped_AndItsReadersReadItsInput()
     {
         var net = new NetBuilder("predict").ExternalInput("X")
