@@ -158,12 +158,35 @@ public static class Convolution
             int ky = t / g.KW, kx = t - ky * g.KW;
             var d = new Strips(dst, nr, kc);
             int tail = cols % nr;
+            long stripStride = (long)nr * kc;
+            // Small output rows (LeNet's 8 wide) make many short segments per k row: where each
+            // segment lies in one strip, its place there is fixed for the whole panel, so compute it
+            // once, and a segment whose taps all lie inside the input row is one plain copy.
+            int* place = stackalloc int[maxSegments];
+            bool placed = g.StrideW == 1;
+            for (int sgi = 0; sgi < segments && placed; sgi++)
+            {
+                int jj = segment[3 * sgi], run = Math.Min(g.OW - segment[3 * sgi + 2], cols - jj);
+                int q = jj % nr;
+                placed = q + run <= nr;
+                place[sgi] = (int)(jj / nr * stripStride) + q;
+            }
             for (int p = 0; p < kc; p++, d.Row += nr)
             {
                 float* plane = x + (long)ch * g.H * g.W;
                 int dy = ky * g.DilationH - g.PadTop, dx = kx * g.DilationW - g.PadLeft;
                 for (int sgi = 0; sgi < segments; sgi++)
                 {
+                    if (placed)
+                    {
+                        int oy0 = segment[3 * sgi + 1], ox0 = segment[3 * sgi + 2], iy0 = oy0 * g.StrideH + dy, ix = ox0 + dx;
+                        int n0 = Math.Min(g.OW - ox0, cols - segment[3 * sgi]);
+                        if ((uint)iy0 < (uint)g.H && ix >= 0 && ix + n0 <= g.W)
+                        {
+                            CopyShort(plane + (long)iy0 * g.W + ix, d.Row + place[sgi], n0);
+                            continue;
+                        }
+                    }
                     int jj = segment[3 * sgi], oy = segment[3 * sgi + 1], ox = segment[3 * sgi + 2];
                     int run = Math.Min(g.OW - ox, cols - jj);
                     int iy = oy * g.StrideH + dy;
@@ -406,6 +429,14 @@ public static class Convolution
             return;
         }
         for (; i < n; i++) d[i] = 0;
+    }
+
+    // Copy for the short runs of small output rows: one 8-float vector when that is the length.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyShort(float* src, float* d, int n)
+    {
+        if (n == 8 && Vector256.IsHardwareAccelerated) Vector256.Load(src).Store(d);
+        else Copy(src, d, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,6 +2,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Caffe2Sharp.Kernels;
 
@@ -161,6 +163,11 @@ public static class PoolingKernels
     private static void MaxPlane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && g.KernelW == 2 && g.StrideW == 2 && g.PadLeft == 0 && 2L * g.OutW <= g.InW)
+        {
+            MaxPlaneWindow2Stride2(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), g);
+            return;
+        }
         int inW = g.InW, kw = g.KernelW;
         // Rows of up to 2 KiB live on the stack; wider ones in buffers kept per thread (0 B per call).
         const int StackBytes = 2048;
@@ -210,6 +217,49 @@ public static class PoolingKernels
             // Whatever NaN a window held, the canonical one (NaN is rare: a predictable branch).
             foreach (ref T v in yRow)
                 if (T.IsNaN(v)) v = T.NaN;
+        }
+    }
+
+    // Max pooling of one float plane with windows 2 wide at stride 2 that lie inside each row
+    // (LeNet's 2x2/2; small planes, where the row-at-a-time path above is all call overhead).
+    // Per output row, 8 input columns at a time: the window rows' maximum (Vector256.Max is IEEE
+    // 754:2019 maximum, this class's rule: NaN propagates, +0 beats -0), then each lane pair's
+    // maximum (a swap of neighbours and one more Max), whose even lanes are 4 outputs, gathered by
+    // a shuffle; NaN made canonical. Outputs past the last full group of 4 take the scalar rule.
+    private static void MaxPlaneWindow2Stride2(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry2D g)
+    {
+        int inW = g.InW, outW = g.OutW, groups = outW / 4;
+        var swap = Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6);
+        var even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        var nan = Vector256.Create(float.NaN);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int h0 = oh * g.StrideH - g.PadTop;
+            int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+            var yRow = y.Slice(oh * outW, outW);
+            if (hs >= he)
+            {
+                yRow.Fill(float.NegativeInfinity); // no image row in the window (Caffe's ceil mode)
+                continue;
+            }
+            for (int j = 0; j < groups; j++)
+            {
+                nuint at = (nuint)(hs * inW + 8 * j);
+                var m = Vector256.LoadUnsafe(ref x0, at);
+                for (int h = hs + 1; h < he; h++) m = Vector256.Max(m, Vector256.LoadUnsafe(ref x0, at + (nuint)((h - hs) * inW)));
+                m = Vector256.Max(m, Vector256.Shuffle(m, swap));
+                m = Vector256.Shuffle(m, even);
+                m = Vector256.ConditionalSelect(Vector256.IsNaN(m), nan, m);
+                m.GetLower().StoreUnsafe(ref MemoryMarshal.GetReference(yRow), (nuint)(4 * j));
+            }
+            for (int ow = 4 * groups; ow < outW; ow++)
+            {
+                float r = float.NegativeInfinity;
+                for (int h = hs; h < he; h++)
+                    r = Max(Max(r, x[h * inW + 2 * ow]), x[h * inW + 2 * ow + 1]);
+                yRow[ow] = r;
+            }
         }
     }
 

@@ -24,7 +24,8 @@ internal static class OperatorConverters
         // Vision
         ["Conv"] = Conv,
         ["ConvTranspose"] = ConvTranspose,
-        ["FC"] = FullyConnected,
+        ["FC"] = c => FullyConnected(c, transposed: false),
+        ["FCTransposed"] = c => FullyConnected(c, transposed: true),
         ["MaxPool"] = c => Pool(c, "MaxPool"),
         ["AveragePool"] = c => Pool(c, "AveragePool"),
         ["SpatialBN"] = SpatialBatchNorm,
@@ -136,13 +137,7 @@ internal static class OperatorConverters
     {
         var args = ConvPoolArgs.Parse(c.Def, pooling: false);
         var dims = Resolve(c, args);
-        // A Relu the optimiser fused into the Conv (its internal 'activation' argument) is a Relu node again.
-        bool relu = c.Def.GetSingleArgument(Operators.Vision.Conv.ActivationArg, "") switch
-        {
-            "" => false,
-            Operators.Vision.Conv.ReluActivation => true,
-            var other => throw new EnforceNotMetException($"argument '{Operators.Vision.Conv.ActivationArg}' = \"{other}\" has no ONNX form."),
-        };
+        bool relu = FusedRelu(c);
         string y = relu ? c.Temp("conv") : c.Out(0);
         c.Node("Conv", Inputs(c), [y],
             Ints("kernel_shape", dims.Select(d => (long)d.Kernel)),
@@ -152,6 +147,14 @@ internal static class OperatorConverters
             Int("group", c.Def.GetSingleArgument("group", 1)));
         if (relu) c.Node("Relu", [y], [c.Out(0)]);
     }
+
+    // A Relu the optimiser fused into a Conv or FC (their internal 'activation' argument) is a Relu node again.
+    private static bool FusedRelu(OpExportContext c) => c.Def.GetSingleArgument(Operators.Vision.Conv.ActivationArg, "") switch
+    {
+        "" => false,
+        Operators.Vision.Conv.ReluActivation => true,
+        var other => throw new EnforceNotMetException($"argument '{Operators.Vision.Conv.ActivationArg}' = \"{other}\" has no ONNX form."),
+    };
 
     // ONNX's ConvTranspose has Caffe2's filter layout [C, M / group, k...] and size rule; every
     // resolved value is written (legacy_pad VALID and SAME are pads 0, as Caffe2 takes them), with
@@ -194,23 +197,23 @@ internal static class OperatorConverters
 
     // FC: Y = X W^T + b with X flattened at axis and W at axis_w -> Gemm(transB = 1), flattening
     // first where the input is not already [M, K] / [N, K], and reshaping Y to X.dims[:axis] + [N].
-    private static void FullyConnected(OpExportContext c)
+    // FC is Gemm with transB = 1 (W is [N, K]); FCTransposed, Gemm with transB = 0 (W is [K, N]).
+    private static void FullyConnected(OpExportContext c, bool transposed)
     {
         var x = c.Dims(0);
         var w = c.Dims(1);
         int axis = CanonicalAxis(c.Def.GetSingleArgument("axis", 1), x.Length, "argument 'axis'");
         int axisW = CanonicalAxis(c.Def.GetSingleArgument("axis_w", 1), w.Length, "argument 'axis_w'");
-        if (c.InputCount != 3) throw new EnforceNotMetException("FC needs the bias input.");
-        long n = w.Take(axisW).Aggregate(1L, (p, d) => p * d);
+        if (c.InputCount != 3) throw new EnforceNotMetException($"{c.Def.Type} needs the bias input.");
+        long n = transposed ? w.Skip(axisW).Aggregate(1L, (p, d) => p * d) : w.Take(axisW).Aggregate(1L, (p, d) => p * d);
+        bool relu = FusedRelu(c);
         string xin = x.Length == 2 && axis == 1 ? c.In(0) : c.Temp("Flatten", c.In(0), Int("axis", axis));
         string win = w.Length == 2 && axisW == 1 ? c.In(1) : c.Temp("Flatten", c.In(1), Int("axis", axisW));
-        if (axis == 1)
-        {
-            c.Node("Gemm", [xin, win, c.In(2)], [c.Out(0)], Int("transB", 1));
-            return;
-        }
-        string y = c.Node("Gemm", [xin, win, c.In(2)], [c.Temp("Gemm")], Int("transB", 1));
-        c.Node("Reshape", [y, c.Int64Constant("shape", [.. x.Take(axis), n])], [c.Out(0)]);
+        bool direct = axis == 1 && !relu;
+        string y = c.Node("Gemm", [xin, win, c.In(2)], [direct ? c.Out(0) : c.Temp("Gemm")], Int("transB", transposed ? 0 : 1));
+        if (direct) return;
+        if (axis != 1) y = c.Node("Reshape", [y, c.Int64Constant("shape", [.. x.Take(axis), n])], [relu ? c.Temp("Reshape") : c.Out(0)]);
+        if (relu) c.Node("Relu", [y], [c.Out(0)]);
     }
 
     private static void SpatialBatchNorm(OpExportContext c)

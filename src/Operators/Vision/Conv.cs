@@ -56,7 +56,8 @@ public static class Conv
             .Output(0, "Y", "[N, M, H_out, W_out] (or [N, M, W_out]).")
             .SetDoc("2-D (or 1-D) convolution of an NCHW input with grouped, dilated, strided and padded filters and an optional bias per output channel.");
         catalog.Operators.Register("Conv", static (d, ws) => new ConvOp(d, ws));
-        catalog.Passes.Add(new FuseReluIntoConv());
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into Conv", "Conv"));
+        catalog.Passes.Add(new FuseBiasAddIntoConv());
     }
 
     /// <summary>The resolved sizes of a convolution.</summary>
@@ -200,20 +201,23 @@ internal sealed class ConvOp : ConvolutionOperator<Conv.ConvShapes>
 }
 
 /// <summary>
-/// The inference pass that fuses a <c>Relu</c> into the <c>Conv</c> that feeds it (ONNX Runtime's
-/// ConvActivationFusion): the Conv gets <see cref="Conv.ActivationArg"/> = <c>"Relu"</c> and
-/// writes the Relu's output; the Relu is removed. Bit-identical to the two ops (the fused store
-/// applies the same <c>y &lt; 0 ? 0 : y</c> after the bias).
+/// The inference pass that fuses a <c>Relu</c> into the operator that feeds it, one of
+/// <paramref name="producers"/> (ONNX Runtime's ConvActivationFusion and GemmActivationFusion):
+/// the producer gets <see cref="Conv.ActivationArg"/> = <c>"Relu"</c> and writes the Relu's
+/// output; the Relu is removed. Bit-identical to the two ops (the fused store applies the same
+/// <c>y &lt; 0 ? 0 : y</c> after the bias).
 /// </summary>
 /// <remarks>
-/// Applies only when the Conv's output is read by the Relu alone (or the Relu runs in place on
-/// it) and is not protected, the Conv has no activation yet, and nothing between the two ops
-/// touches the Relu's output. Registered after SpatialBN folding, so Conv + SpatialBN + Relu
+/// Applies only when the producer's output is read by the Relu alone (or the Relu runs in place
+/// on it) and is not protected, the producer has no activation yet, and nothing between the two
+/// ops touches the Relu's output. The stage runs to a fixpoint, so Conv + SpatialBN + Relu
 /// becomes one op.
 /// </remarks>
-internal sealed class FuseReluIntoConv : INetPass
+/// <param name="name">The pass's name in reports.</param>
+/// <param name="producers">The operator types that take the Relu (each reads <see cref="Conv.ActivationArg"/>).</param>
+internal sealed class FuseReluInto(string name, params string[] producers) : INetPass
 {
-    public string Name => "fuse Relu into Conv";
+    public string Name => name;
 
     public int Apply(NetPassContext context)
     {
@@ -222,15 +226,75 @@ internal sealed class FuseReluIntoConv : INetPass
         {
             var relu = ops[k];
             if (relu.Type != "Relu" || relu.Input.Count != 1 || relu.Output.Count != 1) continue;
+            foreach (var type in producers)
+            {
+                int j = context.FindMergeableProducer(k, type);
+                if (j < 0 || ops[j].GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
+                ops[j].SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+                context.MergeIntoProducer(k, j, "fused");
+                return 1;
+            }
+        }
+        return 0;
+    }
+}
+
+/// <summary>
+/// The inference pass that fuses an <c>Add</c> of a constant per-channel bias into the bias-less
+/// <c>Conv</c> that feeds it (ONNX Runtime's ConvAddFusion; nets exported through ONNX, such as
+/// the Caffe2 LeNet, write <c>Conv</c> then <c>Add(Y, b, broadcast=1, axis=1)</c>): the Conv takes
+/// the bias and writes the Add's output; the Add is removed. Bit-identical: the Conv adds the
+/// bias to the finished sum, as the Add did.
+/// </summary>
+/// <remarks>
+/// Applies when the Add's second input is a FLOAT constant whose dims are all 1 except the one
+/// that lines up with the Conv output's channel dim (by the Add's own broadcast rule), which is M;
+/// the Conv has no bias and no activation yet, and the merge rules of
+/// <see cref="NetPassContext.FindMergeableProducer"/> hold. A bias that is not 1-D is copied to a
+/// new 1-D constant.
+/// </remarks>
+internal sealed class FuseBiasAddIntoConv : INetPass
+{
+    public string Name => "fuse bias Add into Conv";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var add = ops[k];
+            if (add.Type != "Add" || add.Input.Count != 2 || add.Output.Count != 1 || add.Input[0] == add.Input[1]) continue;
+            string b = add.Input[1];
+            if (!context.IsConstant(b)) continue;
             int j = context.FindMergeableProducer(k, "Conv");
             if (j < 0) continue;
             var conv = ops[j];
-            if (conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
-            conv.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+            if (conv.Input.Count != 2 || conv.GetSingleArgument(Conv.ActivationArg, "").Length > 0 || !context.IsConstant(conv.Input[1])) continue;
+            var w = context.Constant(conv.Input[1]);
+            var bias = context.Constant(b);
+            if (w.DataType != DataType.Float || bias.DataType != DataType.Float || w.Rank < 3) continue;
+            if (!IsPerChannel(add, bias.Dims, w.Rank, w.Dims[0])) continue;
+            string biasName = bias.Rank == 1 ? b : context.AddConstant(b + "_conv_bias", Tensor.From<float>(bias.ToArray<float>(), w.Dims[0]));
+            conv.Input.Add(biasName);
             context.MergeIntoProducer(k, j, "fused");
             return 1;
         }
         return 0;
+    }
+
+    // True when B, added to a Conv output of rank `rank` under the Add's broadcast rule, adds B's
+    // value m to every element of channel m (dim 1): B's dims are all 1 except M at the channel dim.
+    private static bool IsPerChannel(OperatorDef add, ReadOnlySpan<long> b, int rank, long m)
+    {
+        bool legacy = add.GetSingleArgument("broadcast", 0L) == 1;
+        long axis = add.GetSingleArgument("axis", -1L);
+        if (b.Length == 0 || b.Length > rank) return false;
+        // Legacy: B lines up with Y at axis (-1: trailing); numpy: trailing.
+        long start = legacy && axis != -1 ? (axis < 0 ? axis + rank : axis) : rank - b.Length;
+        if (start < 0 || start + b.Length > rank) return false;
+        for (int d = 0; d < b.Length; d++)
+            if (b[d] != (start + d == 1 ? m : 1)) return false;
+        return start <= 1;
     }
 }
 

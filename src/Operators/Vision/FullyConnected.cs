@@ -39,43 +39,61 @@ public static class FullyConnected
     public static void Register(OperatorCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        catalog.Schemas.Schema("FC")
+        catalog.Schemas.Schema("FC").FillUsing(static s => Common(s, transposed: false))
+            .InheritOnnxSchema("Gemm")
+            .Input(1, "W", "FLOAT weights, flattened to [N, K] at axis_w.")
+            .Output(0, "Y", "X W^T + b, dims X.dims[:axis] + [N].")
+            .SetDoc("Fully connected: Y = X W^T + b with X viewed as [M, K] at axis and W as [N, K] at axis_w; Y has dims X.dims[:axis] + [N]. ONNX Gemm with transA = 0, transB = 1, alpha = beta = 1 and a bias of N elements.");
+        catalog.Operators.Register("FC", static (d, ws) => new FullyConnectedOp(d, ws, transposed: false));
+        catalog.Schemas.Schema("FCTransposed").FillUsing(static s => Common(s, transposed: true))
+            .Input(1, "W", "FLOAT weights, already transposed: flattened to [K, N] at axis_w.")
+            .Output(0, "Y", "X W + b, dims X.dims[:axis] + [N].")
+            .SetDoc("FC with the weights stored transposed (Caffe2's FCTransposed): Y = X W + b with X viewed as [M, K] at axis and W as [K, N] at axis_w. ONNX Gemm with transB = 0. The inference optimiser turns an FC with constant weights into this operator, whose GEMM reads W where it lies instead of packing it on every run.");
+        catalog.Operators.Register("FCTransposed", static (d, ws) => new FullyConnectedOp(d, ws, transposed: true));
+        catalog.Passes.Add(new TransposeConstantFCWeights());
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into FC", "FC", "FCTransposed"));
+    }
+
+    private static void Common(OpSchema s, bool transposed) => s
             .NumInputs(3).NumOutputs(1)
             .Arg("axis", "*(type: int; default: 1)* X is flattened to [prod(dims[:axis]), prod(dims[axis:])]. Negative counts from the end.", 1)
-            .Arg("axis_w", "*(type: int; default: 1)* W is flattened to [prod(dims[:axis_w]), prod(dims[axis_w:])] = [N, K]. Negative counts from the end.", 1)
-            .TensorInferenceFunction(static (def, inputs) =>
+            .Arg("axis_w", $"*(type: int; default: 1)* W is flattened to [prod(dims[:axis_w]), prod(dims[axis_w:])] = {(transposed ? "[K, N]" : "[N, K]")}. Negative counts from the end.", 1)
+            .Arg(Conv.ActivationArg, "*(type: string; default: \"\")* Internal, set by a net optimiser that fuses a following Relu: \"Relu\" applies y = y < 0 ? 0 : y to each output after the bias, in the same store. Not a Caffe2 argument.", "")
+            .TensorInferenceFunction((def, inputs) =>
             {
-                Enforce.That(inputs.Count == 3, () => $"FC takes 3 inputs; {inputs.Count} given.");
+                Enforce.That(inputs.Count == 3, () => $"{def.Type} takes 3 inputs; {inputs.Count} given.");
                 var x = inputs[0];
                 var w = inputs[1];
                 if (x.UnknownShape || w.UnknownShape) return [TensorShape.Unknown(x.DataType)];
-                var (_, _, n, _, outDims) = Shapes(x.Dims.ToArray(), w.Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1));
+                var (_, _, n, _, outDims) = Shapes(x.Dims.ToArray(), w.Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1), transposed);
                 return [TensorShape.Create(outDims, x.DataType)];
             })
-            .CostInferenceFunction(static (def, inputs) =>
+            .CostInferenceFunction((def, inputs) =>
             {
                 Enforce.That(inputs[0].ElementCount >= 0 && inputs[1].ElementCount >= 0,
-                    () => $"FC cost of {def.DisplayName}: an input shape is unknown.");
-                var (m, k, n, _, _) = Shapes(inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1));
+                    () => $"{def.Type} cost of {def.DisplayName}: an input shape is unknown.");
+                var (m, k, n, _, _) = Shapes(inputs[0].Dims.ToArray(), inputs[1].Dims.ToArray(), def.GetSingleArgument("axis", 1), def.GetSingleArgument("axis_w", 1), transposed);
                 ulong size = (ulong)DataTypes.ElementSize(inputs[0].DataType);
                 // Caffe2's CostInferenceForFC: 2K flops per output for the dot product, one for the bias.
                 return new Cost((ulong)(m * n * (2 * k + 1)), (ulong)(k * (m + n) + n) * size, (ulong)(m * n) * size, (ulong)(k * n + n) * size);
             })
-            .InheritOnnxSchema("Gemm")
             .Input(0, "X", "FLOAT input, flattened to [M, K] at axis.")
-            .Input(1, "W", "FLOAT weights, flattened to [N, K] at axis_w.")
-            .Input(2, "b", "FLOAT bias of N elements.")
-            .Output(0, "Y", "X W^T + b, dims X.dims[:axis] + [N].")
-            .SetDoc("Fully connected: Y = X W^T + b with X viewed as [M, K] at axis and W as [N, K] at axis_w; Y has dims X.dims[:axis] + [N]. ONNX Gemm with transA = 0, transB = 1, alpha = beta = 1 and a bias of N elements.");
-        catalog.Operators.Register("FC", static (d, ws) => new FullyConnectedOp(d, ws));
-    }
+            .Input(2, "b", "FLOAT bias of N elements.");
 
     /// <summary>
     /// The GEMM sizes of an FC on inputs of <paramref name="xDims"/> and <paramref name="wDims"/>,
     /// and the output dims.
     /// </summary>
     /// <exception cref="EnforceNotMetException">An axis is out of range, or K differs between X and W (the message names both shapes).</exception>
-    public static (long M, long K, long N, long KW, long[] OutputDims) Shapes(long[] xDims, long[] wDims, int axis, int axisW)
+    public static (long M, long K, long N, long KW, long[] OutputDims) Shapes(long[] xDims, long[] wDims, int axis, int axisW) =>
+        Shapes(xDims, wDims, axis, axisW, transposed: false);
+
+    /// <summary>
+    /// The GEMM sizes of an FC (W flattened to <c>[N, K]</c>) or, with <paramref name="transposed"/>,
+    /// an FCTransposed (W flattened to <c>[K, N]</c>), and the output dims.
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">An axis is out of range, or K differs between X and W (the message names both shapes).</exception>
+    public static (long M, long K, long N, long KW, long[] OutputDims) Shapes(long[] xDims, long[] wDims, int axis, int axisW, bool transposed)
     {
         ArgumentNullException.ThrowIfNull(xDims);
         ArgumentNullException.ThrowIfNull(wDims);
@@ -83,9 +101,11 @@ public static class FullyConnected
         int aw = Canonical(axisW, wDims.Length, "axis_w", "W");
         long m = Product(xDims, 0, a), k = Product(xDims, a, xDims.Length);
         long n = Product(wDims, 0, aw), kw = Product(wDims, aw, wDims.Length);
+        if (transposed) (n, kw) = (kw, n);
         if (k != kw)
             throw new EnforceNotMetException(
-                $"X [{string.Join(", ", xDims)}] flattened at axis {a} is [{m}, {k}] but W [{string.Join(", ", wDims)}] flattened at axis_w {aw} is [{n}, {kw}]; K must agree ({k} vs {kw}).");
+                $"X [{string.Join(", ", xDims)}] flattened at axis {a} is [{m}, {k}] but W [{string.Join(", ", wDims)}] flattened at axis_w {aw} is " +
+                (transposed ? $"[{kw}, {n}] (K, N: FCTransposed)" : $"[{n}, {kw}]") + $"; K must agree ({k} vs {kw}).");
         var outDims = new long[a + 1];
         Array.Copy(xDims, outDims, a);
         outDims[a] = n;
@@ -107,20 +127,23 @@ public static class FullyConnected
     }
 }
 
-/// <summary>FC(X, W, b) -&gt; Y = X W^T + b.</summary>
+/// <summary>FC(X, W, b) -&gt; Y = X W^T + b, and FCTransposed(X, W, b) -&gt; Y = X W + b.</summary>
 internal sealed class FullyConnectedOp : OperatorBase
 {
     private readonly int _axis, _axisW;
+    private readonly bool _transposed, _relu;
 
     // The shapes of the last run, recomputed (allocating) only when X's or W's dims change, so a
     // steady-state run allocates nothing.
     private long[] _xDims = [], _wDims = [];
     private (long M, long K, long N, long KW, long[] OutputDims) _shapes;
 
-    public FullyConnectedOp(OperatorDef def, Workspace ws) : base(def, ws)
+    public FullyConnectedOp(OperatorDef def, Workspace ws, bool transposed) : base(def, ws)
     {
         _axis = GetSingleArgument("axis", 1);
         _axisW = GetSingleArgument("axis_w", 1);
+        _transposed = transposed;
+        _relu = Conv.ParseActivation(def);
     }
 
     public override void Run()
@@ -136,12 +159,12 @@ internal sealed class FullyConnectedOp : OperatorBase
         }
         if (_shapes.OutputDims is null || !x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims))
         {
-            _shapes = FullyConnected.Shapes(x.Dims.ToArray(), w.Dims.ToArray(), _axis, _axisW);
+            _shapes = FullyConnected.Shapes(x.Dims.ToArray(), w.Dims.ToArray(), _axis, _axisW, _transposed);
             (_xDims, _wDims) = (x.Dims.ToArray(), w.Dims.ToArray());
         }
         var (m, k, n, _, outDims) = _shapes;
         if (b.Size != n || (b.Rank > 0 && b.Dims[0] != n))
-            throw Error($"the bias '{Def.Input[2]}' is {b.Describe()} but W {w.Describe()} flattened at axis_w {_axisW} has N = {n} rows; b must have N elements.");
+            throw Error($"the bias '{Def.Input[2]}' is {b.Describe()} but W {w.Describe()} flattened at axis_w {_axisW} has N = {n} {(_transposed ? "columns" : "rows")}; b must have N elements.");
         if (m > int.MaxValue || n > int.MaxValue || k > int.MaxValue || m * n > int.MaxValue)
             throw Error($"X {x.Describe()} and W {w.Describe()} are too large for one GEMM.");
         var y = Output(0);
@@ -150,8 +173,52 @@ internal sealed class FullyConnectedOp : OperatorBase
         var bs = b.Data<float>();
         // The bias is added on the GEMM's store, after the full dot product: one rounding, as
         // filling Y with b and accumulating with beta = 1 would give.
-        Gemm.Multiply(false, true, (int)m, (int)n, (int)k, 1f, x.Data<float>(), Math.Max(1, (int)k), w.Data<float>(), Math.Max(1, (int)k),
-            0f, ys, Math.Max(1, (int)n), new GemmEpilogue { ColumnBias = bs }, Pool, MaxDegreeOfParallelism);
+        // FCTransposed's W is [K, N], row-major: the GEMM reads its full strips where they lie.
+        Gemm.Multiply(false, !_transposed, (int)m, (int)n, (int)k, 1f, x.Data<float>(), Math.Max(1, (int)k), w.Data<float>(), Math.Max(1, (int)(_transposed ? n : k)),
+            0f, ys, Math.Max(1, (int)n), new GemmEpilogue { ColumnBias = bs, Relu = _relu }, Pool, MaxDegreeOfParallelism);
+    }
+}
+
+/// <summary>
+/// The inference pass that stores an FC's constant weights transposed, once, and runs the FC as
+/// <c>FCTransposed</c>: the GEMM then reads the weights where they lie instead of packing
+/// <c>W^T</c> on every run. Bit-identical (the same products summed in the same order).
+/// </summary>
+/// <remarks>
+/// Applies to an FC whose W is a FLOAT constant; the new constant is <c>[K, N]</c> (W flattened at
+/// <c>axis_w</c>, transposed) and <c>axis_w</c> becomes 1. The user's weights are not changed.
+/// </remarks>
+internal sealed class TransposeConstantFCWeights : INetPass
+{
+    public string Name => "store constant FC weights transposed";
+
+    public int Apply(NetPassContext context)
+    {
+        foreach (var op in context.Net.Op)
+        {
+            if (op.Type != "FC" || op.Input.Count != 3 || op.Output.Count != 1 || !context.IsConstant(op.Input[1])) continue;
+            var w = context.Constant(op.Input[1]);
+            if (w.DataType != DataType.Float || w.Rank < 1) continue;
+            int axisW = op.GetSingleArgument("axis_w", 1);
+            if (axisW < -w.Rank || axisW >= w.Rank) continue; // the op reports it when it runs
+            if (axisW < 0) axisW += w.Rank;
+            long n = 1, k = 1;
+            for (int d = 0; d < w.Rank; d++)
+            {
+                if (d < axisW) n *= w.Dims[d];
+                else k *= w.Dims[d];
+            }
+            if (n * k > int.MaxValue) continue;
+            var src = w.Data<float>();
+            var t = new float[n * k];
+            for (long r = 0; r < n; r++)
+                for (long c = 0; c < k; c++) t[c * n + r] = src[(int)(r * k + c)];
+            op.Type = "FCTransposed";
+            op.Input[1] = context.AddConstant(op.Input[1] + "_transposed", Tensor.From<float>(t, k, n));
+            op.SetArgument("axis_w", 1);
+            return 1;
+        }
+        return 0;
     }
 }
 

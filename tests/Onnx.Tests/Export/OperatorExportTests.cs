@@ -176,6 +176,18 @@ public class OperatorExportTests
             new Dictionary<string, Caffe2Tensor> { ["X"] = Random(6, x) });
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    public void FCTransposed_AndAFusedRelu_MatchOnnxRuntime(int axis, bool relu)
+    {
+        var fc = Op("FCTransposed", ["X", "W", "b"], ["Y"]).SetArgument("axis", axis);
+        if (relu) fc.SetArgument(Operators.Vision.Conv.ActivationArg, Operators.Vision.Conv.ReluActivation);
+        long[] x = axis == 1 ? [4, 6] : [2, 3, 6];
+        ExportAndCompare(Init(("W", Random(7, 6, 5)), ("b", Random(8, 5))), Net(["X", "W", "b"], ["Y"], fc),
+            new Dictionary<string, Caffe2Tensor> { ["X"] = Random(6, x) });
+    }
+
     // ---- Normalization and Softmax ---------------------------------------------------------------
 
     [Fact]

@@ -139,6 +139,76 @@ public class InferencePassTests
         Assert.DoesNotContain(new Runtime.Predictor(Catalog, Init(), twice).AppliedOptimizations, a => a.Pass == "fuse Relu into Conv");
     }
 
+    [Theory]
+    [InlineData(new long[] { 4 }, 1, 1)]          // LeNet's form: Add(Y, b, broadcast=1, axis=1)
+    [InlineData(new long[] { 4, 1, 1 }, 1, -1)]   // legacy, trailing
+    [InlineData(new long[] { 1, 4, 1, 1 }, 0, 0)] // numpy
+    public void BiasAdd_IsFusedIntoTheBiaslessConv_BitForBit(long[] biasDims, int broadcast, int axis)
+    {
+        var init = new NetBuilder(Init(convBias: false)).GivenTensorFill("c", biasDims, Random(4, 8)).Build();
+        var add = OperatorDef.Create("Add", "", ["conv", "c"], ["Y"]).SetArgument("broadcast", broadcast);
+        if (axis != 0) add.SetArgument("axis", axis);
+        var net = new NetBuilder("predict").ExternalInput("X", "W", "c").Conv("X", "W", null, "conv", kernel: 3, pad: 1).ExternalOutput("Y").Build();
+        net.Op.Add(add);
+        var (plain, optimized, p) = RunBothWays(init, net);
+        Assert.True(plain.ContentEquals(optimized));
+        Assert.Contains(("fuse bias Add into Conv", 1), p.AppliedOptimizations);
+        var conv = Assert.Single(p.RunNetDef.Op);
+        Assert.Equal(3, conv.Input.Count);
+        Assert.Equal("Y", conv.Output[0]);
+        Assert.Equal(Random(4, 8), p.Workspace.FetchBlob<float>(conv.Input[2]));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 6 }, 1, 3)]           // per column, not per channel
+    [InlineData(new long[] { 2, 4, 1, 1 }, 0, 0)]  // would broadcast the batch
+    public void BiasAdd_IsNotFused_WhenItIsNotPerChannel_TheConvHasABias_OrTheBiasIsFed(long[] biasDims, int broadcast, int axis)
+    {
+        int count = (int)biasDims.Aggregate(1L, (a, b) => a * b);
+        var init = new NetBuilder(Init(convBias: false)).GivenTensorFill("c", biasDims, Random(count, 8)).Build();
+        var add = OperatorDef.Create("Add", "", ["conv", "c"], ["Y"]).SetArgument("broadcast", broadcast);
+        if (axis != 0) add.SetArgument("axis", axis);
+        var net = new NetBuilder("predict").ExternalInput("X", "W", "c").Conv("X", "W", null, "conv", kernel: 3, pad: 1).ExternalOutput("Y").Build();
+        net.Op.Add(add);
+        var p = new Runtime.Predictor(Catalog, init, net, new PredictorOptions());
+        Assert.DoesNotContain(p.AppliedOptimizations, a => a.Pass == "fuse bias Add into Conv");
+
+        // The Conv has its own bias; the bias is fed per run.
+        var withBias = new NetBuilder("predict").ExternalInput("X", "W", "b", "c").Conv("X", "W", "b", "conv", kernel: 3, pad: 1).ExternalOutput("Y").Build();
+        withBias.Op.Add(OperatorDef.Create("Add", "", ["conv", "c"], ["Y"]).SetArgument("broadcast", 1).SetArgument("axis", 1));
+        var init4 = new NetBuilder(Init()).GivenTensorFill("c", [4], Random(4, 8)).Build();
+        Assert.DoesNotContain(new Runtime.Predictor(Catalog, init4, withBias).AppliedOptimizations, a => a.Pass == "fuse bias Add into Conv");
+        var fed = new NetBuilder("predict").ExternalInput("X", "W", "c").Conv("X", "W", null, "conv", kernel: 3, pad: 1).ExternalOutput("Y").Build();
+        fed.Op.Add(OperatorDef.Create("Add", "", ["conv", "c"], ["Y"]).SetArgument("broadcast", 1).SetArgument("axis", 1));
+        var q = new Runtime.Predictor(Catalog, Init(convBias: false), fed);
+        Assert.Contains("c", q.InputNames);
+        Assert.DoesNotContain(q.AppliedOptimizations, a => a.Pass == "fuse bias Add into Conv");
+    }
+
+    [Fact]
+    public void FC_WithConstantWeights_RunsTransposed_WithItsReluFused_BitForBit()
+    {
+        var init = new NetBuilder("init").GivenTensorFill("fw", [7, 2, 3, 5], Random(7 * 30, 10)).GivenTensorFill("fb", [7], Random(7, 11)).Build();
+        var net = new NetBuilder("predict").ExternalInput("X", "fw", "fb")
+            .Op("FC", ["X", "fw", "fb"], ["f"], null).Relu("f", "f").Relu("f", "Y").ExternalOutput("Y").Build();
+        var x = Tensor.From<float>(Random(4 * 30, 12, 2), 4, 30);
+        var plain = Assert.Single(new Runtime.Predictor(Catalog, init, net, new PredictorOptions { Optimize = false }).Run(x));
+        var p = new Runtime.Predictor(Catalog, init, net);
+        Assert.True(plain.ContentEquals(Assert.Single(p.Run(x))));
+        Assert.Contains(("store constant FC weights transposed", 1), p.AppliedOptimizations);
+        Assert.Contains(("fuse Relu into FC", 1), p.AppliedOptimizations);
+        var fc = p.RunNetDef.Op[0];
+        Assert.Equal("FCTransposed", fc.Type);
+        Assert.Equal(Conv.ReluActivation, fc.GetSingleArgument(Conv.ActivationArg, ""));
+        Assert.Equal([30L, 7], p.Workspace.GetBlob(fc.Input[1])!.GetTensor().Shape);
+        Assert.Equal(Random(7 * 30, 10), p.Weights.FetchBlob<float>("fw")); // the user's weights, as they were
+
+        // Weights fed per run stay as they are.
+        var fed = new Runtime.Predictor(Catalog, new NetDef { Name = "init" }, net);
+        Assert.DoesNotContain(fed.AppliedOptimizations, a => a.Pass == "store constant FC weights transposed");
+        Assert.Contains(("fuse Relu into FC", 1), fed.AppliedOptimizations);
+    }
+
     [Fact]
     public void TestModeDropout_IsDropped_AndItsReadersReadItsInput()
     {

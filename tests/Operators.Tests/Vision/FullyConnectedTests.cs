@@ -76,6 +76,61 @@ public class FullyConnectedTests
             .Output("Y", Reference(x, Random(3 * 120, 10), b[..3], 1, 3, 120), 3).Tolerance(1e-5, 1e-5).Run();
     }
 
+    [Theory]
+    [InlineData(1, 1000, 512, false)]
+    [InlineData(13, 33, 40, true)]
+    [InlineData(64, 500, 800, true)]
+    public void FCTransposed_IsFCWithTheWeightsStoredTransposed_BitForBit_AndFusesRelu(int m, int n, int k, bool relu)
+    {
+        var x = Random(m * k, 11);
+        var w = Random(n * k, 12);
+        var b = Random(n, 13);
+        var wt = new float[k * n];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < k; c++) wt[c * n + r] = w[r * k + c];
+        var reference = Reference(x, w, b, m, n, k);
+        if (relu)
+            for (int i = 0; i < reference.Length; i++) reference[i] = reference[i] < 0 ? 0 : reference[i];
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob<float>("X", x, m, k);
+        ws.FeedBlob<float>("W", w, n, k);
+        ws.FeedBlob<float>("WT", wt, k, n);
+        ws.FeedBlob<float>("b", b, n);
+        var fc = OperatorDef.Create("FC", "", ["X", "W", "b"], ["Y"]);
+        var fct = OperatorDef.Create("FCTransposed", "", ["X", "WT", "b"], ["YT"]);
+        if (relu)
+        {
+            fc.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+            fct.SetArgument(Conv.ActivationArg, Conv.ReluActivation);
+        }
+        ws.RunOperatorOnce(fc);
+        ws.RunOperatorOnce(fct);
+        Assert.Equal(ws.FetchBlob<float>("Y"), ws.FetchBlob<float>("YT")); // the same sums in the same order
+        new OperatorTester(Catalog, "FCTransposed").Input("X", x, m, k).Input("W", wt, k, n).Input("b", b, n)
+            .Arg(Conv.ActivationArg, relu ? Conv.ReluActivation : "").Output("Y", reference, m, n).Tolerance(1e-5, 1e-4).Run(); // sums of up to 800 products
+    }
+
+    [Fact]
+    public void FCTransposed_FlattensWAtAxisW_AndNamesBothShapesWhenKDiffers()
+    {
+        // W [4, 5, 3] at axis_w 2 is [K, N] = [20, 3].
+        var x = Random(2 * 20, 14);
+        var w = Random(20 * 3, 15);
+        var wn = new float[3 * 20];
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 20; c++) wn[r * 20 + c] = w[c * 3 + r];
+        var b = Random(3, 16);
+        new OperatorTester(Catalog, "FCTransposed").Input("X", x, 2, 20).Input("W", w, 4, 5, 3).Input("b", b, 3).Arg("axis_w", 2)
+            .Output("Y", Reference(x, wn, b, 2, 3, 20), 2, 3).Tolerance(1e-5, 1e-5).Run();
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob<float>("X", x, 2, 20);
+        ws.FeedBlob<float>("W", Random(21 * 3, 1), 21, 3);
+        ws.FeedBlob<float>("b", b, 3);
+        var e = Assert.ThrowsAny<EnforceNotMetException>(() => ws.RunOperatorOnce(OperatorDef.Create("FCTransposed", "", ["X", "W", "b"], ["Y"])));
+        Assert.Contains("[2, 20]", e.Message);
+        Assert.Contains("[21, 3] (K, N: FCTransposed)", e.Message);
+    }
+
     [Fact]
     public void BiasIsAddedOnce_AndExactForExactProducts()
     {
