@@ -56,7 +56,7 @@ public static class Conv
             .Output(0, "Y", "[N, M, H_out, W_out] (or [N, M, W_out]).")
             .SetDoc("2-D (or 1-D) convolution of an NCHW input with grouped, dilated, strided and padded filters and an optional bias per output channel.");
         catalog.Operators.Register("Conv", static (d, ws) => new ConvOp(d, ws));
-        catalog.Passes.Add(new FuseReluInto("fuse Relu into Conv", "Conv"));
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into Conv", NetPassStage.Simplify, "Conv"));
         catalog.Passes.Add(new FuseBiasAddIntoConv());
     }
 
@@ -214,10 +214,13 @@ internal sealed class ConvOp : ConvolutionOperator<Conv.ConvShapes>
 /// becomes one op.
 /// </remarks>
 /// <param name="name">The pass's name in reports.</param>
+/// <param name="stage">When it runs (the NCHWc conv takes its Relu in the layout stage).</param>
 /// <param name="producers">The operator types that take the Relu (each reads <see cref="Conv.ActivationArg"/>).</param>
-internal sealed class FuseReluInto(string name, params string[] producers) : INetPass
+internal sealed class FuseReluInto(string name, NetPassStage stage, params string[] producers) : INetPass
 {
     public string Name => name;
+
+    public NetPassStage Stage => stage;
 
     public int Apply(NetPassContext context)
     {

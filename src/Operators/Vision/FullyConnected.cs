@@ -51,7 +51,7 @@ public static class FullyConnected
             .SetDoc("FC with the weights stored transposed (Caffe2's FCTransposed): Y = X W + b with X viewed as [M, K] at axis and W as [K, N] at axis_w. ONNX Gemm with transB = 0. The inference optimiser turns an FC with constant weights into this operator, whose GEMM reads W where it lies instead of packing it on every run.");
         catalog.Operators.Register("FCTransposed", static (d, ws) => new FullyConnectedOp(d, ws, transposed: true));
         catalog.Passes.Add(new TransposeConstantFCWeights());
-        catalog.Passes.Add(new FuseReluInto("fuse Relu into FC", "FC", "FCTransposed"));
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into FC", NetPassStage.Simplify, "FC", "FCTransposed"));
     }
 
     private static void Common(OpSchema s, bool transposed) => s

@@ -121,7 +121,8 @@ public static class NchwcOperators
         }
 
         catalog.Passes.Add(new NchwcTransform());
-        catalog.Passes.Add(new FuseIntoNchwcConv());
+        catalog.Passes.Add(new FuseSumIntoNchwcConv());
+        catalog.Passes.Add(new FuseReluInto("fuse Relu into NchwcConv", NetPassStage.Layout, "NchwcConv"));
     }
 
     /// <summary>The blocked dims of an NCHW tensor <c>[n, c, h, w]</c>.</summary>

@@ -198,13 +198,14 @@ internal sealed class NchwcTransform : INetPass
 }
 
 /// <summary>
-/// Fuses into an <c>NchwcConv</c> the Sum that adds a residual to its output and the Relu that
-/// follows (ONNX Runtime fuses the same into its NCHWc conv): a ResNet bottleneck's last
-/// convolution, its shortcut add and its Relu become one pass over the output.
+/// Fuses into an <c>NchwcConv</c> the Sum that adds a residual to its output (ONNX Runtime fuses
+/// the same into its NCHWc conv); the Relu that follows then fuses too ("fuse Relu into
+/// NchwcConv"): a ResNet bottleneck's last convolution, its shortcut add and its Relu become one
+/// pass over the output.
 /// </summary>
-internal sealed class FuseIntoNchwcConv : INetPass
+internal sealed class FuseSumIntoNchwcConv : INetPass
 {
-    public string Name => "fuse Sum and Relu into NchwcConv";
+    public string Name => "fuse residual Sum into NchwcConv";
 
     public NetPassStage Stage => NetPassStage.Layout;
 
@@ -214,14 +215,6 @@ internal sealed class FuseIntoNchwcConv : INetPass
         for (int k = 0; k < ops.Count; k++)
         {
             var op = ops[k];
-            if (op.Type == "Relu" && op.Input.Count == 1 && op.Output.Count == 1)
-            {
-                int j = context.FindMergeableProducer(k, "NchwcConv");
-                if (j < 0 || ops[j].GetSingleArgument(Conv.ActivationArg, "").Length > 0) continue;
-                ops[j].SetArgument(Conv.ActivationArg, Conv.ReluActivation);
-                context.MergeIntoProducer(k, j, "fused");
-                return 1;
-            }
             if (op.Type == "Sum" && op.Input.Count == 2 && op.Output.Count == 1 && op.Input[0] != op.Input[1] && TryFuseSum(context, k))
                 return 1;
         }
