@@ -22,6 +22,14 @@ public class RealNetShapeChangeTests(ITestOutputHelper output)
     public void SqueezeNet_Batch1Then4Then1_EqualsFreshPredictors_AndSteadyStateAllocatesNothing() =>
         Check(RealNetCatalog.SqueezeNet(), [1, 4, 1]);
 
+    [SkippableFact]
+    public void ResNet50_Batch1Then2Then1_EqualsFreshPredictors_AndSteadyStateAllocatesNothing() =>
+        Check(RealNetCatalog.ResNet50(), [1, 2, 1]);
+
+    [SkippableFact]
+    public void AlexNet_Batch1Then2Then1_EqualsFreshPredictors_AndSteadyStateAllocatesNothing() =>
+        Check(RealNetCatalog.AlexNet(), [1, 2, 1]);
+
     private void Check(RealNet net, int[] batches)
     {
         var predictor = new Predictor(Catalog, net.Init, net.Predict);
