@@ -337,7 +337,7 @@ public static unsafe partial class Nchwc
             {
                 int plane = g.H * g.W;
                 g = g with { H = 1, W = plane, OH = 1, OW = plane };
-                SegmentLength = Math.Min(plane, 96); // 16 tiles of 6: the raw sums of a segment stay in L1
+                SegmentLength = Math.Min(plane, 96); // whole tiles of 6 or 12; the raw sums of a segment stay in L1
                 Segments = (plane + SegmentLength - 1) / SegmentLength;
             }
             G = g;
@@ -379,7 +379,7 @@ public static unsafe partial class Nchwc
                     XImage = XGroup * g.Group;
                     break;
             }
-            // Output columns whose whole window lies inside the image (the others take one-pixel tiles).
+            // Output columns whose whole window lies inside the image (the others are tiled down the rows).
             OxLo = Math.Min(g.OW, (g.PadLeft + g.StrideW - 1) / g.StrideW);
             long hiNum = (long)g.W - 1 - (long)(g.KW - 1) * g.DilationW + g.PadLeft;
             OxHi = hiNum < 0 ? 0 : (int)Math.Min(g.OW, hiNum / g.StrideW + 1);
