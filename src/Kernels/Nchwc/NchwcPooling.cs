@@ -100,7 +100,38 @@ public static unsafe partial class Nchwc
                 int w0 = ow * g.StrideW - g.PadLeft;
                 int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
                 float* d = yr + (long)ow * BlockSize;
-                if (average)
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    // One block per vector: the same per-lane operations as below.
+                    if (average)
+                    {
+                        Vector512<double> s0 = default, s1 = default;
+                        for (int h = hs; h < he; h++)
+                        {
+                            float* row = xp + (long)h * g.InW * BlockSize;
+                            for (int w = ws; w < we; w++)
+                            {
+                                var v = Vector512.Load(row + (long)w * BlockSize);
+                                s0 += Vector512.WidenLower(v);
+                                s1 += Vector512.WidenUpper(v);
+                            }
+                        }
+                        double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
+                        var div = Vector512.Create(Math.Max(count, 1));
+                        Vector512.Narrow(s0 / div, s1 / div).Store(d);
+                    }
+                    else
+                    {
+                        var m = Vector512.Create(float.NegativeInfinity);
+                        for (int h = hs; h < he; h++)
+                        {
+                            float* row = xp + (long)h * g.InW * BlockSize;
+                            for (int w = ws; w < we; w++) m = Vector512.Max(m, Vector512.Load(row + (long)w * BlockSize));
+                        }
+                        Vector512.ConditionalSelect(Vector512.Equals(m, m), m, Vector512.Create(float.NaN)).Store(d);
+                    }
+                }
+                else if (average)
                 {
                     // Per lane: a double sum in row-major window order, one division, one rounding.
                     Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;

@@ -5,11 +5,13 @@ using System.Runtime.Intrinsics;
 namespace Caffe2Sharp.Kernels;
 
 /// <summary>
-/// The register-tiled micro-kernel of the NCHWc convolutions: up to 12 output pixels x 4 vectors
-/// of output channels in separate local accumulators (the driver keeps to 24: 6 x 4, 8 x 3,
-/// 12 x 2), over a range of input channels and taps. The pixel and vector counts are JIT-time constants (absent ones are dead code), and so is
-/// the mode: broadcast (one input scalar times a filter vector of 16 output channels, Direct and
-/// NCHW-input) or vector (an input vector times a filter vector lane by lane, depthwise).
+/// The register-tiled micro-kernels of the NCHWc convolutions, over a range of input channels and
+/// taps: <c>Tile</c> keeps up to 6 output pixels x 4 vectors of output channels, <c>TileWide</c>
+/// up to 12 pixels x 2 vectors, in separate local accumulators (24 at most: all in zmm registers).
+/// The pixel and vector counts are JIT-time constants (absent ones are dead code), and so is the
+/// mode: broadcast (one input scalar times a filter vector of 16 output channels, Direct and
+/// NCHW-input) or vector (an input vector times a filter vector lane by lane, depthwise). The two
+/// bodies are the same pattern expanded for each accumulator; keep them in step when editing.
 /// </summary>
 internal static unsafe class NchwcTile
 {
