@@ -269,6 +269,56 @@ public class NchwcKernelTests
         }
     }
 
+    // A ResNet-like chain in NCHWc (stem, max pool, 1x1 + Relu, 3x3 + residual in place + Relu)
+    // against the same chain in NCHW: only the first input is NCHW and only the last output is
+    // reordered, as inside a net.
+    [Fact]
+    public void Kernel_ChainMatchesNchwPipeline()
+    {
+        using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(77);
+        const int batch = 2, c = 32;
+        var stem = Geo(3, 17, 19, c, 3, s: 2, p: 1);
+        var mp = new PoolGeometry2D(stem.OH, stem.OW, 5, 5, 3, 3, 2, 2, 0, 0); // ceil mode: the last windows clipped
+        var pw = Geo(c, 5, 5, c, 1);
+        var k3 = Geo(c, 5, 5, c, 3, p: 1);
+        var x = Random(rng, batch * 3 * 17 * 19);
+        var w0 = Random(rng, c * 3 * 9);
+        var w1 = Random(rng, c * c);
+        var w2 = Random(rng, c * c * 9);
+        var b = Random(rng, c);
+        // NCHW reference.
+        var r0 = new float[batch * c * stem.OH * stem.OW];
+        Convolution.Forward(in stem, batch, x, w0, b, relu: true, r0, ComputePool.Serial);
+        var r1 = new float[batch * c * 25];
+        PoolingKernels.MaxPool2D<float>(r0, r1, batch * c, mp, ComputePool.Serial);
+        var r2 = new float[r1.Length];
+        Convolution.Forward(in pw, batch, r1, w1, b, relu: true, r2, ComputePool.Serial);
+        var r3 = new float[r1.Length];
+        Convolution.Forward(in k3, batch, r2, w2, [], relu: false, r3, ComputePool.Serial);
+        for (int i = 0; i < r3.Length; i++)
+        {
+            float v = r3[i] + r1[i];
+            r3[i] = v < 0 ? 0 : v;
+        }
+        var f0 = Nchwc.PackFilter(in stem, w0);
+        var f1 = Nchwc.PackFilter(in pw, w1);
+        var f2 = Nchwc.PackFilter(in k3, w2);
+        foreach (var pool in new[] { ComputePool.Serial, pool2 })
+        {
+            var y0 = new float[r0.Length];
+            Nchwc.Convolution(in stem, batch, f0, x, b, [], true, y0, pool);
+            var y1 = new float[r1.Length];
+            Nchwc.MaxPool(y0, y1, batch, c, mp, pool);
+            var y2 = new float[r1.Length];
+            Nchwc.Convolution(in pw, batch, f1, y1, b, [], true, y2, pool);
+            Nchwc.Convolution(in k3, batch, f2, y2, [], y1, true, y1, pool); // the residual accumulated in place
+            var back = new float[r3.Length];
+            Nchwc.ReorderOutput(y1, batch, c, 5, 5, back, pool);
+            Assert.Equal(r3.Select(BitConverter.SingleToInt32Bits), back.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void Kernel_SteadyStateAllocatesNothing()
     {
