@@ -150,6 +150,7 @@ public class NchwcKernelTests
     [InlineData(2, 17, 3, 3)]
     [InlineData(1, 1000, 2, 1)]
     [InlineData(2, 32, 7, 9)]
+    [InlineData(1, 22, 5, 6)]
     public void ReorderKernel_RoundTripsAndZeroesPadding(int batch, int channels, int h, int w)
     {
         using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
