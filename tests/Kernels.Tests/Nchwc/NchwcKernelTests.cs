@@ -145,6 +145,34 @@ public class NchwcKernelTests
         }
     }
 
+    // Random small geometries (fixed seed): kernels larger than the image, pads beyond the kernel,
+    // strides and dilations together, every kind.
+    [Fact]
+    public void ConvolutionKernel_RandomGeometriesAreBitIdentical()
+    {
+        using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(2026);
+        int checkedCount = 0;
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int kind = rng.Next(3);
+            int c = kind == 0 ? 16 * rng.Next(1, 4) : kind == 1 ? rng.Next(1, 16) : 16 * rng.Next(1, 3);
+            int group = kind == 2 ? c : kind == 0 && c == 32 && rng.Next(2) == 0 ? 2 : 1;
+            int m = kind == 2 ? c : group == 2 ? 32 * rng.Next(1, 3) : rng.Next(1, 70);
+            int kh = rng.Next(1, 6), kw = rng.Next(1, 6), sh = rng.Next(1, 4), sw = rng.Next(1, 4), dh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int h = rng.Next(1, 13), w = rng.Next(1, 13);
+            int pt = rng.Next(0, 4), pl = rng.Next(0, 4), pb = rng.Next(0, 4), pr = rng.Next(0, 4);
+            int oh = (h + pt + pb - ((kh - 1) * dh + 1)) / sh + 1, ow = (w + pl + pr - ((kw - 1) * dw + 1)) / sw + 1;
+            if (oh < 1 || ow < 1) continue;
+            var g = new ConvGeometry(c, h, w, m, group, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
+            Assert.True(Nchwc.TryGetKind(in g, out _), g.ToString());
+            var pool = trial % 2 == 0 ? ComputePool.Serial : pool2;
+            Check(g, 1 + trial % 2, bias: trial % 3 != 0, sum: trial % 4 == 1, relu: trial % 2 == 1, inPlace: trial % 8 == 1, pool, trial);
+            checkedCount++;
+        }
+        Assert.True(checkedCount > 30, $"only {checkedCount} geometries had an output");
+    }
+
     [Theory]
     [InlineData(1, 3, 4, 5)]
     [InlineData(2, 17, 3, 3)]
