@@ -1,6 +1,7 @@
 // Hand-written.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Caffe2Sharp.Kernels;
 
@@ -174,7 +175,47 @@ public static unsafe partial class Nchwc
             for (long p0 = 0; p0 < plane; p0 += 64)
             {
                 int np = (int)Math.Min(64, plane - p0);
-                for (int ci = 0; ci < BlockSize; ci++)
+                int ci = 0;
+                if (Sse.IsSupported)
+                {
+                    // 4 channels x 4 pixels at a time: four loads, a 4x4 transpose, four stores.
+                    for (; ci + 4 <= real; ci += 4)
+                    {
+                        float* d = blk + p0 * BlockSize + ci;
+                        float* s = pl + ci * plane + p0;
+                        int p = 0;
+                        for (; p + 4 <= np; p += 4)
+                        {
+                            if (toBlocked)
+                            {
+                                Transpose4(Vector128.Load(s + p), Vector128.Load(s + plane + p), Vector128.Load(s + 2 * plane + p), Vector128.Load(s + 3 * plane + p),
+                                    out var v0, out var v1, out var v2, out var v3);
+                                v0.Store(d + p * BlockSize);
+                                v1.Store(d + (p + 1) * BlockSize);
+                                v2.Store(d + (p + 2) * BlockSize);
+                                v3.Store(d + (p + 3) * BlockSize);
+                            }
+                            else
+                            {
+                                Transpose4(Vector128.Load(d + p * BlockSize), Vector128.Load(d + (p + 1) * BlockSize), Vector128.Load(d + (p + 2) * BlockSize), Vector128.Load(d + (p + 3) * BlockSize),
+                                    out var v0, out var v1, out var v2, out var v3);
+                                v0.Store(s + p);
+                                v1.Store(s + plane + p);
+                                v2.Store(s + 2 * plane + p);
+                                v3.Store(s + 3 * plane + p);
+                            }
+                        }
+                        for (; p < np; p++)
+                        {
+                            for (int k = 0; k < 4; k++)
+                            {
+                                if (toBlocked) d[p * BlockSize + k] = s[k * plane + p];
+                                else s[k * plane + p] = d[p * BlockSize + k];
+                            }
+                        }
+                    }
+                }
+                for (; ci < BlockSize; ci++)
                 {
                     float* d = blk + p0 * BlockSize + ci;
                     if (ci >= real)
@@ -191,6 +232,21 @@ public static unsafe partial class Nchwc
                 }
             }
         }
+    }
+
+    // Rows r0..r3 of a 4x4 block to its columns c0..c3 (c_j[i] = r_i[j]).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(Vector128<float> r0, Vector128<float> r1, Vector128<float> r2, Vector128<float> r3,
+        out Vector128<float> c0, out Vector128<float> c1, out Vector128<float> c2, out Vector128<float> c3)
+    {
+        var t0 = Sse.UnpackLow(r0, r1);  // r0[0] r1[0] r0[1] r1[1]
+        var t1 = Sse.UnpackLow(r2, r3);  // r2[0] r3[0] r2[1] r3[1]
+        var t2 = Sse.UnpackHigh(r0, r1); // r0[2] r1[2] r0[3] r1[3]
+        var t3 = Sse.UnpackHigh(r2, r3); // r2[2] r3[2] r2[3] r3[3]
+        c0 = Sse.MoveLowToHigh(t0, t1);
+        c1 = Sse.MoveHighToLow(t1, t0);
+        c2 = Sse.MoveLowToHigh(t2, t3);
+        c3 = Sse.MoveHighToLow(t3, t2);
     }
 
     // ---- filters -------------------------------------------------------------------------------

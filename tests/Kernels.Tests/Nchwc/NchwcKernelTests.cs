@@ -145,11 +145,40 @@ public class NchwcKernelTests
         }
     }
 
+    // Random small geometries (fixed seed): kernels larger than the image, pads beyond the kernel,
+    // strides and dilations together, every kind.
+    [Fact]
+    public void ConvolutionKernel_RandomGeometriesAreBitIdentical()
+    {
+        using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(2026);
+        int checkedCount = 0;
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int kind = rng.Next(3);
+            int c = kind == 0 ? 16 * rng.Next(1, 4) : kind == 1 ? rng.Next(1, 16) : 16 * rng.Next(1, 3);
+            int group = kind == 2 ? c : kind == 0 && c == 32 && rng.Next(2) == 0 ? 2 : 1;
+            int m = kind == 2 ? c : group == 2 ? 32 * rng.Next(1, 3) : rng.Next(1, 70);
+            int kh = rng.Next(1, 6), kw = rng.Next(1, 6), sh = rng.Next(1, 4), sw = rng.Next(1, 4), dh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int h = rng.Next(1, 13), w = rng.Next(1, 13);
+            int pt = rng.Next(0, 4), pl = rng.Next(0, 4), pb = rng.Next(0, 4), pr = rng.Next(0, 4);
+            int oh = (h + pt + pb - ((kh - 1) * dh + 1)) / sh + 1, ow = (w + pl + pr - ((kw - 1) * dw + 1)) / sw + 1;
+            if (oh < 1 || ow < 1) continue;
+            var g = new ConvGeometry(c, h, w, m, group, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
+            Assert.True(Nchwc.TryGetKind(in g, out _), g.ToString());
+            var pool = trial % 2 == 0 ? ComputePool.Serial : pool2;
+            Check(g, 1 + trial % 2, bias: trial % 3 != 0, sum: trial % 4 == 1, relu: trial % 2 == 1, inPlace: trial % 8 == 1, pool, trial);
+            checkedCount++;
+        }
+        Assert.True(checkedCount > 30, $"only {checkedCount} geometries had an output");
+    }
+
     [Theory]
     [InlineData(1, 3, 4, 5)]
     [InlineData(2, 17, 3, 3)]
     [InlineData(1, 1000, 2, 1)]
     [InlineData(2, 32, 7, 9)]
+    [InlineData(1, 22, 5, 6)]
     public void ReorderKernel_RoundTripsAndZeroesPadding(int batch, int channels, int h, int w)
     {
         using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
@@ -266,6 +295,56 @@ public class NchwcKernelTests
                     if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                         Assert.Fail($"{name} mode {mode} threads {pool.MaxDegreeOfParallelism}: element {i} is {actual[i]:R} (0x{BitConverter.SingleToInt32Bits(actual[i]):x8}), expected {expected[i]:R} (0x{BitConverter.SingleToInt32Bits(expected[i]):x8}).");
             }
+        }
+    }
+
+    // A ResNet-like chain in NCHWc (stem, max pool, 1x1 + Relu, 3x3 + residual in place + Relu)
+    // against the same chain in NCHW: only the first input is NCHW and only the last output is
+    // reordered, as inside a net.
+    [Fact]
+    public void Kernel_ChainMatchesNchwPipeline()
+    {
+        using var pool2 = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(77);
+        const int batch = 2, c = 32;
+        var stem = Geo(3, 17, 19, c, 3, s: 2, p: 1);
+        var mp = new PoolGeometry2D(stem.OH, stem.OW, 5, 5, 3, 3, 2, 2, 0, 0); // ceil mode: the last windows clipped
+        var pw = Geo(c, 5, 5, c, 1);
+        var k3 = Geo(c, 5, 5, c, 3, p: 1);
+        var x = Random(rng, batch * 3 * 17 * 19);
+        var w0 = Random(rng, c * 3 * 9);
+        var w1 = Random(rng, c * c);
+        var w2 = Random(rng, c * c * 9);
+        var b = Random(rng, c);
+        // NCHW reference.
+        var r0 = new float[batch * c * stem.OH * stem.OW];
+        Convolution.Forward(in stem, batch, x, w0, b, relu: true, r0, ComputePool.Serial);
+        var r1 = new float[batch * c * 25];
+        PoolingKernels.MaxPool2D<float>(r0, r1, batch * c, mp, ComputePool.Serial);
+        var r2 = new float[r1.Length];
+        Convolution.Forward(in pw, batch, r1, w1, b, relu: true, r2, ComputePool.Serial);
+        var r3 = new float[r1.Length];
+        Convolution.Forward(in k3, batch, r2, w2, [], relu: false, r3, ComputePool.Serial);
+        for (int i = 0; i < r3.Length; i++)
+        {
+            float v = r3[i] + r1[i];
+            r3[i] = v < 0 ? 0 : v;
+        }
+        var f0 = Nchwc.PackFilter(in stem, w0);
+        var f1 = Nchwc.PackFilter(in pw, w1);
+        var f2 = Nchwc.PackFilter(in k3, w2);
+        foreach (var pool in new[] { ComputePool.Serial, pool2 })
+        {
+            var y0 = new float[r0.Length];
+            Nchwc.Convolution(in stem, batch, f0, x, b, [], true, y0, pool);
+            var y1 = new float[r1.Length];
+            Nchwc.MaxPool(y0, y1, batch, c, mp, pool);
+            var y2 = new float[r1.Length];
+            Nchwc.Convolution(in pw, batch, f1, y1, b, [], true, y2, pool);
+            Nchwc.Convolution(in k3, batch, f2, y2, [], y1, true, y1, pool); // the residual accumulated in place
+            var back = new float[r3.Length];
+            Nchwc.ReorderOutput(y1, batch, c, 5, 5, back, pool);
+            Assert.Equal(r3.Select(BitConverter.SingleToInt32Bits), back.Select(BitConverter.SingleToInt32Bits));
         }
     }
 
