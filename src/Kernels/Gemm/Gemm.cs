@@ -729,7 +729,9 @@ public static class Gemm
     internal readonly struct V512 : ISimd<Vector512<float>>
     {
         public static int Count => Vector512<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector512<float> Load(float* p) => Vector512.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe void Store(float* p, Vector512<float> v) => v.Store(p);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -761,11 +763,16 @@ public static class Gemm
             for (int q = 0; q < n; q++) p[q] = v.GetElement(q);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> MulAdd(Vector512<float> x, Vector512<float> y, Vector512<float> acc) =>
             Fma.IsSupported ? Vector512.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Multiply(Vector512<float> x, Vector512<float> y) => x * y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Add(Vector512<float> x, Vector512<float> y) => x + y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Relu(Vector512<float> x) =>
             Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
     }
@@ -773,7 +780,9 @@ public static class Gemm
     internal readonly struct V256 : ISimd<Vector256<float>>
     {
         public static int Count => Vector256<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector256<float> Load(float* p) => Vector256.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe void Store(float* p, Vector256<float> v) => v.Store(p);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -798,11 +807,16 @@ public static class Gemm
             for (int q = 0; q < n; q++) p[q] = v.GetElement(q);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Broadcast(float x) => Vector256.Create(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> MulAdd(Vector256<float> x, Vector256<float> y, Vector256<float> acc) =>
             Fma.IsSupported ? Vector256.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Add(Vector256<float> x, Vector256<float> y) => x + y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Relu(Vector256<float> x) =>
             Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
     }
@@ -810,7 +824,9 @@ public static class Gemm
     internal readonly struct V128 : ISimd<Vector128<float>>
     {
         public static int Count => Vector128<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector128<float> Load(float* p) => Vector128.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe void Store(float* p, Vector128<float> v) => v.Store(p);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -835,11 +851,16 @@ public static class Gemm
             for (int q = 0; q < n; q++) p[q] = v.GetElement(q);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Broadcast(float x) => Vector128.Create(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> MulAdd(Vector128<float> x, Vector128<float> y, Vector128<float> acc) =>
             Fma.IsSupported || AdvSimd.IsSupported ? Vector128.FusedMultiplyAdd(x, y, acc) : x * y + acc;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Multiply(Vector128<float> x, Vector128<float> y) => x * y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Add(Vector128<float> x, Vector128<float> y) => x + y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Relu(Vector128<float> x) =>
             Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
     }
