@@ -55,10 +55,14 @@ public sealed class RealNetCliTests : IDisposable
         int[] printed = [.. System.Text.RegularExpressions.Regex.Matches(top.Out, @"class (\d) \(").Select(m => int.Parse(m.Groups[1].Value))];
         Assert.Equal(order, printed);
 
-        // Not fed, the placeholder (FLOAT[1]) reaches the first Conv, which names both shapes.
+        // Not fed, the placeholder (FLOAT[1]) reaches the first Conv (optimised into its NCHWc
+        // form, named after the Conv the net wrote), which says what X must be.
         var unfed = Run("run", net, "--init", init);
         Assert.Equal(1, unfed.Code);
-        Assert.Contains("op #0 'Conv'", unfed.Err);
+        Assert.Contains("op #0 'NchwcConv' \"Conv conv1\"", unfed.Err);
+        Assert.Contains("X 'data' [1] must be [N, C, H, W]", unfed.Err);
+        var plain = Run("run", net, "--init", init, "--no-optimize");
+        Assert.Contains("op #0 'Conv'", plain.Err);
     }
 
     [SkippableFact]

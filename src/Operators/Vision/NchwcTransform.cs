@@ -86,6 +86,7 @@ internal sealed class NchwcTransform : INetPass
                 else xIn = EnsureBlocked(x, channels);
                 var conv = op.Clone();
                 conv.Type = "NchwcConv";
+                conv.Name = OriginalName(op);
                 conv.Input[0] = xIn;
                 string yc = Fresh(y + "__nchwc");
                 conv.Output[0] = yc;
@@ -101,6 +102,7 @@ internal sealed class NchwcTransform : INetPass
                 EnsureNchwOfOthers(op, 1);
                 var pool = op.Clone();
                 pool.Type = "Nchwc" + op.Type;
+                pool.Name = OriginalName(op);
                 pool.Input[0] = b.Name;
                 string yc = Fresh(op.Output[0] + "__nchwc");
                 pool.Output[0] = yc;
@@ -188,6 +190,9 @@ internal sealed class NchwcTransform : INetPass
             return kind == NchwcConvKind.NchwInput || channels % Kernels.Nchwc.BlockSize == 0;
         }
     }
+
+    // An error in a converted op names the op the user wrote: its name, or its type and output.
+    private static string OriginalName(OperatorDef op) => string.IsNullOrEmpty(op.Name) ? $"{op.Type} {op.Output[0]}" : op.Name;
 
     private static bool ConcatAxisIsChannels(OperatorDef op)
     {
