@@ -321,6 +321,37 @@ public static unsafe partial class Nchwc
         bool relu, Span<float> y, ComputePool pool, int maxDegree = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        Convolution(in g, batch, filter, x, bias, sum, relu, y, 0, PaddedChannels(g.M) / BlockSize, pool, maxDegree);
+    }
+
+    /// <summary>
+    /// As <see cref="Convolution(in ConvGeometry, int, NchwcFilter, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, Span{float}, ComputePool, int)"/>,
+    /// but writes output blocks <c>[blockOffset, blockOffset + PaddedChannels(M)/16)</c> of a
+    /// <paramref name="y"/> laid out <c>[batch, totalBlocks, OH, OW, 16]</c>: a channel Concat of
+    /// several convolutions written in place, each into its own blocks (the others untouched).
+    /// </summary>
+    /// <param name="g">The convolution; must be the geometry <paramref name="filter"/> was packed for.</param>
+    /// <param name="batch">Images.</param>
+    /// <param name="filter">The packed filters.</param>
+    /// <param name="x">Input, as for the other overload.</param>
+    /// <param name="bias">M values, or empty for none.</param>
+    /// <param name="sum">Empty, or (only when the blocks are all of y) a tensor laid out as y to add.</param>
+    /// <param name="relu">Apply Relu last.</param>
+    /// <param name="y">Output, <c>[batch, totalBlocks, OH, OW, 16]</c>.</param>
+    /// <param name="blockOffset">The first output block this convolution writes.</param>
+    /// <param name="totalBlocks">The blocks of each image of y.</param>
+    /// <param name="pool">Threads.</param>
+    /// <param name="maxDegree">Most threads to use, the caller included.</param>
+    /// <exception cref="ArgumentException">As the other overload, or the blocks do not lie inside y, or a sum is given with a partial y.</exception>
+    public static void Convolution(in ConvGeometry g, int batch, NchwcFilter filter, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> sum,
+        bool relu, Span<float> y, int blockOffset, int totalBlocks, ComputePool pool, int maxDegree = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        int ownBlocks = PaddedChannels(g.M) / BlockSize;
+        if (blockOffset < 0 || totalBlocks < ownBlocks || blockOffset > totalBlocks - ownBlocks)
+            throw new ArgumentException($"Output blocks [{blockOffset}, {(long)blockOffset + ownBlocks}) do not lie inside the {totalBlocks} blocks of y.", nameof(blockOffset));
+        if (!sum.IsEmpty && totalBlocks != ownBlocks)
+            throw new ArgumentException("A sum needs the whole of y (no block offset, no other blocks).", nameof(sum));
         ArgumentNullException.ThrowIfNull(pool);
         if (filter.Geometry != g) throw new ArgumentException($"The filters were packed for {filter.Geometry}, not {g}.", nameof(filter));
         if (batch < 0) throw new ArgumentException($"Invalid batch {batch} for {g}.", nameof(batch));
@@ -333,8 +364,8 @@ public static unsafe partial class Nchwc
             string shape = kind == NchwcConvKind.NchwInput ? $"[{batch}, {g.C}, {g.H}, {g.W}]" : $"[{batch}, {pc / BlockSize}, {g.H}, {g.W}, {BlockSize}]";
             throw new ArgumentException($"x has {x.Length} floats; {shape} needs {xLen}.", nameof(x));
         }
-        long yLen = (long)batch * pm * outPlane;
-        if (y.Length != yLen) throw new ArgumentException($"y has {y.Length} floats; [{batch}, {pm / BlockSize}, {g.OH}, {g.OW}, {BlockSize}] needs {yLen}.", nameof(y));
+        long yLen = (long)batch * totalBlocks * BlockSize * outPlane;
+        if (y.Length != yLen) throw new ArgumentException($"y has {y.Length} floats; [{batch}, {totalBlocks}, {g.OH}, {g.OW}, {BlockSize}] needs {yLen}.", nameof(y));
         if (!bias.IsEmpty && bias.Length != g.M) throw new ArgumentException($"bias has {bias.Length} floats; M is {g.M}.", nameof(bias));
         if (!sum.IsEmpty && sum.Length != yLen) throw new ArgumentException($"sum has {sum.Length} floats; it must be laid out as y, [{batch}, {pm / BlockSize}, {g.OH}, {g.OW}, {BlockSize}], {yLen} floats.", nameof(sum));
         if (y.IsEmpty) return;
@@ -358,6 +389,9 @@ public static unsafe partial class Nchwc
                 new Span<float>(paddedBias + g.M, pm - g.M).Clear();
             }
             var job = new ConvJob(in g, kind, batch, filter.Data, px, paddedBias, sum.IsEmpty ? null : ps, py, relu, Math.Min(maxDegree, pool.MaxDegreeOfParallelism));
+            // Its blocks of each image of y: images are totalBlocks blocks apart.
+            job.YImage = job.YBlock * totalBlocks;
+            job.Y = py + blockOffset * job.YBlock;
             if (Vector512.IsHardwareAccelerated) Run<Gemm.V512, Vector512<float>>(in job, pool, maxDegree);
             else if (Vector256.IsHardwareAccelerated) Run<Gemm.V256, Vector256<float>>(in job, pool, maxDegree);
             else Run<Gemm.V128, Vector128<float>>(in job, pool, maxDegree);

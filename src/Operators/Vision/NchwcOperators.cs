@@ -33,6 +33,9 @@ public static class NchwcOperators
     /// <summary>The internal argument of <c>NchwcConv</c> marking its last input as a fused residual.</summary>
     public const string FusedSumArg = "fused_sum";
 
+    /// <summary>The internal arguments of <c>NchwcConv</c> that make it write blocks <c>[offset, offset + M/16)</c> of a Y of <c>blocks</c> blocks (a channel Concat written in place).</summary>
+    public const string OutputBlockOffsetArg = "output_block_offset", OutputBlocksArg = "output_blocks";
+
     /// <summary>Adds the NCHWc pack to a Caffe2Sharp service registration.</summary>
     public static Caffe2SharpBuilder AddNchwc(this Caffe2SharpBuilder builder)
     {
@@ -79,12 +82,17 @@ public static class NchwcOperators
             .Arg("group", "*(type: int; default: 1)* Number of groups.", 1)
             .Arg(Conv.ActivationArg, "*(type: string; default: \"\")* \"Relu\" or empty, as Conv's.", "")
             .Arg(FusedSumArg, "*(type: int; default: 0)* 1: the last input is a blocked tensor of Y's shape added to each output (after the bias, before the activation).", 0)
+            .Arg(OutputBlocksArg, "*(type: int; default: 0)* Non-zero: Y has this many blocks and the op writes only its own, from output_block_offset (several convolutions writing one channel Concat).", 0)
+            .Arg(OutputBlockOffsetArg, "*(type: int; default: 0)* The first block of Y this op writes, with output_blocks.", 0)
             .ConvolutionInference("NchwcConv", static (def, x, w, b) =>
             {
                 var s = NchwcConvShapes(def, x, w, b is not null && def.GetSingleArgument(FusedSumArg, 0) == 0 ? b : null);
                 long outputs = s.OutputDims.Aggregate(1L, (p, d) => p * d);
                 var o = s.OutputDims;
-                return (Blocked(o[0], o[1], o[2], o[3]), outputs * s.ChannelsPerGroup * s.KernelSize);
+                var y = Blocked(o[0], o[1], o[2], o[3]);
+                long total = def.GetSingleArgument(OutputBlocksArg, 0);
+                if (total > 0) y[1] = total;
+                return (y, outputs * s.ChannelsPerGroup * s.KernelSize);
             })
             .Input(0, "X", "FLOAT blocked [N, C/16, H, W, 16], or NCHW [N, C, H, W] for C < 16.")
             .Input(1, "filter", "FLOAT filters [M, C / group, kH, kW], constant (packed once).")
@@ -122,6 +130,7 @@ public static class NchwcOperators
 
         catalog.Passes.Add(new NchwcTransform());
         catalog.Passes.Add(new FuseSumIntoNchwcConv());
+        catalog.Passes.Add(new ConcatIntoNchwcConvs());
         catalog.Passes.Add(new FuseReluInto("fuse Relu into NchwcConv", NetPassStage.Layout, "NchwcConv"));
     }
 
@@ -213,7 +222,7 @@ internal sealed class NchwcConvOp : OperatorBase
     private readonly ConvPoolArgs _args;
     private readonly int _group;
     private readonly bool _relu, _fusedSum;
-    private readonly int _biasIndex, _sumIndex;
+    private readonly int _biasIndex, _sumIndex, _blockOffset, _totalBlocks;
     private long[] _xDims = [], _wDims = [];
     private Conv.ConvShapes _shapes;
     private long[] _yDims = [];
@@ -229,6 +238,10 @@ internal sealed class NchwcConvOp : OperatorBase
         _sumIndex = _fusedSum ? inputs - 1 : -1;
         _biasIndex = inputs - (_fusedSum ? 1 : 0) > 2 ? 2 : -1;
         if (_fusedSum && inputs < 3) throw Error($"argument '{NchwcOperators.FusedSumArg}' = 1 needs a sum input after X and the filter; there are {inputs} inputs.");
+        _totalBlocks = GetSingleArgument(NchwcOperators.OutputBlocksArg, 0);
+        _blockOffset = GetSingleArgument(NchwcOperators.OutputBlockOffsetArg, 0);
+        if (_totalBlocks < 0 || _blockOffset < 0 || (_totalBlocks > 0 && _fusedSum))
+            throw Error($"arguments '{NchwcOperators.OutputBlocksArg}' = {_totalBlocks} and '{NchwcOperators.OutputBlockOffsetArg}' = {_blockOffset} must not be negative, and not go with a fused sum.");
     }
 
     public override void Run()
@@ -245,6 +258,12 @@ internal sealed class NchwcConvOp : OperatorBase
             _shapes = NchwcOperators.NchwcConvShapes(Def, x.Shape, w.Shape, _biasIndex >= 0 ? Input(_biasIndex).Shape : null);
             var o = _shapes.OutputDims;
             _yDims = NchwcOperators.Blocked(o[0], o[1], o[2], o[3]);
+            if (_totalBlocks > 0)
+            {
+                if (_blockOffset + _yDims[1] > _totalBlocks)
+                    throw Error($"its {_yDims[1]} output blocks from block {_blockOffset} do not fit in the {_totalBlocks} blocks of '{Def.Output[0]}'.");
+                _yDims[1] = _totalBlocks;
+            }
             if (x.Size > int.MaxValue || w.Size > int.MaxValue || _yDims.Aggregate(1L, (a, b) => a * b) > int.MaxValue)
                 throw Error($"X {x.Describe()} and filter {w.Describe()} are too large for this implementation.");
             var sh = _shapes.Spatial[0];
@@ -270,7 +289,10 @@ internal sealed class NchwcConvOp : OperatorBase
         // In place on the sum: the kernel adds y's own values (y and sum are the same memory).
         if (_fusedSum && IsInPlace(_sumIndex, 0)) sum = y.Data<float>();
         var bias = _biasIndex >= 0 ? Input(_biasIndex).Data<float>() : default;
-        Kernels.Nchwc.Convolution(_filter.Geometry, (int)x.Dims[0], _filter, x.Data<float>(), bias, sum, _relu, y.Data<float>(), Pool, MaxDegreeOfParallelism);
+        // With output_blocks, Y is the whole Concat (same dims for every writer, so its storage and
+        // the other writers' blocks stay) and this op writes only its own blocks.
+        int total = _totalBlocks > 0 ? _totalBlocks : (int)_yDims[1];
+        Kernels.Nchwc.Convolution(_filter.Geometry, (int)x.Dims[0], _filter, x.Data<float>(), bias, sum, _relu, y.Data<float>(), _blockOffset, total, Pool, MaxDegreeOfParallelism);
     }
 }
 

@@ -265,3 +265,67 @@ internal sealed class FuseSumIntoNchwcConv : INetPass
         return -1;
     }
 }
+
+/// <summary>
+/// Makes the NchwcConvs that feed a channel Concat of blocked tensors write straight into its
+/// output, each into its own 16-channel blocks (ONNX Runtime does the same for SqueezeNet's fire
+/// modules): the Concat and its copies go.
+/// </summary>
+/// <remarks>
+/// Applies when every input of the Concat is written last by an NchwcConv whose filters fill whole
+/// blocks (M a multiple of 16), with no fused sum or block range yet, read by the Concat alone and
+/// not protected; the Concat's <c>split_info</c> is not read (the layout pass already drops it),
+/// its output not protected, and nothing between the first of those convs and the Concat reads or
+/// writes that output.
+/// </remarks>
+internal sealed class ConcatIntoNchwcConvs : INetPass
+{
+    public string Name => "write Concat inputs in place (NCHWc)";
+
+    public NetPassStage Stage => NetPassStage.Layout;
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var concat = ops[k];
+            if (concat.Type != "Concat" || concat.Output.Count != 2 || concat.Input.Count < 2 || concat.GetSingleArgument("axis", 1) != 1
+                || concat.GetSingleArgument("add_axis", 0) != 0 || concat.Input.Distinct().Count() != concat.Input.Count) continue;
+            string y = concat.Output[0];
+            if (context.IsProtected(y) || context.IsProtected(concat.Output[1]) || context.Readers(concat.Output[1]).Count > 0) continue;
+            var producers = new List<(int Index, long Blocks)>();
+            foreach (var input in concat.Input)
+            {
+                int j = -1;
+                for (int i = k - 1; i >= 0 && j < 0; i--)
+                    if (ops[i].Output.Contains(input)) j = i;
+                if (j < 0) break;
+                var conv = ops[j];
+                if (conv.Type != "NchwcConv" || conv.Output.Count != 1 || conv.GetSingleArgument(NchwcOperators.FusedSumArg, 0) != 0
+                    || conv.GetSingleArgument(NchwcOperators.OutputBlocksArg, 0) != 0 || context.IsProtected(input)
+                    || context.Readers(input).Any(r => r != k) || !context.IsConstant(conv.Input[1])) break;
+                long m = context.Constant(conv.Input[1]).Dims[0];
+                if (m % Kernels.Nchwc.BlockSize != 0) break;
+                producers.Add((j, m / Kernels.Nchwc.BlockSize));
+            }
+            if (producers.Count != concat.Input.Count) continue;
+            int first = producers.Min(p => p.Index);
+            if (context.Readers(y).Any(r => r > first && r < k) || context.Writers(y).Any(w => w > first && w < k)) continue;
+            long total = producers.Sum(p => p.Blocks), offset = 0;
+            foreach (var (index, blocks) in producers)
+            {
+                var conv = ops[index];
+                context.MarkRemoved(conv.Output[0], $"its NchwcConv writes its channel blocks of '{y}' directly (Concat #{k} removed)");
+                conv.Output[0] = y;
+                conv.SetArgument(NchwcOperators.OutputBlocksArg, total);
+                conv.SetArgument(NchwcOperators.OutputBlockOffsetArg, offset);
+                offset += blocks;
+            }
+            context.MarkRemoved(concat.Output[1], $"Concat #{k} was removed: its inputs' NchwcConvs write '{y}' directly");
+            ops.RemoveAt(k);
+            return 1;
+        }
+        return 0;
+    }
+}

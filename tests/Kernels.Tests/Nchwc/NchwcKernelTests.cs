@@ -221,6 +221,42 @@ public class NchwcKernelTests
         Assert.False(Nchwc.TryGetKind(Geo(32, 8, 8, 32, 3, group: 3), out _)); // invalid
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ConcatKernel_ConvolutionsWritingTheirBlocksOfOneOutput_EqualTheirOwnOutputsSideBySide(int batch)
+    {
+        // Two convolutions of one input (a fire module's expand 1x1 and 3x3) write blocks [0, 2)
+        // and [2, 3) of one [batch, 3, H, W, 16] output: the channel Concat, without a copy.
+        var rng = new Random(batch);
+        float[] R(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
+        var g1 = Geo(16, 5, 7, 32, 1);
+        var g3 = Geo(16, 5, 7, 16, 3, p: 1);
+        var x = R(batch * 16 * 35);
+        var w1 = R(32 * 16);
+        var w3 = R(16 * 16 * 9);
+        var b1 = R(32);
+        var y1 = new float[batch * 2 * 35 * 16];
+        var y3 = new float[batch * 1 * 35 * 16];
+        Nchwc.Convolution(g1, batch, Nchwc.PackFilter(g1, w1), x, b1, [], true, y1, ComputePool.Serial);
+        Nchwc.Convolution(g3, batch, Nchwc.PackFilter(g3, w3), x, [], [], true, y3, ComputePool.Serial);
+        var cat = new float[batch * 3 * 35 * 16];
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 64 });
+        Nchwc.Convolution(g3, batch, Nchwc.PackFilter(g3, w3), x, [], [], true, cat, 2, 3, pool);
+        Nchwc.Convolution(g1, batch, Nchwc.PackFilter(g1, w1), x, b1, [], true, cat, 0, 3, pool);
+        int image = 3 * 35 * 16;
+        for (int n = 0; n < batch; n++)
+        {
+            Assert.Equal(y1.AsSpan(n * 2 * 560, 2 * 560).ToArray(), cat.AsSpan(n * image, 2 * 560).ToArray());
+            Assert.Equal(y3.AsSpan(n * 560, 560).ToArray(), cat.AsSpan(n * image + 2 * 560, 560).ToArray());
+        }
+        // Blocks outside y, and a sum with a partial y, are errors.
+        var f1 = Nchwc.PackFilter(g1, w1);
+        var e = Assert.Throws<ArgumentException>(() => Nchwc.Convolution(g1, batch, f1, x, b1, [], true, cat, 2, 3, ComputePool.Serial));
+        Assert.Contains("do not lie inside the 3 blocks", e.Message);
+        Assert.Throws<ArgumentException>(() => Nchwc.Convolution(g1, batch, f1, x, b1, new float[cat.Length], true, cat, 0, 3, ComputePool.Serial));
+    }
+
     [Fact]
     public void Kernel_RejectsBadInput()
     {

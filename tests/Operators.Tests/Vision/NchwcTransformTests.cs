@@ -72,15 +72,21 @@ public class NchwcTransformTests
         var plain = new Runtime.Predictor(Catalog, init, predict, new PredictorOptions { Optimize = false });
         var optimized = new Runtime.Predictor(Catalog, init, predict);
         var types = optimized.RunNetDef.Op.Select(o => o.Type).ToArray();
-        Assert.Equal(["NchwcConv", "NchwcMaxPool", "NchwcConv", "NchwcConv", "Concat", "NchwcConv", "NchwcAveragePool", "NchwcReorderOutput", "Softmax"], types);
+        Assert.Equal(["NchwcConv", "NchwcMaxPool", "NchwcConv", "NchwcConv", "NchwcConv", "NchwcAveragePool", "NchwcReorderOutput", "Softmax"], types);
         // The stem reads X as it is (3 channels); its Relu, the residual Sum and the Relu after it are fused.
         var ops = optimized.RunNetDef.Op;
         Assert.Equal("X", ops[0].Input[0]);
         Assert.Equal("Relu", ops[0].GetSingleArgument(Conv.ActivationArg, ""));
-        Assert.Equal(1, ops[5].GetSingleArgument(NchwcOperators.FusedSumArg, 0));
-        Assert.Equal("Relu", ops[5].GetSingleArgument(Conv.ActivationArg, ""));
-        Assert.Equal(4, ops[5].Input.Count); // X, filter, bias, the residual
-        Assert.Equal(ops[1].Output[0], ops[5].Input[3]); // the pooled tensor, still blocked
+        Assert.Equal(1, ops[4].GetSingleArgument(NchwcOperators.FusedSumArg, 0));
+        Assert.Equal("Relu", ops[4].GetSingleArgument(Conv.ActivationArg, ""));
+        Assert.Equal(4, ops[4].Input.Count); // X, filter, bias, the residual
+        Assert.Equal(ops[1].Output[0], ops[4].Input[3]); // the pooled tensor, still blocked
+        // The two 1x1 convs write their blocks of the Concat's output; the Concat is gone.
+        Assert.Equal(ops[2].Output[0], ops[3].Output[0]);
+        Assert.Equal(ops[2].Output[0], ops[4].Input[0]);
+        Assert.Equal((0, 2), (ops[2].GetSingleArgument(NchwcOperators.OutputBlockOffsetArg, -1), ops[2].GetSingleArgument(NchwcOperators.OutputBlocksArg, 0)));
+        Assert.Equal((1, 2), (ops[3].GetSingleArgument(NchwcOperators.OutputBlockOffsetArg, -1), ops[3].GetSingleArgument(NchwcOperators.OutputBlocksArg, 0)));
+        Assert.Contains(("write Concat inputs in place (NCHWc)", 1), optimized.AppliedOptimizations);
         Assert.Contains(optimized.AppliedOptimizations, a => a.Pass == "NCHWc layout for Conv and pooling" && a.Rewrites == 7); // 4 Conv, 2 pools, the Concat
         Assert.Contains(("fuse residual Sum into NchwcConv", 1), optimized.AppliedOptimizations);
         Assert.Contains(("fuse Relu into NchwcConv", 1), optimized.AppliedOptimizations);
