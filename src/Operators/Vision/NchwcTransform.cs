@@ -258,7 +258,8 @@ internal sealed class FuseSumIntoNchwcConv : INetPass
         return false;
     }
 
-    private static int LastWriter(IList<OperatorDef> ops, string blob, int before)
+    /// <summary>The index of the last op before <paramref name="before"/> that writes <paramref name="blob"/>, or -1.</summary>
+    internal static int LastWriter(IList<OperatorDef> ops, string blob, int before)
     {
         for (int i = before - 1; i >= 0; i--)
             if (ops[i].Output.Contains(blob)) return i;
@@ -297,9 +298,7 @@ internal sealed class ConcatIntoNchwcConvs : INetPass
             var producers = new List<(int Index, long Blocks)>();
             foreach (var input in concat.Input)
             {
-                int j = -1;
-                for (int i = k - 1; i >= 0 && j < 0; i--)
-                    if (ops[i].Output.Contains(input)) j = i;
+                int j = FuseSumIntoNchwcConv.LastWriter(ops, input, k);
                 if (j < 0) break;
                 var conv = ops[j];
                 if (conv.Type != "NchwcConv" || conv.Output.Count != 1 || conv.GetSingleArgument(NchwcOperators.FusedSumArg, 0) != 0
