@@ -292,8 +292,8 @@ public static class Convolution
         // row's last tile reads up to nr + the kernel's width past the end: slack, zeroed.
         long padded = cg * hp * wp, slack = nr + (long)(g.KW - 1) * g.DilationW + 16;
         if (padded + slack > int.MaxValue) throw new ArgumentException($"The convolution {g} is too large for the indirect path.", nameof(g));
-        float* xp = PaddedBuffer.Rent(padded + slack);
-        int* off = OffsetBuffer.Rent(cg * taps);
+        float* xp = ThreadBuffer<PaddedInput>.Floats(padded + slack);
+        int* off = ThreadBuffer<PaddedInput>.Ints(cg * taps);
         for (int c = 0, p = 0; c < cg; c++)
             for (int ky = 0; ky < g.KH; ky++)
                 for (int kx = 0; kx < g.KW; kx++, p++)
@@ -393,30 +393,8 @@ public static class Convolution
         }
     }
 
-    // Per-thread buffers of the indirect path (pinned, 64-byte aligned, kept and grown).
-    private static class PaddedBuffer
-    {
-        [ThreadStatic] private static float[]? t_buffer;
-
-        public static unsafe float* Rent(long length)
-        {
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length + 16) t_buffer = buffer = GC.AllocateUninitializedArray<float>((int)(length + 16), pinned: true);
-            return (float*)(((nint)Unsafe.AsPointer(ref buffer[0]) + 63) & ~(nint)63);
-        }
-    }
-
-    private static class OffsetBuffer
-    {
-        [ThreadStatic] private static int[]? t_buffer;
-
-        public static unsafe int* Rent(int length)
-        {
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length) t_buffer = buffer = GC.AllocateUninitializedArray<int>(Math.Max(length, 64), pinned: true);
-            return (int*)Unsafe.AsPointer(ref buffer[0]);
-        }
-    }
+    // Names the indirect path's per-thread padded input and its tap offsets (ThreadBuffer).
+    private struct PaddedInput;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Zero(float* d, int n)

@@ -285,12 +285,12 @@ public static class Gemm
         int nc = kc <= KBlock ? NBlock : Math.Max(nr, NBlock * KBlock / kc / nr * nr);
         nint rs = g.TransA ? 1 : g.Lda, cs = g.TransA ? g.Lda : 1;
         int width = Math.Min(nc, (j1 - j0 + nr - 1) / nr * nr);
-        float* packed = PackBuffer.Rent((long)width * kc);
+        float* packed = ThreadBuffer<PackedPanel>.Floats((long)width * kc);
         bool inPlace = packer.TryInPlace(out float* bIn, out int ldbIn) && (long)kc * ldbIn <= int.MaxValue;
         int* off = null;
         if (inPlace)
         {
-            off = OffsetBuffer.Rent(kc);
+            off = ThreadBuffer<PackedPanel>.Ints(kc);
             for (int p = 0; p < kc; p++) off[p] = p * ldbIn;
         }
         for (int jp = j0; jp < j1; jp += nc)
@@ -328,6 +328,9 @@ public static class Gemm
     }
 
     private const int First = 1, Last = 2;
+
+    // Names the per-thread packed B panel and its k-offset table (ThreadBuffer).
+    private struct PackedPanel;
 
     // Rows of a micro-kernel, a JIT-time constant: the code for absent rows is removed.
     private interface IRows { static abstract int Value { get; } }
@@ -659,33 +662,6 @@ public static class Gemm
 
     // The per-thread packing buffer, 64-byte aligned, grown as needed and kept (pinned, so its
     // address is stable; freed with the thread).
-    private static class PackBuffer
-    {
-        [ThreadStatic] private static float[]? t_buffer;
-
-        public static unsafe float* Rent(long length)
-        {
-            if (length + 16 > Array.MaxLength) throw new ArgumentException($"The packed B panel would need {length} floats; k is too large.");
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length + 16) t_buffer = buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length + 16, 1024), pinned: true);
-            float* p = (float*)Unsafe.AsPointer(ref buffer[0]);
-            return (float*)(((nint)p + 63) & ~(nint)63);
-        }
-    }
-
-    // The per-thread table of k offsets for B read in place.
-    private static class OffsetBuffer
-    {
-        [ThreadStatic] private static int[]? t_buffer;
-
-        public static unsafe int* Rent(int length)
-        {
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length) t_buffer = buffer = GC.AllocateUninitializedArray<int>(Math.Max(length, 256), pinned: true);
-            return (int*)Unsafe.AsPointer(ref buffer[0]);
-        }
-    }
-
     // The cached work item of a threaded run: rows (or columns) [start, end).
     private sealed class Work<TOps, TVec, TPack> : ParallelRegion
         where TOps : struct, ISimd<TVec> where TVec : struct where TPack : struct, IPackB

@@ -384,7 +384,7 @@ public static unsafe partial class Nchwc
             if (!bias.IsEmpty)
             {
                 // Zero bias on the padded output channels (read a whole block at a time).
-                paddedBias = BiasBuffer.Rent(pm);
+                paddedBias = ThreadBuffer<PaddedBias>.Floats(pm);
                 new ReadOnlySpan<float>(pb, g.M).CopyTo(new Span<float>(paddedBias, g.M));
                 new Span<float>(paddedBias + g.M, pm - g.M).Clear();
             }
@@ -539,7 +539,7 @@ public static unsafe partial class Nchwc
         int cg = g.C / g.Group;
         bool depthwise = job.Kind == NchwcConvKind.Depthwise;
         int cnt = TOps.Count;
-        float* scratch = job.Passes > 1 ? ScratchBuffer.Rent((long)4 * job.RowsPerItem * job.SegmentLength * BlockSize) : null;
+        float* scratch = job.Passes > 1 ? ThreadBuffer<RawSums>.Floats((long)4 * job.RowsPerItem * job.SegmentLength * BlockSize) : null;
         var k = new NchwcTile.Args
         {
             KW = g.KW,
@@ -685,28 +685,7 @@ public static unsafe partial class Nchwc
         if (kyHi < kyLo) kyHi = kyLo;
     }
 
-    // Per-thread buffers (pinned, 64-byte aligned, grown and kept).
-    private static class ScratchBuffer
-    {
-        [ThreadStatic] private static float[]? t_buffer;
-
-        public static float* Rent(long length)
-        {
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length + 16) t_buffer = buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length + 16, 1024), pinned: true);
-            return (float*)(((nint)Unsafe.AsPointer(ref buffer[0]) + 63) & ~(nint)63);
-        }
-    }
-
-    private static class BiasBuffer
-    {
-        [ThreadStatic] private static float[]? t_buffer;
-
-        public static float* Rent(long length)
-        {
-            var buffer = t_buffer;
-            if (buffer is null || buffer.Length < length + 16) t_buffer = buffer = GC.AllocateUninitializedArray<float>((int)Math.Max(length + 16, 1024), pinned: true);
-            return (float*)(((nint)Unsafe.AsPointer(ref buffer[0]) + 63) & ~(nint)63);
-        }
-    }
+    // Name the per-thread bias padded to whole blocks and the raw sums between passes (ThreadBuffer).
+    private struct PaddedBias;
+    private struct RawSums;
 }
