@@ -99,7 +99,6 @@ internal sealed class NchwcTransform : INetPass
                 && op.GetSingleArgument("order", "NCHW") == "NCHW" && op.Input[0] != op.Output[0])
             {
                 var b = blocked[op.Input[0]];
-                EnsureNchwOfOthers(op, 1);
                 var pool = op.Clone();
                 pool.Type = "Nchwc" + op.Type;
                 pool.Name = OriginalName(op);
@@ -146,7 +145,7 @@ internal sealed class NchwcTransform : INetPass
                 continue;
             }
             // Any other op reads NCHW and writes NCHW.
-            EnsureNchwOfOthers(op, 0);
+            foreach (var input in op.Input) EnsureNchw(input);
             result.Add(op);
             foreach (var output in op.Output)
             {
@@ -163,11 +162,6 @@ internal sealed class NchwcTransform : INetPass
         net.Op.Clear();
         net.Op.AddRange(result);
         return converted;
-
-        void EnsureNchwOfOthers(OperatorDef op, int from)
-        {
-            for (int i = from; i < op.Input.Count; i++) EnsureNchw(op.Input[i]);
-        }
 
         bool TryConv(OperatorDef op, out long channels, out long filters, out NchwcConvKind kind)
         {
