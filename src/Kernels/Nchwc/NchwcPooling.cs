@@ -118,7 +118,8 @@ public static unsafe partial class Nchwc
                         }
                         double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
                         var div = Vector512.Create(Math.Max(count, 1));
-                        Vector512.Narrow(s0 / div, s1 / div).Store(d);
+                        var a = Vector512.Narrow(s0 / div, s1 / div);
+                        Vector512.ConditionalSelect(Vector512.Equals(a, a), a, Vector512.Create(float.NaN)).Store(d);
                     }
                     else
                     {
@@ -151,8 +152,11 @@ public static unsafe partial class Nchwc
                     }
                     double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
                     var div = Vector256.Create(Math.Max(count, 1));
-                    Vector256.Narrow(s0 / div, s1 / div).Store(d);
-                    Vector256.Narrow(s2 / div, s3 / div).Store(d + 8);
+                    var a0 = Vector256.Narrow(s0 / div, s1 / div);
+                    var a1 = Vector256.Narrow(s2 / div, s3 / div);
+                    var nan = Vector256.Create(float.NaN);
+                    Vector256.ConditionalSelect(Vector256.Equals(a0, a0), a0, nan).Store(d);
+                    Vector256.ConditionalSelect(Vector256.Equals(a1, a1), a1, nan).Store(d + 8);
                 }
                 else
                 {

@@ -52,8 +52,9 @@ public readonly record struct PoolGeometry2D(
 /// <c>KernelH * KernelW</c> when <c>countIncludePad</c> (Caffe2's divisor; with the output sizes
 /// Caffe2 computes, every window lies inside the padded extent, so that is the padded window).</para>
 /// <para>NaN: a window holding a NaN gives NaN, in both kernels (MaxPool propagates NaN instead of
-/// letting a compare-and-select silently skip or keep it depending on its position); a max gives
-/// the canonical NaN (<c>T.NaN</c>), whatever the payloads in the window. Signed zeros: when the
+/// letting a compare-and-select silently skip or keep it depending on its position), and it is
+/// the canonical NaN (<c>T.NaN</c>), whatever the payloads in the window (which payload an add of
+/// two NaNs keeps depends on the operand order the JIT chooses, so no kernel can promise one). Signed zeros: when the
 /// largest value is zero, a max gives +0 if the window holds a +0, else -0. Both rules make the
 /// max independent of the order in which the window is visited, so the vectorised kernel (rows
 /// first, then columns) gives the same bits as a row-major loop.</para>
@@ -148,7 +149,10 @@ public static class PoolingKernels
                     for (int w = ws; w < we; w++) sum += double.CreateTruncating(row[w]);
                 }
                 double count = countIncludePad ? area : Math.Max(0, he - hs) * Math.Max(0, we - ws);
-                y[oh * g.OutW + ow] = T.CreateTruncating(sum / Math.Max(count, 1));
+                // Which NaN payload a sum keeps depends on the operand order the JIT picks for
+                // each add, so a NaN average is made canonical (as a NaN max is).
+                double mean = sum / Math.Max(count, 1);
+                y[oh * g.OutW + ow] = double.IsNaN(mean) ? T.NaN : T.CreateTruncating(mean);
             }
         }
     }
