@@ -252,6 +252,16 @@ public static unsafe partial class Nchwc
     // ---- filters -------------------------------------------------------------------------------
 
     /// <summary>
+    /// Floats of the packed filters of a convolution with <paramref name="m"/> filters of
+    /// <paramref name="channels"/> / <paramref name="group"/> channels and a
+    /// <paramref name="kh"/> x <paramref name="kw"/> kernel:
+    /// <c>PaddedChannels(m) * (channels / group) * kh * kw</c>, the element count of filters
+    /// <c>[PaddedChannels(m), channels / group, kh, kw]</c> (padded filters are zero).
+    /// </summary>
+    public static long PackedFilterLength(int m, int channels, int group, int kh, int kw) =>
+        (long)PaddedChannels(m) * (channels / Math.Max(group, 1)) * kh * kw;
+
+    /// <summary>
     /// Packs Caffe2 filters <c>[M, C/Group, KH, KW]</c> for <paramref name="g"/>'s NCHWc kernel
     /// (once, when a net is created).
     /// </summary>
@@ -261,41 +271,69 @@ public static unsafe partial class Nchwc
     /// <exception cref="ArgumentException">The geometry has no NCHWc kernel, or w has the wrong length.</exception>
     public static NchwcFilter PackFilter(in ConvGeometry g, ReadOnlySpan<float> w)
     {
-        if (!TryGetKind(in g, out var kind))
-            throw new ArgumentException($"No NCHWc convolution kernel for {g}: it needs C/Group a multiple of 16 (and M/Group too when Group > 1), Group == 1 with C < 16, or a depthwise convolution with C a multiple of 16.", nameof(g));
+        var kind = KindOrThrow(in g);
+        var f = new NchwcFilter(in g, kind, PackedFilterLength(g.M, g.C, g.Group, g.KH, g.KW));
+        PackFilter(w, g.M, g.C, g.Group, g.KH, g.KW, new Span<float>(f.Data, checked((int)f.Length)));
+        return f;
+    }
+
+    /// <summary>
+    /// Packs Caffe2 filters <c>[m, channels/group, kh, kw]</c> into <paramref name="packed"/>, for the
+    /// <see cref="Convolution(in ConvGeometry, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, Span{float}, int, int, ComputePool, int)"/>
+    /// overload that takes packed spans. The layout depends on the filter shape and the group
+    /// only (not on the image size, stride, padding or dilation), so it can be made once, when a
+    /// net is optimised, and kept as a constant tensor <c>[PaddedChannels(m), channels/group, kh, kw]</c>.
+    /// </summary>
+    /// <param name="w">The filters.</param>
+    /// <param name="m">Filters (output channels).</param>
+    /// <param name="channels">Input channels.</param>
+    /// <param name="group">Groups.</param>
+    /// <param name="kh">Kernel height.</param>
+    /// <param name="kw">Kernel width.</param>
+    /// <param name="packed">Receives <see cref="PackedFilterLength"/> floats.</param>
+    /// <exception cref="ArgumentException">No NCHWc kernel serves these filters, or a span has the wrong length.</exception>
+    public static void PackFilter(ReadOnlySpan<float> w, int m, int channels, int group, int kh, int kw, Span<float> packed)
+    {
+        var g = FilterGeometry(m, channels, group, kh, kw);
+        var kind = KindOrThrow(in g);
         int cg = g.C / g.Group, mg = g.M / g.Group, taps = g.KH * g.KW;
         long needed = (long)g.M * cg * taps;
         if (w.Length != needed) throw new ArgumentException($"w has {w.Length} floats; [{g.M}, {cg}, {g.KH}, {g.KW}] needs {needed}.", nameof(w));
+        long length = PackedFilterLength(m, channels, group, kh, kw);
+        if (packed.Length != length) throw new ArgumentException($"packed has {packed.Length} floats; filters [{m}, {cg}, {kh}, {kw}] pack into {length}.", nameof(packed));
         if (kind == NchwcConvKind.Depthwise)
         {
-            var fd = new NchwcFilter(in g, kind, (long)g.C * taps);
-            float* d = fd.Data;
             for (int c = 0; c < g.C; c++)
                 for (int t = 0; t < taps; t++)
-                    d[((long)(c / BlockSize) * taps + t) * BlockSize + c % BlockSize] = w[c * taps + t];
-            return fd;
+                    packed[(int)(((long)(c / BlockSize) * taps + t) * BlockSize + c % BlockSize)] = w[c * taps + t];
+            return;
         }
         int mgb = OutBlocksPerGroup(in g);
-        var f = new NchwcFilter(in g, kind, (long)g.Group * mgb * BlockSize * cg * taps);
-        float* dst = f.Data;
         for (int grp = 0; grp < g.Group; grp++)
         {
             for (int tg = 0; tg * 4 < mgb; tg++)
             {
                 int nb = Math.Min(4, mgb - 4 * tg);
-                float* set = dst + (long)(grp * mgb + 4 * tg) * BlockSize * cg * taps;
+                var set = packed.Slice((int)((long)(grp * mgb + 4 * tg) * BlockSize * cg * taps));
                 for (int c = 0; c < cg; c++)
                     for (int t = 0; t < taps; t++)
                         for (int b = 0; b < nb; b++)
                             for (int lane = 0; lane < BlockSize; lane++)
                             {
-                                int m = (4 * tg + b) * BlockSize + lane; // within the group
-                                set[(((long)c * taps + t) * nb + b) * BlockSize + lane] = m < mg ? w[(int)(((long)(grp * mg + m) * cg + c) * taps + t)] : 0f;
+                                int f = (4 * tg + b) * BlockSize + lane; // filter within the group
+                                set[(int)((((long)c * taps + t) * nb + b) * BlockSize + lane)] = f < mg ? w[(int)(((long)(grp * mg + f) * cg + c) * taps + t)] : 0f;
                             }
             }
         }
-        return f;
     }
+
+    // The sizes that decide the packing (image 1x1, the kernel's own extent as padding so the
+    // geometry is valid); everything else in a geometry leaves the packed layout unchanged.
+    private static ConvGeometry FilterGeometry(int m, int channels, int group, int kh, int kw) =>
+        new(channels, 1, 1, m, group, kh, kw, 1, 1, kh - 1, kw - 1, 1, 1, kh, kw);
+
+    private static NchwcConvKind KindOrThrow(in ConvGeometry g) => TryGetKind(in g, out var kind) ? kind
+        : throw new ArgumentException($"No NCHWc convolution kernel for {g}: it needs C/Group a multiple of 16 (and M/Group too when Group > 1), Group == 1 with C < 16, or a depthwise convolution with C a multiple of 16.", nameof(g));
 
     // Output blocks of 16 channels per group: the padded M for one group, M/Group/16 otherwise.
     private static int OutBlocksPerGroup(in ConvGeometry g) => g.Group == 1 ? PaddedChannels(g.M) / BlockSize : g.M / g.Group / BlockSize;
@@ -347,15 +385,43 @@ public static unsafe partial class Nchwc
         bool relu, Span<float> y, int blockOffset, int totalBlocks, ComputePool pool, int maxDegree = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        if (filter.Geometry != g) throw new ArgumentException($"The filters were packed for {filter.Geometry}, not {g}.", nameof(filter));
+        Convolution(in g, batch, new ReadOnlySpan<float>(filter.Data, checked((int)filter.Length)), x, bias, sum, relu, y, blockOffset, totalBlocks, pool, maxDegree);
+        GC.KeepAlive(filter);
+    }
+
+    /// <summary>
+    /// As the <see cref="NchwcFilter"/> overload with a block offset, with the filters packed by
+    /// <see cref="PackFilter(ReadOnlySpan{float}, int, int, int, int, int, Span{float})"/> for
+    /// <paramref name="g"/>'s M, C, Group, KH and KW (a constant tensor kept by an optimised net).
+    /// </summary>
+    /// <param name="g">The convolution.</param>
+    /// <param name="batch">Images.</param>
+    /// <param name="packedFilter">The packed filters, <see cref="PackedFilterLength"/> floats (64-byte aligned is fastest).</param>
+    /// <param name="x">Input, as for the other overloads.</param>
+    /// <param name="bias">M values, or empty for none.</param>
+    /// <param name="sum">Empty, or (only when the blocks are all of y) a tensor laid out as y to add.</param>
+    /// <param name="relu">Apply Relu last.</param>
+    /// <param name="y">Output, <c>[batch, totalBlocks, OH, OW, 16]</c>.</param>
+    /// <param name="blockOffset">The first output block this convolution writes.</param>
+    /// <param name="totalBlocks">The blocks of each image of y.</param>
+    /// <param name="pool">Threads.</param>
+    /// <param name="maxDegree">Most threads to use, the caller included.</param>
+    /// <exception cref="ArgumentException">The geometry has no NCHWc kernel, the packed filters have the wrong length, or as the other overloads.</exception>
+    public static void Convolution(in ConvGeometry g, int batch, ReadOnlySpan<float> packedFilter, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> sum,
+        bool relu, Span<float> y, int blockOffset, int totalBlocks, ComputePool pool, int maxDegree = int.MaxValue)
+    {
         int ownBlocks = PaddedChannels(g.M) / BlockSize;
         if (blockOffset < 0 || totalBlocks < ownBlocks || blockOffset > totalBlocks - ownBlocks)
             throw new ArgumentException($"Output blocks [{blockOffset}, {(long)blockOffset + ownBlocks}) do not lie inside the {totalBlocks} blocks of y.", nameof(blockOffset));
         if (!sum.IsEmpty && totalBlocks != ownBlocks)
             throw new ArgumentException("A sum needs the whole of y (no block offset, no other blocks).", nameof(sum));
         ArgumentNullException.ThrowIfNull(pool);
-        if (filter.Geometry != g) throw new ArgumentException($"The filters were packed for {filter.Geometry}, not {g}.", nameof(filter));
+        var kind = KindOrThrow(in g);
+        long filterLength = PackedFilterLength(g.M, g.C, g.Group, g.KH, g.KW);
+        if (packedFilter.Length != filterLength)
+            throw new ArgumentException($"packedFilter has {packedFilter.Length} floats; filters [{g.M}, {g.C / g.Group}, {g.KH}, {g.KW}] pack into {filterLength}.", nameof(packedFilter));
         if (batch < 0) throw new ArgumentException($"Invalid batch {batch} for {g}.", nameof(batch));
-        var kind = filter.Kind;
         int pc = PaddedChannels(g.C), pm = PaddedChannels(g.M);
         long inPlane = (long)g.H * g.W, outPlane = (long)g.OH * g.OW;
         long xLen = kind == NchwcConvKind.NchwInput ? (long)batch * g.C * inPlane : (long)batch * pc * inPlane;
@@ -375,6 +441,7 @@ public static unsafe partial class Nchwc
         if (outPlane * BlockSize > int.MaxValue || (long)g.W * BlockSize * g.H > int.MaxValue)
             throw new ArgumentException($"The convolution {g} is too large.", nameof(g));
 
+        fixed (float* pf = packedFilter)
         fixed (float* px = x)
         fixed (float* pb = bias)
         fixed (float* ps = sum)
@@ -388,7 +455,7 @@ public static unsafe partial class Nchwc
                 new ReadOnlySpan<float>(pb, g.M).CopyTo(new Span<float>(paddedBias, g.M));
                 new Span<float>(paddedBias + g.M, pm - g.M).Clear();
             }
-            var job = new ConvJob(in g, kind, batch, filter.Data, px, paddedBias, sum.IsEmpty ? null : ps, py, relu, Math.Min(maxDegree, pool.MaxDegreeOfParallelism));
+            var job = new ConvJob(in g, kind, batch, pf, px, paddedBias, sum.IsEmpty ? null : ps, py, relu, Math.Min(maxDegree, pool.MaxDegreeOfParallelism));
             // Its blocks of each image of y: images are totalBlocks blocks apart.
             job.YImage = job.YBlock * totalBlocks;
             job.Y = py + blockOffset * job.YBlock;
@@ -396,7 +463,6 @@ public static unsafe partial class Nchwc
             else if (Vector256.IsHardwareAccelerated) Run<Gemm.V256, Vector256<float>>(in job, pool, maxDegree);
             else Run<Gemm.V128, Vector128<float>>(in job, pool, maxDegree);
         }
-        GC.KeepAlive(filter);
     }
 
     // Everything a work item needs; items are (image, group, set of up to 4 output blocks, block of output rows, segment).

@@ -21,7 +21,7 @@ public enum NchwcConvKind
 }
 
 /// <summary>
-/// Filters packed once for one geometry's NCHWc kernel (<see cref="Nchwc.PackFilter"/>):
+/// Filters packed once for one geometry's NCHWc kernel (<see cref="Nchwc.PackFilter(in ConvGeometry, ReadOnlySpan{float})"/>):
 /// immutable and safe to share between threads; the storage is 64-byte aligned.
 /// </summary>
 /// <remarks>

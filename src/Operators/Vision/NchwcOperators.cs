@@ -95,8 +95,8 @@ public static class NchwcOperators
                 return (y, outputs * s.ChannelsPerGroup * s.KernelSize);
             })
             .Input(0, "X", "FLOAT blocked [N, C/16, H, W, 16], or NCHW [N, C, H, W] for C < 16.")
-            .Input(1, "filter", "FLOAT filters [M, C / group, kH, kW], constant (packed once).")
-            .Input(2, "bias", "Optional FLOAT bias [M].")
+            .Input(1, "filter", "FLOAT filters packed for the NCHWc kernel when the net was optimised, [M, C / group, kH, kW] with M a multiple of 16 (the padded filters zero).")
+            .Input(2, "bias", "Optional FLOAT bias [M] (zero on the padded filters).")
             .Input(3, "sum", "With fused_sum, a blocked tensor of Y's shape (input 2 when there is no bias).")
             .Output(0, "Y", "[N, ceil(M/16), H_out, W_out, 16].")
             .SetDoc("Internal: Conv on 16-channel-blocked tensors with the bias, a residual sum and Relu fused into the store.");
@@ -216,7 +216,8 @@ internal sealed class ReorderOp : OperatorBase
 }
 
 /// <summary>NchwcConv(X, filter[, bias][, sum]) -&gt; Y.</summary>
-/// <remarks>The filter is packed at the first run and again only when the geometry changes (the layout pass creates this op for constant filters only).</remarks>
+/// <remarks>The filter input holds filters packed by <see cref="Kernels.Nchwc.PackFilter(ReadOnlySpan{float}, int, int, int, int, int, Span{float})"/>
+/// when the net was optimised (the layout pass makes this op for constant filters only), M padded to whole blocks.</remarks>
 internal sealed class NchwcConvOp : OperatorBase
 {
     private readonly ConvPoolArgs _args;
@@ -226,7 +227,7 @@ internal sealed class NchwcConvOp : OperatorBase
     private long[] _xDims = [], _wDims = [];
     private Conv.ConvShapes _shapes;
     private long[] _yDims = [];
-    private NchwcFilter? _filter;
+    private ConvGeometry _geometry;
 
     public NchwcConvOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
@@ -253,7 +254,7 @@ internal sealed class NchwcConvOp : OperatorBase
             if (Input(i).DataType != DataType.Float) throw Error($"input {i} '{Def.Input[i]}' must be FLOAT; it is {Input(i).Describe()}.");
             if (i != _sumIndex && IsInPlace(i, 0)) throw Error($"the output may not be input {i} '{Def.Input[i]}': NchwcConv runs in place only on its sum input.");
         }
-        if (!x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims) || _filter is null)
+        if (!x.Dims.SequenceEqual(_xDims) || !w.Dims.SequenceEqual(_wDims))
         {
             _shapes = NchwcOperators.NchwcConvShapes(Def, x.Shape, w.Shape, _biasIndex >= 0 ? Input(_biasIndex).Shape : null);
             var o = _shapes.OutputDims;
@@ -271,9 +272,9 @@ internal sealed class NchwcConvOp : OperatorBase
             var logical = NchwcOperators.Logical(x.Shape);
             var g = new ConvGeometry((int)logical[1], sh.In, sw.In, (int)w.Dims[0], _group, sh.Kernel, sw.Kernel, sh.Stride, sw.Stride,
                 sh.PadBegin, sw.PadBegin, sh.Dilation, sw.Dilation, sh.Out, sw.Out);
-            if (!Kernels.Nchwc.TryGetKind(in g, out var kind) || (kind == NchwcConvKind.NchwInput) != (x.Rank == 4))
-                throw Error($"X {x.Describe()} with filter {w.Describe()} and group {_group} has no NCHWc kernel for this input layout.");
-            if (_filter is null || _filter.Geometry != g) _filter = Kernels.Nchwc.PackFilter(in g, w.Data<float>());
+            if (!Kernels.Nchwc.TryGetKind(in g, out var kind) || (kind == NchwcConvKind.NchwInput) != (x.Rank == 4) || g.M % Kernels.Nchwc.BlockSize != 0)
+                throw Error($"X {x.Describe()} with packed filter {w.Describe()} and group {_group} has no NCHWc kernel for this input layout (the packed filters count whole blocks of {Kernels.Nchwc.BlockSize}).");
+            _geometry = g;
             (_xDims, _wDims) = (x.Shape, w.Shape);
         }
         var y = Output(0);
@@ -292,7 +293,7 @@ internal sealed class NchwcConvOp : OperatorBase
         // With output_blocks, Y is the whole Concat (same dims for every writer, so its storage and
         // the other writers' blocks stay) and this op writes only its own blocks.
         int total = _totalBlocks > 0 ? _totalBlocks : (int)_yDims[1];
-        Kernels.Nchwc.Convolution(_filter.Geometry, (int)x.Dims[0], _filter, x.Data<float>(), bias, sum, _relu, y.Data<float>(), _blockOffset, total, Pool, MaxDegreeOfParallelism);
+        Kernels.Nchwc.Convolution(in _geometry, (int)x.Dims[0], w.Data<float>(), x.Data<float>(), bias, sum, _relu, y.Data<float>(), _blockOffset, total, Pool, MaxDegreeOfParallelism);
     }
 }
 

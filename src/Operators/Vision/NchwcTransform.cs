@@ -88,6 +88,7 @@ internal sealed class NchwcTransform : INetPass
                 conv.Type = "NchwcConv";
                 conv.Name = OriginalName(op);
                 conv.Input[0] = xIn;
+                PackFilters(conv, channels, filters);
                 string yc = Fresh(y + "__nchwc");
                 conv.Output[0] = yc;
                 result.Add(conv);
@@ -163,6 +164,28 @@ internal sealed class NchwcTransform : INetPass
         net.Op.AddRange(result);
         return converted;
 
+        // The filters are packed now, once, into a constant [PaddedChannels(M), C/group, kH, kW]
+        // (the layout depends on the filter shape and group only); a bias of M values not a
+        // multiple of 16 gets zeros for the padded filters. The unpacked filters stay with the
+        // user's weights, and a folded copy that nothing reads any more is dropped at the end.
+        void PackFilters(OperatorDef conv, long channels, long filters)
+        {
+            var w = context.Constant(conv.Input[1]);
+            int group = conv.GetSingleArgument("group", 1);
+            long padded = Kernels.Nchwc.PaddedChannels((int)filters);
+            var packed = new Tensor(DataType.Float, padded, w.Dims[1], w.Dims[2], w.Dims[3]); // every element is written
+            Kernels.Nchwc.PackFilter(w.Data<float>(), (int)filters, (int)channels, group, (int)w.Dims[2], (int)w.Dims[3], packed.Data<float>());
+            conv.Input[1] = context.AddConstant(conv.Input[1] + "__nchwc", packed);
+            if (conv.Input.Count > 2 && padded != filters)
+            {
+                var bias = context.Constant(conv.Input[2]);
+                var paddedBias = new Tensor(DataType.Float, padded);
+                bias.Data<float>().CopyTo(paddedBias.Data<float>());
+                paddedBias.Data<float>()[(int)filters..].Clear();
+                conv.Input[2] = context.AddConstant(conv.Input[2] + "__nchwc", paddedBias);
+            }
+        }
+
         bool TryConv(OperatorDef op, out long channels, out long filters, out NchwcConvKind kind)
         {
             channels = filters = 0;
@@ -172,6 +195,8 @@ internal sealed class NchwcTransform : INetPass
             if (!op.Input.Skip(1).All(context.IsConstant)) return false;
             var w = context.Constant(op.Input[1]);
             if (w.DataType != DataType.Float || w.Rank != 4) return false;
+            // A bias the Conv itself would reject stays with the Conv (its error names it).
+            if (op.Input.Count > 2 && context.Constant(op.Input[2]) is var b && (b.DataType != DataType.Float || b.Rank != 1 || b.Dims[0] != w.Dims[0])) return false;
             int group = op.GetSingleArgument("group", 1);
             if (group < 1) return false;
             filters = w.Dims[0];
@@ -298,8 +323,9 @@ internal sealed class ConcatIntoNchwcConvs : INetPass
                 if (conv.Type != "NchwcConv" || conv.Output.Count != 1 || conv.GetSingleArgument(NchwcOperators.FusedSumArg, 0) != 0
                     || conv.GetSingleArgument(NchwcOperators.OutputBlocksArg, 0) != 0 || context.IsProtected(input)
                     || context.Readers(input).Any(r => r != k) || !context.IsConstant(conv.Input[1])) break;
+                // The packed filters count whole blocks (PaddedChannels(M)); this Concat runs on
+                // blocked inputs, which the layout pass makes only of whole blocks of real channels.
                 long m = context.Constant(conv.Input[1]).Dims[0];
-                if (m % Kernels.Nchwc.BlockSize != 0) break;
                 producers.Add((j, m / Kernels.Nchwc.BlockSize));
             }
             if (producers.Count != concat.Input.Count) continue;

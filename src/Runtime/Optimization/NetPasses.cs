@@ -40,6 +40,7 @@ public sealed class NetPassContext
 {
     private readonly HashSet<string> _protected;
     private readonly Dictionary<string, string> _removed = new(StringComparer.Ordinal);
+    private readonly List<string> _added = [];
 
     /// <summary>Creates a context over <paramref name="net"/>, whose constants are read from (and new ones written to) <paramref name="constants"/>.</summary>
     /// <param name="net">The net to rewrite (changed in place).</param>
@@ -143,6 +144,7 @@ public sealed class NetPassContext
         for (int k = 1; Constants.HasBlob(name) || Net.Op.Any(op => op.Input.Contains(name) || op.Output.Contains(name)); k++)
             name = $"{baseName}_{k}";
         Constants.CreateBlob(name).Reset(value);
+        _added.Add(name);
         // A net that declares its external inputs must declare this one too; one that declares
         // none keeps declaring none (the workspace then checks what its ops read).
         if (Net.ExternalInput.Count > 0) Net.ExternalInput.Add(name);
@@ -151,6 +153,29 @@ public sealed class NetPassContext
 
     /// <summary>Records that <paramref name="blob"/> no longer exists in the optimised net, and why.</summary>
     public void MarkRemoved(string blob, string why) => _removed[blob] = why;
+
+    /// <summary>
+    /// Drops the constants that <see cref="AddConstant"/> made and no op of the net reads any
+    /// more (a folded filter that a later pass packed into another constant), from
+    /// <see cref="Constants"/> and from the net's external inputs; returns how many. The
+    /// optimiser calls it after the last pass, so an optimised net holds one copy of each weight
+    /// it made, not every intermediate form.
+    /// </summary>
+    public int DropUnreadConstants()
+    {
+        var read = Net.Op.SelectMany(op => op.Input).ToHashSet(StringComparer.Ordinal);
+        int dropped = 0;
+        foreach (var name in _added)
+        {
+            if (read.Contains(name) || IsProtected(name) || Net.ExternalOutput.Contains(name)) continue;
+            Constants.RemoveBlob(name);
+            for (int k = Net.ExternalInput.Count - 1; k >= 0; k--)
+                if (Net.ExternalInput[k] == name) Net.ExternalInput.RemoveAt(k);
+            dropped++;
+        }
+        _added.Clear();
+        return dropped;
+    }
 }
 
 /// <summary>
@@ -233,6 +258,7 @@ public static class InferenceOptimizer
                 }
             }
         }
+        context.DropUnreadConstants();
         var applied = new List<(string, int)>();
         for (int p = 0; p < passes.Count; p++)
             if (totals[p] > 0) applied.Add((passes[p].Name, totals[p]));

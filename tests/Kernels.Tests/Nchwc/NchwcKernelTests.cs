@@ -123,6 +123,13 @@ public class NchwcKernelTests
         {
             y.AsSpan().Fill(float.NaN); // every element must be written
             Nchwc.Convolution(in g, batch, filter, xin, b, sBlocked, relu, y, pool);
+            // The same filters packed into a caller's span (as an optimised net keeps them): same bits.
+            var packed = new float[Nchwc.PackedFilterLength(g.M, g.C, g.Group, g.KH, g.KW)];
+            Nchwc.PackFilter(w, g.M, g.C, g.Group, g.KH, g.KW, packed);
+            var y2 = new float[y.Length];
+            y2.AsSpan().Fill(float.NaN);
+            Nchwc.Convolution(in g, batch, packed, xin, b, sBlocked, relu, y2, 0, Nchwc.PaddedChannels(g.M) / Nchwc.BlockSize, pool);
+            Assert.Equal(y.Select(BitConverter.SingleToInt32Bits), y2.Select(BitConverter.SingleToInt32Bits));
         }
         var actual = new float[outLen];
         Nchwc.ReorderOutput(y, batch, g.M, g.OH, g.OW, actual, ComputePool.Serial);
@@ -283,6 +290,14 @@ public class NchwcKernelTests
         e = Assert.Throws<ArgumentException>(() => Nchwc.PackFilter(in lenet, new float[50 * 20 * 25]));
         Assert.Contains(lenet.ToString(), e.Message);
         Assert.Throws<ArgumentException>(() => Nchwc.PackFilter(in g, new float[10]));
+        // Packed spans: the length is checked against the filter shape, on both ends.
+        long packedLength = Nchwc.PackedFilterLength(20, 16, 1, 3, 3);
+        Assert.Equal(32L * 16 * 9, packedLength);
+        e = Assert.Throws<ArgumentException>(() => Nchwc.PackFilter(w, 20, 16, 1, 3, 3, new float[packedLength - 1]));
+        Assert.Contains($"pack into {packedLength}", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Nchwc.Convolution(in g, 1, new float[packedLength + 16], x, [], [], false, y, 0, 2, pool));
+        Assert.Contains($"pack into {packedLength}", e.Message);
+        Assert.Throws<ArgumentException>(() => Nchwc.PackFilter(new float[50 * 20 * 25], 50, 20, 1, 5, 5, new float[64 * 20 * 25]));
         Assert.Throws<ArgumentException>(() => Nchwc.ReorderInput(new float[10], 1, 3, 2, 2, new float[64], pool));
         Assert.Throws<ArgumentException>(() => Nchwc.ReorderInput(new float[12], 1, 3, 2, 2, new float[63], pool));
         Assert.Throws<ArgumentException>(() => Nchwc.ReorderOutput(new float[64], 1, 3, 2, 2, new float[13], pool));

@@ -98,6 +98,48 @@ public class NchwcTransformTests
     }
 
     [Fact]
+    public void Filters_ArePackedWhenOptimised_AndNoUnreadFoldedCopyStays()
+    {
+        // Conv 3->20 with a bias, SpatialBN folded into it, Relu: the folded filters and bias are
+        // packed (20 filters padded to 32) and the folded unpacked copies are dropped.
+        const int m = 20;
+        var init = new NetBuilder("init")
+            .GivenTensorFill("w", [m, 3, 3, 3], Random(m * 27, 1, 0.3))
+            .GivenTensorFill("b", [m], Random(m, 2))
+            .GivenTensorFill("s", [m], Random(m, 3))
+            .GivenTensorFill("o", [m], Random(m, 4))
+            .GivenTensorFill("mu", [m], Random(m, 5))
+            .GivenTensorFill("var", [m], [.. Random(m, 6).Select(v => 0.5f + Math.Abs(v))])
+            .Build();
+        var predict = new NetBuilder("predict").ExternalInput("X", "w", "b", "s", "o", "mu", "var")
+            .Conv("X", "w", "b", "c", kernel: 3, pad: 1)
+            .SpatialBNForInference("c", "s", "o", "mu", "var", "bn")
+            .Relu("bn", "Y")
+            .ExternalOutput("Y")
+            .Build();
+        var nchw = new Runtime.Predictor(Catalog, init, predict, new PredictorOptions { OptimizeLayout = false });
+        var p = new Runtime.Predictor(Catalog, init, predict);
+        Assert.Equal(["NchwcConv", "NchwcReorderOutput"], p.RunNetDef.Op.Select(o => o.Type));
+        var conv = p.RunNetDef.Op[0];
+        var constants = p.Workspace.Parent!;
+        Assert.Same(p.Weights, constants.Parent);
+        Assert.Equal(new[] { conv.Input[1], conv.Input[2] }.Order(StringComparer.Ordinal), constants.LocalBlobs);
+        Assert.Equal([32L, 3, 3, 3], ((Tensor)constants.GetBlob(conv.Input[1])!.Value!).Shape);
+        var bias = (Tensor)constants.GetBlob(conv.Input[2])!.Value!;
+        Assert.Equal([32L], bias.Shape);
+        Assert.All(bias.ToArray<float>()[m..], v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
+        Assert.DoesNotContain(p.RunNetDef.ExternalInput, n => n.EndsWith("_bnfold", StringComparison.Ordinal));
+        Assert.Contains(conv.Input[1], p.RunNetDef.ExternalInput);
+        // The user's weights are untouched; the result is the NCHW optimised net's, bit for bit.
+        Assert.Equal(Random(m * 27, 1, 0.3), ((Tensor)p.Weights.GetBlob("w")!.Value!).ToArray<float>());
+        for (int batch = 1; batch <= 2; batch++)
+        {
+            var x = Input(batch);
+            AssertSameBits(Assert.Single(nchw.Run(x)), Assert.Single(p.Run(x)), $"batch {batch}");
+        }
+    }
+
+    [Fact]
     public void AKeptIntermediate_IsReorderedToNchw_AndFetchable_OthersAreReportedRemoved()
     {
         var (init, predict) = Block();
