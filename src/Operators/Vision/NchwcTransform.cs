@@ -49,6 +49,7 @@ internal sealed class NchwcTransform : INetPass
         var stale = new HashSet<string>(StringComparer.Ordinal); // NCHW names whose value lives only in blocked form
         var result = new List<OperatorDef>();
         int converted = 0;
+        float[] scratch = [];
 
         void EnsureNchw(string blob)
         {
@@ -166,16 +167,29 @@ internal sealed class NchwcTransform : INetPass
 
         // The filters are packed now, once, into a constant [PaddedChannels(M), C/group, kH, kW]
         // (the layout depends on the filter shape and group only); a bias of M values not a
-        // multiple of 16 gets zeros for the padded filters. The unpacked filters stay with the
-        // user's weights, and a folded copy that nothing reads any more is dropped at the end.
+        // multiple of 16 gets zeros for the padded filters. The user's filters stay as they are;
+        // filters an earlier pass made (SpatialBN folded in) that only this op reads are packed in
+        // place, through one scratch copy of one layer, so the net never holds a third copy.
         void PackFilters(OperatorDef conv, long channels, long filters)
         {
-            var w = context.Constant(conv.Input[1]);
-            int group = conv.GetSingleArgument("group", 1);
+            string wName = conv.Input[1];
+            var w = context.Constant(wName);
+            int group = conv.GetSingleArgument("group", 1), kh = (int)w.Dims[2], kw = (int)w.Dims[3];
             long padded = Kernels.Nchwc.PaddedChannels((int)filters);
-            var packed = new Tensor(DataType.Float, padded, w.Dims[1], w.Dims[2], w.Dims[3]); // every element is written
-            Kernels.Nchwc.PackFilter(w.Data<float>(), (int)filters, (int)channels, group, (int)w.Dims[2], (int)w.Dims[3], packed.Data<float>());
-            conv.Input[1] = context.AddConstant(conv.Input[1] + "__nchwc", packed);
+            if (padded == filters && context.IsOwnedConstant(wName))
+            {
+                int length = (int)w.Size;
+                if (scratch.Length < length) scratch = new float[length];
+                w.Data<float>().CopyTo(scratch);
+                Kernels.Nchwc.PackFilter(scratch.AsSpan(0, length), (int)filters, (int)channels, group, kh, kw, w.Data<float>());
+                conv.Input[1] = context.RenameConstant(wName, wName + "__nchwc");
+            }
+            else
+            {
+                var packed = new Tensor(DataType.Float, padded, w.Dims[1], kh, kw); // every element is written
+                Kernels.Nchwc.PackFilter(w.Data<float>(), (int)filters, (int)channels, group, kh, kw, packed.Data<float>());
+                conv.Input[1] = context.AddConstant(wName + "__nchwc", packed);
+            }
             if (conv.Input.Count > 2 && padded != filters)
             {
                 var bias = context.Constant(conv.Input[2]);

@@ -140,14 +140,49 @@ public sealed class NetPassContext
     {
         ArgumentException.ThrowIfNullOrEmpty(baseName);
         ArgumentNullException.ThrowIfNull(value);
-        string name = baseName;
-        for (int k = 1; Constants.HasBlob(name) || Net.Op.Any(op => op.Input.Contains(name) || op.Output.Contains(name)); k++)
-            name = $"{baseName}_{k}";
+        string name = FreshConstantName(baseName);
         Constants.CreateBlob(name).Reset(value);
         _added.Add(name);
         // A net that declares its external inputs must declare this one too; one that declares
         // none keeps declaring none (the workspace then checks what its ops read).
         if (Net.ExternalInput.Count > 0) Net.ExternalInput.Add(name);
+        return name;
+    }
+
+    /// <summary>
+    /// True when <paramref name="blob"/> is a constant that <see cref="AddConstant"/> made during
+    /// this optimisation, at most one op reads it and nothing keeps it: the pass that rewrites
+    /// that op may reuse the tensor (change its values in place, then
+    /// <see cref="RenameConstant">rename</see> it) instead of adding one more copy of the weights.
+    /// </summary>
+    public bool IsOwnedConstant(string blob) =>
+        _added.Contains(blob) && Constants.HasLocalBlob(blob) && !IsProtected(blob) && !Net.ExternalOutput.Contains(blob) && Readers(blob).Count <= 1;
+
+    /// <summary>
+    /// Renames constant <paramref name="blob"/>, which <see cref="AddConstant"/> made, after
+    /// <paramref name="baseName"/> (with a suffix if that is taken), in <see cref="Constants"/> and
+    /// in the net's external inputs; returns the new name. The ops that read it must be updated by the caller.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The blob is not a constant of this optimisation.</exception>
+    public string RenameConstant(string blob, string baseName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(baseName);
+        int index = _added.IndexOf(blob);
+        if (index < 0) throw new InvalidOperationException($"'{blob}' is not a constant made by this optimisation; only those may be renamed.");
+        string name = FreshConstantName(baseName);
+        Constants.RenameBlob(blob, name);
+        _added[index] = name;
+        for (int k = 0; k < Net.ExternalInput.Count; k++)
+            if (Net.ExternalInput[k] == blob) Net.ExternalInput[k] = name;
+        return name;
+    }
+
+    // baseName, or baseName_k, that no blob of the weights or of the net uses.
+    private string FreshConstantName(string baseName)
+    {
+        string name = baseName;
+        for (int k = 1; Constants.HasBlob(name) || Net.Op.Any(op => op.Input.Contains(name) || op.Output.Contains(name)); k++)
+            name = $"{baseName}_{k}";
         return name;
     }
 

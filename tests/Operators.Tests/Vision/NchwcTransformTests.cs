@@ -97,12 +97,13 @@ public class NchwcTransformTests
         }
     }
 
-    [Fact]
-    public void Filters_ArePackedWhenOptimised_AndNoUnreadFoldedCopyStays()
+    [Theory]
+    [InlineData(20)] // padded to 32: packed into a new tensor, the folded filters dropped
+    [InlineData(32)] // whole blocks: the folded filters packed in place
+    public void Filters_ArePackedWhenOptimised_AndNoUnreadFoldedCopyStays(int m)
     {
-        // Conv 3->20 with a bias, SpatialBN folded into it, Relu: the folded filters and bias are
-        // packed (20 filters padded to 32) and the folded unpacked copies are dropped.
-        const int m = 20;
+        // Conv 3->m with a bias, SpatialBN folded into it, Relu: the optimised net holds the
+        // packed filters (and a bias padded with zeros) and no unpacked folded copy.
         var init = new NetBuilder("init")
             .GivenTensorFill("w", [m, 3, 3, 3], Random(m * 27, 1, 0.3))
             .GivenTensorFill("b", [m], Random(m, 2))
@@ -124,11 +125,14 @@ public class NchwcTransformTests
         var constants = p.Workspace.Parent!;
         Assert.Same(p.Weights, constants.Parent);
         Assert.Equal(new[] { conv.Input[1], conv.Input[2] }.Order(StringComparer.Ordinal), constants.LocalBlobs);
+        Assert.Equal("w_bnfold__nchwc", conv.Input[1]);
+        Assert.Equal(m == 32 ? "b_bnfold" : "b_bnfold__nchwc", conv.Input[2]);
         Assert.Equal([32L, 3, 3, 3], ((Tensor)constants.GetBlob(conv.Input[1])!.Value!).Shape);
         var bias = (Tensor)constants.GetBlob(conv.Input[2])!.Value!;
         Assert.Equal([32L], bias.Shape);
         Assert.All(bias.ToArray<float>()[m..], v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
-        Assert.DoesNotContain(p.RunNetDef.ExternalInput, n => n.EndsWith("_bnfold", StringComparison.Ordinal));
+        Assert.DoesNotContain("w_bnfold", p.RunNetDef.ExternalInput);
+        Assert.Equal(m == 32, p.RunNetDef.ExternalInput.Contains("b_bnfold"));
         Assert.Contains(conv.Input[1], p.RunNetDef.ExternalInput);
         // The user's weights are untouched; the result is the NCHW optimised net's, bit for bit.
         Assert.Equal(Random(m * 27, 1, 0.3), ((Tensor)p.Weights.GetBlob("w")!.Value!).ToArray<float>());
