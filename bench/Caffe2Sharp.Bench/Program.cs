@@ -27,6 +27,8 @@ internal static class Program
             return PortProbe.Run(quick: args.Contains("--quick"), sizes: [1 << 16, 1 << 20, 1 << 22]);
         if (args.Length > 0 && args[0] == "peakmem")
             return PeakMemory.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "profile")
+            return OpProfile.Run(args[1..]);
         if (args.Length > 0 && args[0] == "gemm")
             return GemmConvProbe.Run(args);
 

@@ -73,7 +73,7 @@ public readonly ref struct GemmEpilogue
 /// <para><c>alpha</c> == 0 or <c>k</c> == 0 only scales C by <c>beta</c> (A and B are not read),
 /// then applies the epilogue.</para>
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>The most values of k in one packed block.</summary>
     public const int KBlock = 256;
@@ -165,6 +165,12 @@ public static class Gemm
             if (!product)
             {
                 ScaleOnly(in args);
+                return;
+            }
+            if (m == 1 && !transB && beta == 0)
+            {
+                // One row of C from a dense B (an FC at batch 1): stream B row by row.
+                RowTimesMatrix(in args, pb, ldb, pool, maxDegree);
                 return;
             }
             var packer = new DensePacker(pb, ldb, transB);

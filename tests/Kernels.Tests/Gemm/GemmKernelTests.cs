@@ -178,6 +178,43 @@ public class GemmKernelTests
         }
     }
 
+    // One row of A and a dense B (an FC at batch 1) takes the row-streaming path; it must give the
+    // tiled path's bits: row 0 of the same multiply with a second row, which tiles.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OneRow_IsBitIdenticalToTheTiledPath(bool transA)
+    {
+        using var pool = new ComputePool(new ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 1 });
+        var rng = new Random(transA ? 5 : 6);
+        foreach (var (n, k) in new[] { (1, 1), (7, 3), (33, 40), (1000, 300), (4100, 20), (70, 600) })
+        {
+            var a2 = RandomMatrix(rng, transA ? k : 2, transA ? 2 : k, transA ? 2 : k);
+            var a1 = new float[k];
+            for (int p = 0; p < k; p++) a1[p] = transA ? a2[p * 2] : a2[p];
+            var b = RandomMatrix(rng, k, n, n + 3);
+            b[0] = float.NaN; // propagates the same way on both paths
+            var bias = RandomMatrix(rng, 1, n, n);
+            foreach (var (alpha, relu, withBias) in new[] { (1f, false, false), (1f, true, true), (-0.75f, true, false), (2f, false, true) })
+            {
+                var epilogue = new GemmEpilogue { ColumnBias = withBias ? bias : default, Relu = relu, RowBias = withBias ? [0.25f, -3f] : default };
+                var tiled = new float[2 * n];
+                Kernels.Gemm.Multiply(transA, false, 2, n, k, alpha, a2, transA ? 2 : k, b, n + 3, 0, tiled, n, epilogue, ComputePool.Serial);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var row = new float[n + 5];
+                    Array.Fill(row, 777f);
+                    var epilogue1 = epilogue with { RowBias = withBias ? [0.25f] : default };
+                    Kernels.Gemm.Multiply(transA, false, 1, n, k, alpha, transA ? a2 : a1, transA ? 2 : k, b, n + 3, 0, row.AsSpan(0, n), n, epilogue1, pool, threads);
+                    for (int j = 0; j < n; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(tiled[j]) == BitConverter.SingleToInt32Bits(row[j]),
+                            $"n {n}, k {k}, alpha {alpha}, relu {relu}, bias {withBias}, {threads} threads: C[0, {j}] is {row[j]:R}, tiled {tiled[j]:R}");
+                    Assert.All(row[n..], v => Assert.Equal(777f, v));
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(false, false, false)]
     [InlineData(true, false, true)]
