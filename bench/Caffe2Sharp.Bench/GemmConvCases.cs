@@ -53,6 +53,7 @@ internal static class GemmConvShapes
         new("r50 3x3 256@14", 256, 196, 2304),
         new("r50 1x1 256-1024@14", 1024, 196, 256),
         new("r50 3x3 512@7", 512, 49, 4608),
+        new("r50 fc 1x2048x1000", 1, 1000, 2048),
     ];
 
     public static readonly ConvShape[] Conv =

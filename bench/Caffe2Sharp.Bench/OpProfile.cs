@@ -11,7 +11,7 @@ namespace Caffe2Sharp.Bench;
 /// <c>profile NET [THREADS] [RUNS]</c>: where the time of one real net goes, ours against ONNX
 /// Runtime on the exported model, per operator. Ours: the optimised net under a
 /// <see cref="TimingObserver"/>. ORT: its own profiler (<c>SessionOptions.EnableProfiling</c>), the
-/// kernel time of every node averaged over the runs. The two lists are printed in run order,
+/// kernel time of every node averaged over the runs. Both warm up for 3 s first. The two lists are printed in run order,
 /// each with its operator type, so the layers can be read against each other.
 /// </summary>
 internal static class OpProfile
@@ -31,7 +31,10 @@ internal static class OpProfile
 
         var predictor = new Predictor(catalog, net.Init, net.Predict, pool: BenchPools.For(threads));
         var feed = new Dictionary<string, Tensor> { [net.Input] = x };
-        for (int w = 0; w < 10; w++) predictor.Run(feed);
+        // Warm up for seconds, not runs: until tiered compilation has finished its background
+        // work, the JIT thread takes a core (on two cores, half of a 2-thread run).
+        var warm = System.Diagnostics.Stopwatch.StartNew();
+        for (int w = 0; w < 10 || warm.Elapsed.TotalSeconds < 3; w++) predictor.Run(feed);
         var timing = TimingObserver.AttachTo(predictor.Net);
         for (int r = 0; r < runs; r++) predictor.Net.Run();
         var ours = timing.CreateReport();
@@ -48,14 +51,21 @@ internal static class OpProfile
             options.ProfileOutputPathPrefix = prefix;
             using var session = new InferenceSession(net.ExportOnnx(catalog), options);
             using var input = OrtValue.CreateTensorValueFromMemory(x.ToArray<float>(), net.InputShape);
-            for (int r = 0; r < 10 + runs; r++)
+            var ortWarm = System.Diagnostics.Stopwatch.StartNew();
+            int ortRuns = 0;
+            for (; ortRuns < 10 || ortWarm.Elapsed.TotalSeconds < 3; ortRuns++)
+            {
+                using var o = session.Run(new RunOptions(), [net.Input], [input], [net.Output]);
+            }
+            for (int r = 0; r < runs; r++)
             {
                 using var o = session.Run(new RunOptions(), [net.Input], [input], [net.Output]);
             }
             string file = session.EndProfiling();
             using var doc = JsonDocument.Parse(File.ReadAllText(file));
             File.Delete(file);
-            var sums = new Dictionary<string, (string Op, double Us, int Count, int Order)>();
+            var events = new Dictionary<string, List<double>>();
+            var opOf = new Dictionary<string, string>();
             foreach (var e in doc.RootElement.EnumerateArray())
             {
                 if (e.GetProperty("cat").GetString() != "Node") continue;
@@ -64,10 +74,12 @@ internal static class OpProfile
                 string node = name[..^"_kernel_time".Length];
                 string op = e.GetProperty("args").TryGetProperty("op_name", out var on) ? on.GetString()! : "?";
                 double us = e.GetProperty("dur").GetDouble();
-                sums[node] = sums.TryGetValue(node, out var s) ? (op, s.Us + us, s.Count + 1, s.Order) : (op, us, 1, sums.Count);
+                if (!events.TryGetValue(node, out var list)) events[node] = list = [];
+                list.Add(us);
+                opOf[node] = op;
             }
-            // Only the timed runs (the last `runs` of each node).
-            ort.AddRange(sums.OrderBy(kv => kv.Value.Order).Select(kv => (kv.Key, kv.Value.Op, kv.Value.Us / kv.Value.Count)));
+            // Only the timed runs: the last `runs` events of each node, in the order nodes first ran.
+            ort.AddRange(events.Select(kv => (kv.Key, opOf[kv.Key], kv.Value.TakeLast(runs).Average())));
         }
 
         Console.WriteLine($"{args[0]}, {threads} thread(s), {runs} runs. Ours: net {ours.NetMeanSeconds * 1e3:F3} ms; ORT: kernels {ort.Sum(o => o.Us) / 1e3:F3} ms (profiler on).");

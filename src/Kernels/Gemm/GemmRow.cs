@@ -33,7 +33,7 @@ public static partial class Gemm
     {
         int degree = Math.Min(maxDegree, pool.MaxDegreeOfParallelism);
         int nr = 2 * TOps.Count;
-        int chunks = (int)Math.Min(degree, (g.N + nr - 1) / nr);
+        int chunks = (int)Math.Min(4L * degree, (g.N + nr - 1) / nr); // claimed one by one: a late helper takes fewer
         if (chunks <= 1 || (long)g.N * g.K < pool.Options.ParallelWorkThreshold)
         {
             RowColumns<TOps, TVec>(in g, b, ldb, 0, g.N);
@@ -59,21 +59,39 @@ public static partial class Gemm
             int full = cols / w, tail = cols - full * w;
             float* c = g.C + jb;
             TVec zero = TOps.Broadcast(0f);
-            for (int p = 0; p < g.K; p++)
+            // Row 0 starts each chain from +0; then four rows per sweep over the sums (four streams
+            // of B in flight, a quarter of the loads and stores of C), one at a time for the rest.
+            // Each element still takes its rows in order, one multiply-add each.
+            Row1<TOps, TVec>(g.A[0], b + jb, c, full, tail, zero, first: true);
+            int p = 1;
+            for (; p + 4 <= g.K; p += 4)
             {
-                TVec av = TOps.Broadcast(g.A[p * step]);
-                float* row = b + (long)p * ldb + jb;
-                if (p == 0)
-                {
-                    for (int v = 0; v < full; v++) TOps.Store(c + v * w, TOps.MulAdd(av, TOps.Load(row + v * w), zero));
-                    if (tail > 0) TOps.StoreN(c + full * w, TOps.MulAdd(av, TOps.LoadN(row + full * w, tail), zero), tail);
-                    continue;
-                }
+                TVec a0 = TOps.Broadcast(g.A[p * step]), a1 = TOps.Broadcast(g.A[(p + 1) * step]);
+                TVec a2 = TOps.Broadcast(g.A[(p + 2) * step]), a3 = TOps.Broadcast(g.A[(p + 3) * step]);
+                float* r0 = b + (long)p * ldb + jb;
+                float* r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
                 for (int v = 0; v < full; v++)
-                    TOps.Store(c + v * w, TOps.MulAdd(av, TOps.Load(row + v * w), TOps.Load(c + v * w)));
+                {
+                    int o = v * w;
+                    TVec acc = TOps.Load(c + o);
+                    acc = TOps.MulAdd(a0, TOps.Load(r0 + o), acc);
+                    acc = TOps.MulAdd(a1, TOps.Load(r1 + o), acc);
+                    acc = TOps.MulAdd(a2, TOps.Load(r2 + o), acc);
+                    acc = TOps.MulAdd(a3, TOps.Load(r3 + o), acc);
+                    TOps.Store(c + o, acc);
+                }
                 if (tail > 0)
-                    TOps.StoreN(c + full * w, TOps.MulAdd(av, TOps.LoadN(row + full * w, tail), TOps.LoadN(c + full * w, tail)), tail);
+                {
+                    int o = full * w;
+                    TVec acc = TOps.LoadN(c + o, tail);
+                    acc = TOps.MulAdd(a0, TOps.LoadN(r0 + o, tail), acc);
+                    acc = TOps.MulAdd(a1, TOps.LoadN(r1 + o, tail), acc);
+                    acc = TOps.MulAdd(a2, TOps.LoadN(r2 + o, tail), acc);
+                    acc = TOps.MulAdd(a3, TOps.LoadN(r3 + o, tail), acc);
+                    TOps.StoreN(c + o, acc, tail);
+                }
             }
+            for (; p < g.K; p++) Row1<TOps, TVec>(g.A[p * step], b + (long)p * ldb + jb, c, full, tail, zero, first: false);
             // The tiles' store, two vectors at a time (alpha, row and column bias, Relu).
             for (int j = 0; j < cols; j += 2 * w)
             {
@@ -83,6 +101,17 @@ public static partial class Gemm
                 e.Row(lo, hi, c + j, 0, n1 > 0);
             }
         }
+    }
+
+    // c += a * row over full vectors and a tail (c = a * row + 0 for the first row).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Row1<TOps, TVec>(float a, float* row, float* c, int full, int tail, TVec zero, bool first)
+        where TOps : struct, ISimd<TVec> where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec av = TOps.Broadcast(a);
+        for (int v = 0; v < full; v++) TOps.Store(c + v * w, TOps.MulAdd(av, TOps.Load(row + v * w), first ? zero : TOps.Load(c + v * w)));
+        if (tail > 0) TOps.StoreN(c + full * w, TOps.MulAdd(av, TOps.LoadN(row + full * w, tail), first ? zero : TOps.LoadN(c + full * w, tail)), tail);
     }
 
     private sealed unsafe class RowWork<TOps, TVec> : ParallelRegion where TOps : struct, ISimd<TVec> where TVec : struct
