@@ -10,9 +10,10 @@ internal sealed class BenchCommand(TextWriter output, CliRuntime runtime)
     {
         if (iterations < 1) throw new CliException($"--iterations must be at least 1; got {iterations}.");
         if (warmup < 0) throw new CliException($"--warmup must be at least 0; got {warmup}.");
-        var net = CliRuntime.LoadNet(netPath, "bench");
-        var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
-        var fed = CliRuntime.ReadInputs(inputs);
+        var model = ModelFiles.Load(netPath, initPath, runtime);
+        var (net, init) = (model.Predict, model.Init);
+        var fed = CliRuntime.ReadInputs(inputs, model.TensorFormatFor(null));
+        model.CheckInputs(fed);
         var predictor = runtime.NewPredictor(threads, init, net, device, optimize);
         // Warm up (at least once, so every output has its shape for the cost report).
         for (int w = 0; w < Math.Max(1, warmup); w++) predictor.Run(fed);

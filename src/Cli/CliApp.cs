@@ -39,10 +39,10 @@ public sealed class CliApp(TextWriter output, TextWriter error)
 
     private RootCommand BuildCommands()
     {
-        var root = new RootCommand("caffe2sharp: run, inspect, convert and benchmark Caffe2 nets (.pb, .pbtxt, .json).");
+        var root = new RootCommand("caffe2sharp: run, inspect, convert and benchmark Caffe2 nets (.pb, .pbtxt, .json) and ONNX models (.onnx, .onnxtxt).");
         root.Options.Add(_plugins);
 
-        var net = new Argument<string>("net") { Description = "The net file: .pb (binary), .pbtxt/.prototxt (text) or .json." };
+        var net = new Argument<string>("net") { Description = "The net file: .pb (binary), .pbtxt/.prototxt (text) or .json; or an ONNX model (.onnx, .onnxtxt), imported." };
         var init = new Option<string?>("--init") { Description = "An init net run once before the net (weights)." };
         var inputs = new Option<string[]>("--input") { Description = "NAME=FILE: feed blob NAME from an .npy or TensorProto (.pb/.pbtxt/.json) file.", AllowMultipleArgumentsPerToken = true };
         var outputs = new Option<string[]>("--output") { Description = "NAME=FILE: write blob NAME to an .npy or TensorProto file.", AllowMultipleArgumentsPerToken = true };
@@ -52,9 +52,10 @@ public sealed class CliApp(TextWriter output, TextWriter error)
         var profile = new Option<bool>("--profile") { Description = "Also print each op's time, share, GB/s and GFLOP/s for the run." };
         var noOptimize = new Option<bool>("--no-optimize") { Description = "Run the net as written: no SpatialBN folding, Dropout dropping or buffer reuse." };
         var top = new Option<int?>("--top") { Description = "K: for an output of shape [N, classes] or [N, classes, 1, 1], print each row's K most probable classes." };
-        var run = new Command("run", "Run the init net once, then the net; print or save its outputs.") { net, init, inputs, outputs, threads, device, noOptimize, profile, top };
+        var tensorFormat = new Option<string?>("--tensor-format") { Description = "onnx|caffe2: how --input/--output files other than .npy are read and written (default: ONNX's TensorProto for an ONNX model, Caffe2's for a net)." };
+        var run = new Command("run", "Run the init net once, then the net (or an ONNX model); print or save its outputs.") { net, init, inputs, outputs, threads, device, noOptimize, profile, top, tensorFormat };
         run.SetAction(p => Guard(p, rt => new RunCommand(output, rt).Execute(p.GetValue(net)!, p.GetValue(init), p.GetValue(inputs) ?? [], p.GetValue(outputs) ?? [],
-            new RunSettings(p.GetValue(threads), CliRuntime.ParseDevice(p.GetValue(device)), !p.GetValue(noOptimize), p.GetValue(profile), p.GetValue(top)))));
+            new RunSettings(p.GetValue(threads), CliRuntime.ParseDevice(p.GetValue(device)), !p.GetValue(noOptimize), p.GetValue(profile), p.GetValue(top), p.GetValue(tensorFormat)))));
         root.Subcommands.Add(run);
 
         var shapes = new Option<string[]>("--shape") { Description = "NAME=d1,d2,...: the shape of an input, for shape and cost inference.", AllowMultipleArgumentsPerToken = true };
@@ -70,10 +71,15 @@ public sealed class CliApp(TextWriter output, TextWriter error)
         schema.SetAction(p => Guard(p, rt => new SchemaCommand(output, rt).Execute(p.GetValue(op))));
         root.Subcommands.Add(schema);
 
-        var source = new Argument<string>("in") { Description = "The net to read (.pb, .pbtxt, .json)." };
-        var target = new Argument<string>("out") { Description = "The file to write; its extension picks the format." };
-        var convert = new Command("convert", "Convert a net between binary, text and JSON forms.") { source, target };
-        convert.SetAction(p => Guard(p, _ => new ConvertCommand(output).Execute(p.GetValue(source)!, p.GetValue(target)!)));
+        var source = new Argument<string>("in") { Description = "The net or model to read (.pb, .pbtxt, .json, .onnx, .onnxtxt)." };
+        var target = new Argument<string>("out") { Description = "The file to write; its extension picks the format (.onnx or .onnxtxt: an ONNX model)." };
+        var convertInit = new Option<string?>("--init") { Description = "To ONNX: the init net whose weights become the model's initializers." };
+        var initOut = new Option<string?>("--init-out") { Description = "From ONNX: the file for the init net (the weights)." };
+        var convertShapes = new Option<string[]>("--shape") { Description = "To ONNX: NAME=d1,d2,... the shape of each input.", AllowMultipleArgumentsPerToken = true };
+        var opset = new Option<int?>("--opset") { Description = "To ONNX: the opset to write (default 17)." };
+        var convert = new Command("convert", "Convert a net between binary, text and JSON forms, or to and from ONNX.") { source, target, convertInit, initOut, convertShapes, opset };
+        convert.SetAction(p => Guard(p, rt => new ConvertCommand(output, rt).Execute(p.GetValue(source)!, p.GetValue(target)!,
+            new ConvertSettings(p.GetValue(convertInit), p.GetValue(initOut), p.GetValue(convertShapes), p.GetValue(opset)))));
         root.Subcommands.Add(convert);
 
         var iterations = new Option<int>("--iterations") { Description = "Timed runs.", DefaultValueFactory = _ => 100 };

@@ -101,13 +101,13 @@ internal sealed class CliRuntime : IDisposable
     }
 
     /// <summary>Reads --input NAME=FILE pairs; the predictor checks the names against the net.</summary>
-    public static Dictionary<string, Tensor> ReadInputs(IEnumerable<string> inputs)
+    public static Dictionary<string, Tensor> ReadInputs(IEnumerable<string> inputs, TensorFormat format = TensorFormat.Caffe2)
     {
         var fed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var pair in inputs)
         {
             var (name, file) = SplitPair(pair, "--input");
-            if (!fed.TryAdd(name, TensorFiles.Read(file))) throw new CliException($"--input {name}: given twice.");
+            if (!fed.TryAdd(name, TensorFiles.Read(file, format))) throw new CliException($"--input {name}: given twice.");
         }
         return fed;
     }

@@ -15,12 +15,25 @@ internal sealed class InspectCommand(TextWriter output, CliRuntime runtime)
 {
     public void Execute(string netPath, string? initPath, string[] shapes, string[] dtypes, int? device)
     {
-        var net = CliRuntime.LoadNet(netPath, "");
+        var model = ModelFiles.Load(netPath, initPath, runtime, fallbackName: "");
+        var net = model.Predict;
         if (device is { } placed) net = net.OnDevice(placed);
         var catalog = runtime.Catalog;
         var types = dtypes.Select(d => CliRuntime.SplitPair(d, "--dtype")).ToDictionary(p => p.Name, p => ParseType(p.Value), StringComparer.Ordinal);
         var known = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
-        if (initPath is not null) AddWeightShapes(CliRuntime.LoadNet(initPath, "init"), known);
+        if (model.Init is not null) AddWeightShapes(model.Init, known);
+        if (model.Onnx is { } onnx)
+        {
+            // An ONNX model declares its inputs: their fixed shapes are known unless --shape says otherwise.
+            output.WriteLine($"ONNX model {netPath}: opset {onnx.Opset}, imported as {model.Init!.Op.Count} weight fill(s) and {net.Op.Count} op(s)");
+            foreach (var i in onnx.Inputs)
+            {
+                output.WriteLine($"  input {i.Name}: {i.Describe()}");
+                if (i.Dims is { } dims && dims.All(d => d is not null) && i.DataType != DataType.Undefined)
+                    known[i.Name] = TensorShape.Create(dims.Select(d => d!.Value), i.DataType);
+            }
+            foreach (var o in onnx.Outputs) output.WriteLine($"  output {o.Name}: {o.Describe()}");
+        }
         foreach (var s in shapes)
         {
             var (name, dims) = CliRuntime.SplitPair(s, "--shape");

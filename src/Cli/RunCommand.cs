@@ -5,7 +5,7 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Cli;
 
 /// <summary>The options of <c>run</c> beyond the files.</summary>
-internal sealed record RunSettings(int? Threads, int? Device, bool Optimize, bool Profile, int? Top);
+internal sealed record RunSettings(int? Threads, int? Device, bool Optimize, bool Profile, int? Top, string? TensorFormat = null);
 
 /// <summary><c>run</c>: through a <see cref="Predictor"/>: init net once, then the net; outputs printed or saved; optionally a per-op profile and the top classes.</summary>
 internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
@@ -13,10 +13,12 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
     public void Execute(string netPath, string? initPath, string[] inputs, string[] outputs, RunSettings settings)
     {
         if (settings.Top is { } k && k < 1) throw new CliException($"--top must be at least 1; got {k}.");
-        var net = CliRuntime.LoadNet(netPath, "predict");
-        var init = initPath is null ? null : CliRuntime.LoadNet(initPath, "init");
+        var model = ModelFiles.Load(netPath, initPath, runtime);
+        var (net, init) = (model.Predict, model.Init);
+        var format = model.TensorFormatFor(settings.TensorFormat);
         var targets = outputs.Select(o => CliRuntime.SplitPair(o, "--output")).ToList();
-        var fed = CliRuntime.ReadInputs(inputs);
+        var fed = CliRuntime.ReadInputs(inputs, format);
+        model.CheckInputs(fed);
         // A blob asked for with --output is kept by the optimiser, even an intermediate one.
         var written = net.Op.SelectMany(op => op.Output).ToHashSet(StringComparer.Ordinal);
         var predictor = runtime.NewPredictor(settings.Threads, init, net, settings.Device, settings.Optimize, [.. targets.Select(t => t.Name).Where(written.Contains)]);
@@ -31,7 +33,7 @@ internal sealed class RunCommand(TextWriter output, CliRuntime runtime)
                 var t = results.TryGetValue(name, out var r) ? r
                     : predictor.Workspace.HasBlob(name) || predictor.RemovedBlobs.ContainsKey(name) ? predictor.Fetch(name)
                     : throw new CliException($"--output {name}: the net produced no blob named '{name}'.");
-                TensorFiles.Write(file, t, name);
+                TensorFiles.Write(file, t, name, format);
                 output.WriteLine($"{name} -> {file}");
             }
         }

@@ -142,8 +142,10 @@ public sealed class CliTests : IDisposable
     public void Run_MissingFile_WrongExtension_Truncated_Malformed()
     {
         AssertUserError(Run("run", Temp("nope.pb")), "nope.pb: file not found.");
-        File.WriteAllText(Temp("net.onnx"), "x");
-        AssertUserError(Run("run", Temp("net.onnx")), "unknown extension '.onnx'");
+        File.WriteAllText(Temp("net.tflite"), "x");
+        AssertUserError(Run("run", Temp("net.tflite")), "unknown extension '.tflite'");
+        File.WriteAllBytes(Temp("net.onnx"), [0x0a, 0xff]); // a length past the end
+        AssertUserError(Run("run", Temp("net.onnx")), "net.onnx: not a valid ONNX model");
         var bytes = File.ReadAllBytes(TestData.Path("mnist-lenet", "predict_net.pb"));
         File.WriteAllBytes(Temp("cut.pb"), bytes[..100]);
         AssertUserError(Run("run", Temp("cut.pb")), "not a valid binary NetDef");
