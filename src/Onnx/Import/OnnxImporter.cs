@@ -1,6 +1,7 @@
 // Hand-written.
 using Caffe2Sharp.Onnx.Proto;
 using Caffe2Sharp.Operators;
+using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.TextFormat;
 using Google.Protobuf;
@@ -41,6 +42,23 @@ public sealed record OnnxValueInfo(string Name, DataType DataType, IReadOnlyList
 /// <param name="Opset">The default-domain opset the model was imported at.</param>
 public sealed record OnnxImportedModel(NetDef Init, NetDef Predict, IReadOnlyList<OnnxValueInfo> Inputs, IReadOnlyList<OnnxValueInfo> Outputs, long Opset)
 {
+    /// <summary>
+    /// A predictor over the imported nets (the init net runs once into its weights), optimised for
+    /// inference by default as for any Caffe2 net pair. Feed it through <see cref="Run"/> to have
+    /// the inputs checked against the model's declarations.
+    /// </summary>
+    public Predictor CreatePredictor(OperatorCatalog catalog, PredictorOptions? options = null, ComputePool? pool = null) =>
+        new(catalog, Init, Predict, options, pool);
+
+    /// <summary>Checks <paramref name="feeds"/> (<see cref="CheckInputs"/>), then runs <paramref name="predictor"/> on them.</summary>
+    /// <returns>The graph outputs.</returns>
+    public IReadOnlyDictionary<string, Tensor> Run(Predictor predictor, IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        CheckInputs(feeds);
+        return predictor.Run(feeds);
+    }
+
     /// <summary>Checks tensors fed for the graph inputs against their declared types and fixed dims.</summary>
     /// <exception cref="EnforceNotMetException">A fed tensor does not match its declaration; the message names the input.</exception>
     public void CheckInputs(IReadOnlyDictionary<string, Tensor> fed, string source = "ONNX model")

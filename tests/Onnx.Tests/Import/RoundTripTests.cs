@@ -43,7 +43,8 @@ public class RoundTripTests
         AssertClose(original[net.Output], back[net.Output], $"{name} {net.Output}");
 
         // The imported nets also run through an optimised Predictor (folding, NCHWc).
-        var predictor = new Predictor(Catalog, imported.Init, imported.Predict);
-        AssertClose(original[net.Output], predictor.Run(feeds)[net.Output], $"{name} {net.Output} (optimised)");
+        var predictor = imported.CreatePredictor(Catalog);
+        AssertClose(original[net.Output], imported.Run(predictor, feeds)[net.Output], $"{name} {net.Output} (optimised)");
+        Assert.Throws<EnforceNotMetException>(() => imported.Run(predictor, new Dictionary<string, Runtime.Tensor> { [net.Input] = net.MakeInput(2, seed: 3) }));
     }
 }
