@@ -233,6 +233,20 @@ public class ImportErrorTests
     }
 
     [Fact]
+    public void AnInitializerWithTheWrongNumberOfValues_OrAnUnnamedOne_IsNamed()
+    {
+        var model = Model(13, Node("Add", ["X", "W"], ["Y"]));
+        var w = new OnnxTensor { Name = "W", DataType = 1, RawData = ByteString.CopyFrom(new byte[20]) };
+        w.Dims.AddRange([2, 3]);
+        model.Graph.Initializer.Add(w);
+        model.Graph.Initializer.Add(new OnnxTensor { DataType = 1 });
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(model, source: "w.onnx"));
+        Assert.Contains("initializer 'W': FLOAT[2, 3] needs 24 raw_data bytes, found 20.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("an initializer has no name.", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("w.onnx: cannot import", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FedInputs_AreCheckedAgainstTheDeclaredTypeAndShape()
     {
         var imported = OnnxImporter.Import(Model(13, Node("Relu", ["X"], ["Y"])));
