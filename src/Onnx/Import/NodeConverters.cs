@@ -305,6 +305,15 @@ internal static class NodeConverters
             long e = Math.Clamp(end is { } e0 ? (e0 < 0 ? e0 + r : e0) : r, 0, r);
             axes = [.. Enumerable.Range((int)s, (int)Math.Max(0, e - s)).Select(d => (long)d)];
         }
+        // A shape known at import (declared fixed dims, which CheckInputs enforces on every feed)
+        // is a constant, so the shape arithmetic after it folds too.
+        if (c.Shape(x) is { } known)
+        {
+            var dims = known.Dims.ToArray();
+            long[] picked = axes is null ? dims : [.. axes.Select(a => dims[a])];
+            c.DefineConstant(c.Output(0), Tensor.From<long>(picked, picked.Length));
+            return;
+        }
         if (axes is not null) c.Op("Shape", [x], [c.Output(0)], ("axes", axes));
         else c.Op("Shape", [x], [c.Output(0)]);
     }

@@ -96,6 +96,11 @@ public sealed class OnnxImportOptions
 /// <c>ai.onnx</c>; an opset import without a domain is the default one). Model-local functions
 /// are inlined. Every problem is collected before anything is returned: one error lists every
 /// unsupported node, each with its index, op type, opset and name.
+/// <para>Shapes the model fixes (graph inputs declared with fixed dims) are constants to the
+/// importer: a Shape of such a value, and the arithmetic on it, fold into the init net. Feed
+/// through <see cref="OnnxImportedModel.Run"/> (or check with <see cref="OnnxImportedModel.CheckInputs"/>),
+/// so a tensor of another shape is refused rather than run against the folded one; a symbolic
+/// dim (<c>dim_param</c>) keeps the Shape operator in the net.</para>
 /// </remarks>
 public static class OnnxImporter
 {

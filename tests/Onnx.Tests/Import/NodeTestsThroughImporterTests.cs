@@ -41,7 +41,6 @@ public class NodeTestsThroughImporterTests
         ["test_prelu_example"] = "needs LT and Where.",
         ["test_reduce_mean_default_axes_keepdims_example"] = "needs ReduceMean.",
         ["test_selu_example"] = "needs Selu.",
-        ["test_shape"] = "needs Shape.",
         ["test_softplus_example"] = "needs Softplus.",
     };
 

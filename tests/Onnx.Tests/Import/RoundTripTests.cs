@@ -16,6 +16,7 @@ public class RoundTripTests
 {
     [SkippableTheory]
     [InlineData("LeNet")]
+    [InlineData("SqueezeNet")]
     [InlineData("ResNet50")]
     public void ExportedThenImported_GivesTheOriginalOutputs(string name)
     {
