@@ -71,6 +71,33 @@ public static class SeluSoftplus
             .SetDoc("dX = dY * (1 - exp(-Y)), from the forward output Y (sigmoid(X), since exp(-Y) = 1 - sigmoid(X)).");
         catalog.Gradients.Register("Softplus", static (d, g) => new GetOutputBasedGradient(d, g, "SoftplusGradient"));
     }
+
+    /// <summary>
+    /// <c>e^x - 1</c>, accurate for small |x| (.NET's <c>double.ExpM1</c> is <c>Exp(x) - 1</c>, which
+    /// gives 0 for x = 1e-20 and +0 for -0). Kahan's form: <c>(e - 1) * x / ln(e)</c> cancels the
+    /// rounding of e. -0 gives -0, -inf gives -1, NaN gives NaN.
+    /// </summary>
+    public static double ExpM1(double x)
+    {
+        double e = Math.Exp(x);
+        if (e == 1) return x; // |x| under half an ulp of 1: expm1(x) rounds to x (and keeps -0)
+        double m = e - 1;
+        if (m == -1 || double.IsInfinity(e)) return m;
+        return m * x / Math.Log(e);
+    }
+
+    /// <summary>
+    /// <c>ln(1 + u)</c>, accurate for small u (.NET's <c>double.LogP1</c> is <c>Log(u + 1)</c>, which
+    /// gives 0 for u = 1e-20). The classic form <c>ln(w) * u / (w - 1)</c> with <c>w = 1 + u</c>
+    /// cancels the rounding of w.
+    /// </summary>
+    public static double LogP1(double u)
+    {
+        double w = 1 + u;
+        if (w == 1) return u;
+        if (double.IsInfinity(w)) return w;
+        return Math.Log(w) * u / (w - 1);
+    }
 }
 
 /// <summary>Selu: <c>scale * (x &gt; 0 ? x : alpha * expm1(x))</c>, in double, rounded once.</summary>
@@ -95,7 +122,7 @@ public readonly struct SeluFunctor(float alpha, float scale) : IUnaryFunctor
     {
         double v = double.CreateTruncating(x);
         // expm1 keeps small negative x accurate and maps -0 to -0 (NaN falls through to NaN).
-        return T.CreateTruncating(v > 0 ? _scale * v : _scale * (_alpha * double.ExpM1(v)));
+        return T.CreateTruncating(v > 0 ? _scale * v : _scale * (_alpha * SeluSoftplus.ExpM1(v)));
     }
 }
 
@@ -131,7 +158,7 @@ public readonly struct SoftplusFunctor : IUnaryFunctor
     /// The stable form: exp only ever sees -|x| &lt;= 0, so it cannot overflow; for large x the
     /// log1p term underflows to 0 and y = x; +inf gives +inf, -inf gives 0, NaN gives NaN.
     /// </summary>
-    public static double Softplus(double x) => x > 0 ? x + double.LogP1(Math.Exp(-x)) : double.LogP1(Math.Exp(x));
+    public static double Softplus(double x) => x > 0 ? x + SeluSoftplus.LogP1(Math.Exp(-x)) : SeluSoftplus.LogP1(Math.Exp(x));
 }
 
 /// <summary>Softplus's gradient from its output: <c>dy * (1 - exp(-y))</c>, as <c>-expm1(-y)</c> (accurate for small y).</summary>
@@ -144,7 +171,7 @@ public readonly struct SoftplusGradientFunctor : IBinaryFunctor
 
     /// <inheritdoc/>
     public T Invoke<T>(T y, T dy) where T : unmanaged, INumber<T> =>
-        T.CreateTruncating(double.CreateTruncating(dy) * -double.ExpM1(-double.CreateTruncating(y)));
+        T.CreateTruncating(double.CreateTruncating(dy) * -SeluSoftplus.ExpM1(-double.CreateTruncating(y)));
 }
 
 /// <summary>Fluent <see cref="NetBuilder"/> methods for Selu and Softplus.</summary>
