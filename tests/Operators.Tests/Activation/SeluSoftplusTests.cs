@@ -143,6 +143,7 @@ public class SeluSoftplusTests
     {
         new OperatorTester(Catalog, "Selu").Input<int>("X", [1], 1).Output("Y").ExpectError("Selu takes FLOAT, DOUBLE or FLOAT16").Run();
         new OperatorTester(Catalog, "Softplus").Input<long>("X", [1], 1).Output("Y").ExpectError("Softplus takes FLOAT, DOUBLE or FLOAT16").Run();
+        new OperatorTester(Catalog, "Selu").Input<float>("X", [1], 1).Input<float>("Z", [1], 1).Output("Y").ExpectError("does not match its schema").Run();
     }
 
     [Fact]

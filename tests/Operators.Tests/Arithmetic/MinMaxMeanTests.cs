@@ -167,6 +167,13 @@ public class MinMaxMeanTests
         new OperatorTester(Catalog, "Mean").Input<float>("X0", [1f, 2f, 3f], 3).Input<float>("X1", [1f], 1).Input<float>("X2", [1f, 2f], 2).Output("Y")
             .ExpectError("'X0' [3], 'X1' [1], 'X2' [2]").Run();
 
+    [Theory]
+    [InlineData("Max")]
+    [InlineData("Min")]
+    [InlineData("Mean")]
+    public void NoInputs_IsAnArityError(string op) =>
+        new OperatorTester(Catalog, op).Output("Y").ExpectError("does not match its schema").Run();
+
     [Fact]
     public void MixedTypes_AreAClearError() =>
         new OperatorTester(Catalog, "Max").Input<float>("A", [1f], 1).Input<double>("B", [1.0], 1).Output("Y")

@@ -180,6 +180,9 @@ public class MatMulTests
             .ExpectError("they must have the same type").Run();
         new OperatorTester(Catalog, "BatchMatMul").Input<float>("A", [1, 2, 3, 4], 2, 2).Input<float>("B", [1, 2, 3, 4], 2, 2).Output("A")
             .ExpectError("an in-place pair the schema does not allow").Run();
+        new OperatorTester(Catalog, "BatchMatMul").Input<float>("A", [1, 2, 3, 4], 2, 2).Output("Y").ExpectError("does not match its schema").Run();
+        new OperatorTester(Catalog, "MatMul").Input<float>("A", [1], 1).Input<float>("B", [1], 1).Input<float>("C", [1], 1).Output("Y")
+            .ExpectError("does not match its schema").Run();
     }
 
     public static TheoryData<long[], long[], int, int, bool, bool> FlatForms() => new()
