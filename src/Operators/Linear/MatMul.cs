@@ -24,7 +24,8 @@ namespace Caffe2Sharp.Operators.Linear;
 /// (0): A flattened to 2-D at <c>axis_a</c>, B at <c>axis_b</c>, <c>Y = op(A) op(B)</c>, 2-D.</para>
 /// <para>FLOAT runs each batch matrix on <see cref="Gemm"/> (the sum order is the GEMM's, so
 /// results are within float rounding of the exact product); DOUBLE on a plain loop summing k in
-/// order. Neither runs in place. Shapes are resolved (allocating) only when the input dims change,
+/// order. Neither runs in place. BatchMatMul's gradient (Caffe2's, without broadcast) is two
+/// BatchMatMuls; MatMul has none registered. Shapes are resolved (allocating) only when the input dims change,
 /// so a steady-state run allocates nothing.</para>
 /// </remarks>
 public static class MatMul
@@ -59,6 +60,7 @@ public static class MatMul
             .Output(0, "Y", "Tensor [..., M, N]: the batch dims (broadcast with broadcast = 1), then M and N.")
             .SetDoc("Batched matrix product: Y[..., i, j] = sum_k op(A)[..., i, k] * op(B)[..., k, j]. With broadcast = 1, numpy's matmul (ONNX MatMul): 1-D operands promoted and the added dim removed, batch dims broadcast.");
         catalog.Operators.Register("BatchMatMul", static (d, ws) => new MatMulOp(d, ws, batched: true));
+        catalog.Gradients.Register("BatchMatMul", static (d, g) => new GetBatchMatMulGradient(d, g));
 
         catalog.Schemas.Schema("MatMul")
             .NumInputs(2).NumOutputs(1)
@@ -91,6 +93,38 @@ public static class MatMul
         ulong outputs = (ulong)(p.Batch * p.M * p.N);
         // A multiply and an add per (i, j, k); every element of A and B read, Y written.
         return new Cost(2 * outputs * (ulong)p.K, (ulong)(inputs[0].ElementCount + inputs[1].ElementCount) * size, outputs * size);
+    }
+
+    /// <summary>
+    /// Caffe2's gradient of BatchMatMul: two BatchMatMuls of dY with the other operand, transposes
+    /// chosen so each gradient has its input's stored layout (for Y = A B: dA = dY B^T, dB = A^T dY).
+    /// With broadcast = 1 the gradient would need a reduction over broadcast batch dims: refused, as
+    /// in Caffe2.
+    /// </summary>
+    private sealed class GetBatchMatMulGradient(OperatorDef def, IReadOnlyList<Schema.Gradients.GradientWrapper> g) : Schema.Gradients.GradientMakerBase(def, g)
+    {
+        public override bool CopyArguments => false;
+
+        protected override IReadOnlyList<OperatorDef> GetGradientDefs()
+        {
+            if (Def.GetSingleArgument("broadcast", 0) != 0)
+                throw new EnforceNotMetException($"The gradient of {Def.DisplayName} with broadcast = 1 is not supported (it needs a reduction over broadcast batch dims).");
+            bool ta = Def.GetSingleArgument("trans_a", 0) != 0, tb = Def.GetSingleArgument("trans_b", 0) != 0;
+            string a = I(0), b = I(1), dy = GO(0);
+            // (first, second, trans_a, trans_b) of dA, then of dB.
+            var (da, db) = (ta, tb) switch
+            {
+                (false, false) => ((dy, b, false, true), (a, dy, true, false)),   // dA = dY B^T, dB = A^T dY
+                (false, true) => ((dy, b, false, false), (dy, a, true, false)),   // dA = dY B, dB = dY^T A
+                (true, false) => ((b, dy, false, true), (a, dy, false, false)),   // dA = B dY^T, dB = A dY
+                (true, true) => ((b, dy, true, true), (dy, a, true, true)),       // dA = B^T dY^T, dB = dY^T A^T
+            };
+            return [Product(da, GI(0)), Product(db, GI(1))];
+        }
+
+        private static OperatorDef Product((string First, string Second, bool TransA, bool TransB) p, string output) =>
+            OperatorDef.Create("BatchMatMul", "", [p.First, p.Second], [output],
+                [ArgumentHelper.MakeArgument("trans_a", p.TransA ? 1 : 0), ArgumentHelper.MakeArgument("trans_b", p.TransB ? 1 : 0)]);
     }
 
     internal static MatMulPlan PlanOf(OperatorDef def, long[] a, long[] b, bool batched)

@@ -136,6 +136,43 @@ public class MatMulTests
         Check(a, b, transA, transB, broadcast: true, asDouble: true);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Gradient_MatchesFiniteDifferences_EveryTranspose(bool transA, bool transB)
+    {
+        long[] a = transA ? [2, 4, 3] : [2, 3, 4];
+        long[] b = transB ? [2, 5, 4] : [2, 4, 5];
+        foreach (int input in new[] { 0, 1 })
+        {
+            new OperatorTester(Catalog, "BatchMatMul").Arg("trans_a", transA ? 1 : 0).Arg("trans_b", transB ? 1 : 0)
+                .Input("A", Values(Size(a), 8), a).Input("B", Values(Size(b), 9), b).Output("Y").GradientCheck(input).Run();
+            new OperatorTester(Catalog, "BatchMatMul").Arg("trans_a", transA ? 1 : 0).Arg("trans_b", transB ? 1 : 0)
+                .Input("A", Values(Size(a), 8).Select(v => (float)v).ToArray(), a).Input("B", Values(Size(b), 9).Select(v => (float)v).ToArray(), b)
+                .Output("Y").GradientCheck(input).Run();
+        }
+    }
+
+    [Fact]
+    public void Gradient_IsCaffe2sPairOfBatchMatMuls_AndRefusedWithBroadcast()
+    {
+        var def = OperatorDef.Create("BatchMatMul", "", ["A", "B"], ["Y"]).SetArgument("trans_b", 1);
+        var ops = Catalog.GetGradientForOp(def, [new Schema.Gradients.GradientWrapper("Y_grad")]).Ops;
+        Assert.Equal(2, ops.Count);
+        // Y = A B^T: dA = dY B, dB = dY^T A.
+        Assert.Equal("BatchMatMul(Y_grad, B) -> A_grad 0 0", Describe(ops[0]));
+        Assert.Equal("BatchMatMul(Y_grad, A) -> B_grad 1 0", Describe(ops[1]));
+        Assert.All(ops, o => Assert.False(o.HasArgument("broadcast")));
+        def.SetArgument("broadcast", 1);
+        var ex = Assert.ThrowsAny<Exception>(() => Catalog.GetGradientForOp(def, [new Schema.Gradients.GradientWrapper("Y_grad")]));
+        Assert.Contains("broadcast = 1 is not supported", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static string Describe(OperatorDef op) =>
+        $"{op.Type}({string.Join(", ", op.Input)}) -> {string.Join(", ", op.Output)} {op.GetSingleArgument("trans_a", -1)} {op.GetSingleArgument("trans_b", -1)}";
+
     [Fact]
     public void EmptyInnerDim_GivesZeros_AndEmptyOutputsRun()
     {
