@@ -449,9 +449,9 @@ internal static class OperatorConverters
         c.Node(onnxType, Inputs(c), [c.Out(0)]);
     }
 
-    // Caffe2's scale is ONNX's gamma. Both are always written: the defaults differ in the last bits
-    // (Caffe2's are the paper's constants rounded to float, ONNX's are 1.67326319217681884765625 and
-    // 1.05070102214813232421875).
+    // Caffe2's scale is ONNX's gamma. Both are always written, so the node never rests on a default
+    // (the defaults agree as floats: ONNX's 1.67326319217681884765625 and 1.05070102214813232421875
+    // are the paper's constants, Caffe2's defaults, rounded to float).
     private static void Selu(OpExportContext c) =>
         Unary(c, "Selu",
             Float("alpha", c.Def.GetSingleArgument("alpha", Operators.Activation.SeluSoftplus.DefaultSeluAlpha)),

@@ -160,6 +160,20 @@ public class SeluSoftplusTests
         }
         Assert.Equal(1.6732632423543772848170429916717f, SeluSoftplus.DefaultSeluAlpha);
         Assert.Equal(1.0507009873554804934193349852946f, SeluSoftplus.DefaultSeluScale);
+        // As floats, Caffe2's defaults are exactly ONNX's.
+        Assert.Equal(1.67326319217681884765625, (double)SeluSoftplus.DefaultSeluAlpha);
+        Assert.Equal(1.05070102214813232421875, (double)SeluSoftplus.DefaultSeluScale);
+    }
+
+    [Fact]
+    public void SteadyState_AllocatesNothing()
+    {
+        using var pool = new Caffe2Sharp.Kernels.ComputePool(new Caffe2Sharp.Kernels.ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 64 });
+        var ws = new Workspace(Catalog, pool) { IntraOpThreads = 2 };
+        ws.FeedBlob<float>("X", OperatorTesterReference.SpecialAndRandom<float>(4096, 3), 4, 1024);
+        ws.CreateNet(new NetBuilder("n").Selu("X", "S").Softplus("X", "P").Build());
+        ws.RunNet("n");
+        Caffe2Sharp.Tests.SteadyState.AllocatesNothing(() => ws.RunNet("n"), runs: 20);
     }
 
     [Fact]

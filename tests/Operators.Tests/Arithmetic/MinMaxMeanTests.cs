@@ -208,6 +208,20 @@ public class MinMaxMeanTests
     }
 
     [Fact]
+    public void SteadyState_AllocatesNothing()
+    {
+        using var pool = new Caffe2Sharp.Kernels.ComputePool(new Caffe2Sharp.Kernels.ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 64 });
+        var ws = new Workspace(Catalog, pool) { IntraOpThreads = 2 };
+        ws.FeedBlob<float>("A", OperatorTesterReference.SpecialAndRandom<float>(2048, 1), 2, 1, 1024);
+        ws.FeedBlob<float>("B", OperatorTesterReference.SpecialAndRandom<float>(3072, 2), 3, 1024);
+        ws.FeedBlob<float>("C", OperatorTesterReference.SpecialAndRandom<float>(1024, 3), 1024);
+        ws.CreateNet(new NetBuilder("n").Max(["A", "B", "C"], "X").Min(["C", "A"], "N").Mean(["A", "B", "C"], "M").Build());
+        ws.RunNet("n");
+        Caffe2Sharp.Tests.SteadyState.AllocatesNothing(() => ws.RunNet("n"), runs: 20);
+        Assert.Equal([2L, 3, 1024], ws.FetchBlob("M").Shape);
+    }
+
+    [Fact]
     public void NetBuilder_AddsTheOps()
     {
         var net = new NetBuilder("n").Max(["a", "b"], "y").Min(["a"], "z").Mean(["a", "b", "c"], "m").Build();
