@@ -2,6 +2,7 @@
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
 using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators.Linear;
 using Caffe2Sharp.Operators.Regularization;
 using Caffe2Sharp.Operators.Shape;
 using Caffe2Sharp.Operators.Vision;
@@ -27,7 +28,8 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc();
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc()
+            .AddMinMaxMean().AddSeluSoftplus().AddMatMul();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
@@ -35,6 +37,7 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register);
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register)
+            .Add(MinMaxMean.Register).Add(SeluSoftplus.Register).Add(MatMul.Register);
     }
 }

@@ -57,6 +57,14 @@ internal static class OperatorConverters
         // Regularization and copies
         ["Dropout"] = Dropout,
         ["Copy"] = c => Unary(c, "Identity"),
+        // onnx-ops-b
+        ["Max"] = c => Variadic(c, "Max"),
+        ["Min"] = c => Variadic(c, "Min"),
+        ["Mean"] = c => Variadic(c, "Mean"),
+        ["Selu"] = Selu,
+        ["Softplus"] = c => Unary(c, "Softplus"),
+        ["BatchMatMul"] = BatchMatMul,
+        ["MatMul"] = FlatMatMul,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private static string[] Inputs(OpExportContext c) => [.. Enumerable.Range(0, c.InputCount).Select(c.In)];
@@ -427,5 +435,58 @@ internal static class OperatorConverters
             mask.RawBytes.Fill(1);
             c.ConstantNode(c.Out(1), mask);
         }
+    }
+
+    // ---- Max, Min, Mean, Selu, Softplus, BatchMatMul, MatMul -------------------------------------
+
+    // Max/Min/Mean broadcast numpy-style over N inputs in both. ONNX's Max and Min take integers
+    // only from opset 12.
+    private static void Variadic(OpExportContext c, string onnxType)
+    {
+        var type = c.TypeOf(0);
+        if (c.Opset < 12 && type is not (DataType.Float or DataType.Double or DataType.Float16))
+            throw new EnforceNotMetException($"{onnxType} of {DataTypes.Name(type)} needs opset 12 or later (opset {c.Opset} takes floating types only).");
+        c.Node(onnxType, Inputs(c), [c.Out(0)]);
+    }
+
+    // Caffe2's scale is ONNX's gamma. Both are always written, so the node never rests on a default
+    // (the defaults agree as floats: ONNX's 1.67326319217681884765625 and 1.05070102214813232421875
+    // are the paper's constants, Caffe2's defaults, rounded to float).
+    private static void Selu(OpExportContext c) =>
+        Unary(c, "Selu",
+            Float("alpha", c.Def.GetSingleArgument("alpha", Operators.Activation.SeluSoftplus.DefaultSeluAlpha)),
+            Float("gamma", c.Def.GetSingleArgument("scale", Operators.Activation.SeluSoftplus.DefaultSeluScale)));
+
+    // BatchMatMul is ONNX's MatMul (numpy's matmul) once trans_a / trans_b are Transposes of the last
+    // two dims; without broadcast the ranks and batch dims already agree, which MatMul accepts as is.
+    // A flag on a 1-D operand has no effect in Caffe2Sharp, so it adds no Transpose.
+    private static void BatchMatMul(OpExportContext c)
+    {
+        string a = LastTwoTransposed(c, 0, c.Def.GetSingleArgument("trans_a", 0) != 0);
+        string b = LastTwoTransposed(c, 1, c.Def.GetSingleArgument("trans_b", 0) != 0);
+        c.Node("MatMul", [a, b], [c.Out(0)]);
+    }
+
+    private static string LastTwoTransposed(OpExportContext c, int input, bool transpose)
+    {
+        int rank = c.Dims(input).Length;
+        if (!transpose || rank < 2) return c.In(input);
+        var perm = Enumerable.Range(0, rank).Select(d => (long)d).ToArray();
+        (perm[^2], perm[^1]) = (perm[^1], perm[^2]);
+        return c.Temp("Transpose", c.In(input), Ints("perm", perm));
+    }
+
+    // Caffe2's 2-D MatMul: A and B flattened at axis_a / axis_b (Flatten, unless already 2-D at
+    // axis 1), then Gemm with transA / transB and no C (optional from opset 11).
+    private static void FlatMatMul(OpExportContext c)
+    {
+        string Flat(int input, string arg)
+        {
+            var dims = c.Dims(input);
+            int axis = CanonicalAxis(c.Def.GetSingleArgument(arg, 1), dims.Length, $"argument '{arg}'");
+            return dims.Length == 2 && axis == 1 ? c.In(input) : c.Temp("Flatten", c.In(input), Int("axis", axis));
+        }
+        string a = Flat(0, "axis_a"), b = Flat(1, "axis_b");
+        c.Node("Gemm", [a, b], [c.Out(0)], Int("transA", c.Def.GetSingleArgument("trans_a", 0) != 0 ? 1 : 0), Int("transB", c.Def.GetSingleArgument("trans_b", 0) != 0 ? 1 : 0));
     }
 }
