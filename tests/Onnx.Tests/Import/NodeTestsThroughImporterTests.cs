@@ -24,24 +24,9 @@ public class NodeTestsThroughImporterTests
         ["test_resize_downsample_scales_nearest"] = "half_pixel coordinates at scale 0.6 pick other pixels than Caffe2's ResizeNearest (floor(d / scale)).",
         // Operators being added on the branches onnx-ops-a and onnx-ops-b (this session).
         ["test_argmax_default_axis_example"] = "needs ArgMax.",
-        ["test_gemm_all_attributes"] = "needs BatchMatMul.",
-        ["test_gemm_alpha"] = "needs BatchMatMul.",
-        ["test_gemm_beta"] = "needs BatchMatMul.",
-        ["test_gemm_default_matrix_bias"] = "needs BatchMatMul.",
-        ["test_gemm_default_scalar_bias"] = "needs BatchMatMul.",
-        ["test_gemm_default_single_elem_vector_bias"] = "needs BatchMatMul.",
-        ["test_gemm_transposeA"] = "needs BatchMatMul.",
-        ["test_matmul_2d"] = "needs BatchMatMul.",
-        ["test_matmul_3d"] = "needs BatchMatMul.",
-        ["test_matmul_4d"] = "needs BatchMatMul.",
-        ["test_max_example"] = "needs Max.",
-        ["test_mean_example"] = "needs Mean.",
-        ["test_min_example"] = "needs Min.",
         ["test_prelu_broadcast"] = "needs LT and Where.",
         ["test_prelu_example"] = "needs LT and Where.",
         ["test_reduce_mean_default_axes_keepdims_example"] = "needs ReduceMean.",
-        ["test_selu_example"] = "needs Selu.",
-        ["test_softplus_example"] = "needs Softplus.",
     };
 
     public static TheoryData<string> AllCases()
