@@ -1,7 +1,10 @@
 // Hand-written.
 using Caffe2Sharp.Operators.Activation;
 using Caffe2Sharp.Operators.Arithmetic;
+using Caffe2Sharp.Operators.Conversion;
 using Caffe2Sharp.Operators.Fill;
+using Caffe2Sharp.Operators.Logical;
+using Caffe2Sharp.Operators.Reduction;
 using Caffe2Sharp.Operators.Regularization;
 using Caffe2Sharp.Operators.Shape;
 using Caffe2Sharp.Operators.Vision;
@@ -27,7 +30,8 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc();
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc()
+            .AddShapeComputation().AddCastOperators().AddLogicalOperators().AddReductions();
     }
 
     /// <summary>Registers every built-in pack into <paramref name="catalog"/> (without a container).</summary>
@@ -35,6 +39,7 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register);
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register)
+            .Add(ShapeComputation.Register).Add(CastOperators.Register).Add(LogicalOperators.Register).Add(Reductions.Register);
     }
 }
