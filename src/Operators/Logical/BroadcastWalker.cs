@@ -24,7 +24,7 @@ internal sealed class BroadcastWalker(int operands)
     private readonly int _operands = operands;
     private long[] _dims = [];
     private long[] _strides = [];
-    private long[] _offsets = new long[operands];
+    private readonly long[] _offsets = new long[operands];
     private long[] _index = [];
     private int _rank;
 

@@ -134,6 +134,7 @@ public class CastTests
         var inPlace = Cast(2).Input<float>("X", [1], 1);
         inPlace.Def.Output.Add("X");
         Assert.Throws<OperatorException>(() => { var ws = new Workspace(Catalog); ws.FeedBlob<float>("X", [1f], 1); ws.RunOperatorOnce(inPlace.Def); });
+        new OperatorTester(Catalog, "CastLike").Input<float>("X", [1], 1).Output("Y").ExpectError("does not match its schema").Run();
         var schema = Catalog.Schemas.Find("Cast")!;
         Assert.Contains("to", schema.Verify(OperatorDef.Create("Cast", "", ["X"], ["Y"])), StringComparison.Ordinal);
         Assert.NotNull(schema.Verify(OperatorDef.Create("Cast", "", ["X", "Z"], ["Y"]).SetArgument("to", 1)));

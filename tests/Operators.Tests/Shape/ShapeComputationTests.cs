@@ -216,6 +216,18 @@ public class ShapeComputationTests
         Assert.NotNull(Catalog.Schemas.Find("Range")!.Verify(OperatorDef.Create("Range", "", ["a", "b", "c", "d"], ["Y"])));
     }
 
+    // ---- arity -----------------------------------------------------------------------------------
+
+    [Fact]
+    public void WrongArity_IsRefusedByTheSchema_BeforeRunning()
+    {
+        Test("Shape").Input<float>("X", [1], 1).Input<float>("Z", [1], 1).Output("S").ExpectError("does not match its schema").Run();
+        Test("Gather").Input<float>("D", [1], 1).Output("Y").ExpectError("does not match its schema").Run();
+        Test("Expand").Input<float>("X", [1], 1).Output("Y").ExpectError("does not match its schema").Run();
+        Test("Range").Input("s", Scalar(0)).Input("l", Scalar(3)).Input("d", Scalar(1)).Input("e", Scalar(1)).Output("Y").ExpectError("does not match its schema").Run();
+        Test("Shape").Input<float>("X", [1], 1).Output("S").Output("T").ExpectError("does not match its schema").Run();
+    }
+
     // ---- allocation ------------------------------------------------------------------------------
 
     [Fact]
