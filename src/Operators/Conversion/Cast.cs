@@ -51,7 +51,7 @@ public static class CastOperators
             .Output(0, "output", "input converted to `to`, same shape; may be input (in place) when the type does not change.")
             .TensorInferenceFunction(static (def, inputs) => [TensorShape.Create(inputs[0].Dims, TargetType(def))])
             .CostInferenceFunction(static (def, inputs) => CastCost(inputs[0], TargetType(def)))
-            .SetDoc("Converts every element to the type `to` (Caffe2's numbering, not ONNX's: UINT8 is 6 here, INT32 in ONNX). " +
+            .SetDoc("Converts every element to the type `to` (Caffe2's numbering, not ONNX's: 6 is UINT8 here but INT32 in ONNX). " +
                     "Float to integer truncates toward zero and saturates (NaN gives 0); integer to integer wraps; to BOOL, nonzero is true.");
         catalog.Operators.Register("Cast", static (d, ws) => new CastOp(d, ws));
 
