@@ -65,6 +65,23 @@ internal static class OperatorConverters
         ["Softplus"] = c => Unary(c, "Softplus"),
         ["BatchMatMul"] = BatchMatMul,
         ["MatMul"] = FlatMatMul,
+        // onnx-ops-a
+        ["Shape"] = ShapeOf,
+        ["Gather"] = c => c.Node("Gather", [c.In(0), c.In(1)], [c.Out(0)], Int("axis", c.Def.GetSingleArgument("axis", 0))),
+        ["Expand"] = c => c.Node("Expand", [c.In(0), c.In(1)], [c.Out(0)]),
+        ["Range"] = Range,
+        ["Cast"] = c => c.Node("Cast", [c.In(0)], [c.Out(0)], Int("to", OnnxElementType(Operators.Conversion.CastOperators.TargetType(c.Def)))),
+        ["CastLike"] = CastLike,
+        ["LT"] = c => Compare(c, "Less"),
+        ["LE"] = c => Compare(c, "LessOrEqual"),
+        ["GT"] = c => Compare(c, "Greater"),
+        ["GE"] = c => Compare(c, "GreaterOrEqual"),
+        ["EQ"] = c => Compare(c, "Equal"),
+        ["NE"] = c => Compare(c, "NotEqual"),
+        ["Where"] = c => c.Node("Where", [c.In(0), c.In(1), c.In(2)], [c.Out(0)]),
+        ["ReduceMean"] = ReduceMean,
+        ["ArgMax"] = c => ArgReduce(c, "ArgMax"),
+        ["ArgMin"] = c => ArgReduce(c, "ArgMin"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private static string[] Inputs(OpExportContext c) => [.. Enumerable.Range(0, c.InputCount).Select(c.In)];
@@ -488,5 +505,107 @@ internal static class OperatorConverters
         }
         string a = Flat(0, "axis_a"), b = Flat(1, "axis_b");
         c.Node("Gemm", [a, b], [c.Out(0)], Int("transA", c.Def.GetSingleArgument("trans_a", 0) != 0 ? 1 : 0), Int("transB", c.Def.GetSingleArgument("trans_b", 0) != 0 ? 1 : 0));
+    }
+
+    // ---- onnx-ops-a: shape computations, casts, comparisons, reductions -------------------------
+
+    // Caffe2's DataType numbers are not ONNX's (Caffe2 UINT8 is 6, ONNX's 6 is INT32): always map.
+    internal static int OnnxElementType(DataType type) =>
+        OnnxTensors.OnnxTypeOf(type) ?? throw new EnforceNotMetException($"type {DataTypes.Name(type)} has no ONNX equivalent.");
+
+    // Caffe2's axes pick dims of the shape: ONNX's Shape, then Gather of those entries (negative ones
+    // count from the end in both).
+    private static void ShapeOf(OpExportContext c)
+    {
+        var axes = c.Def.GetRepeatedArgument<long>("axes");
+        if (axes.Length == 0)
+        {
+            c.Node("Shape", [c.In(0)], [c.Out(0)]);
+            return;
+        }
+        c.Node("Gather", [c.Temp("Shape", c.In(0)), c.Int64Constant("axes", axes)], [c.Out(0)], Int("axis", 0));
+    }
+
+    // ONNX's Range takes all three scalars; Caffe2's short forms (limit) and (start, limit) get constants.
+    private static void Range(OpExportContext c)
+    {
+        var type = c.TypeOf(0);
+        Caffe2Tensor Scalar(int v) => type switch
+        {
+            DataType.Float => Caffe2Tensor.From<float>([v], []),
+            DataType.Double => Caffe2Tensor.From<double>([v], []),
+            DataType.Int32 => Caffe2Tensor.From<int>([v], []),
+            DataType.Int64 => Caffe2Tensor.From<long>([v], []),
+            _ => throw new EnforceNotMetException($"a {DataTypes.Name(type)} range is not supported (FLOAT, DOUBLE, INT32 or INT64)."),
+        };
+        string start = c.InputCount == 1 ? c.Constant("start", Scalar(0)) : c.In(0);
+        string limit = c.InputCount == 1 ? c.In(0) : c.In(1);
+        string delta = c.InputCount == 3 ? c.In(2) : c.Constant("delta", Scalar(1));
+        c.Node("Range", [start, limit, delta], [c.Out(0)]);
+    }
+
+    // CastLike is ONNX's from opset 15; before, a Cast to the target's (inferred) type.
+    private static void CastLike(OpExportContext c)
+    {
+        if (c.Opset >= 15) c.Node("CastLike", [c.In(0), c.In(1)], [c.Out(0)]);
+        else c.Node("Cast", [c.In(0)], [c.Out(0)], Int("to", OnnxElementType(c.TypeOf(1))));
+    }
+
+    // Comparisons: Caffe2's legacy broadcast aligned as for arithmetic. ONNX has no NotEqual (Not of
+    // Equal), and LessOrEqual / GreaterOrEqual only from opset 12: before, Or(Less, Equal), which is
+    // also false for NaN (Not(Greater) would be true).
+    private static void Compare(OpExportContext c, string onnxType)
+    {
+        string b = c.In(1);
+        if (c.Def.GetSingleArgument("broadcast", 0L) != 0)
+        {
+            var aDims = c.Dims(0);
+            var bDims = c.Dims(1);
+            var aligned = new long[aDims.Length];
+            if (Broadcasting.TryAlignLegacy(aDims, bDims, (int)c.Def.GetSingleArgument("axis", -1L), aligned) is { } why)
+                throw new EnforceNotMetException($"legacy broadcast: {why}.");
+            if (!bDims.SequenceEqual(aligned)) b = c.Node("Reshape", [b, c.Int64Constant("aligned_shape", aligned)], [c.Temp("aligned")]);
+        }
+        string a = c.In(0);
+        switch (onnxType)
+        {
+            case "NotEqual":
+                c.Node("Not", [c.Node("Equal", [a, b], [c.Temp("Equal")])], [c.Out(0)]);
+                break;
+            case "LessOrEqual" or "GreaterOrEqual" when c.Opset < 12:
+                string strict = c.Node(onnxType == "LessOrEqual" ? "Less" : "Greater", [a, b], [c.Temp("strict")]);
+                c.Node("Or", [strict, c.Node("Equal", [a, b], [c.Temp("Equal")])], [c.Out(0)]);
+                break;
+            default:
+                c.Node(onnxType, [a, b], [c.Out(0)]);
+                break;
+        }
+    }
+
+    // axes: an attribute before opset 18, an INT64 input from 18. Empty axes reduce every dim in
+    // both (ONNX's noop_with_empty_axes stays 0).
+    private static void ReduceMean(OpExportContext c)
+    {
+        var axes = c.Def.GetRepeatedArgument<long>("axes");
+        var keep = Int("keepdims", c.Def.GetSingleArgument("keepdims", 1) != 0 ? 1 : 0);
+        if (axes.Length == 0) c.Node("ReduceMean", [c.In(0)], [c.Out(0)], keep);
+        else if (c.Opset >= 18) c.Node("ReduceMean", [c.In(0), c.Int64Constant("axes", axes)], [c.Out(0)], keep);
+        else c.Node("ReduceMean", [c.In(0)], [c.Out(0)], Ints("axes", axes), keep);
+    }
+
+    // Caffe2's default axis is -1 (ONNX's 0), so it is always written. select_last_index is ONNX's from opset 12.
+    private static void ArgReduce(OpExportContext c, string onnxType)
+    {
+        var attributes = new List<AttributeProto>
+        {
+            Int("axis", c.Def.GetSingleArgument("axis", -1)),
+            Int("keepdims", c.Def.GetSingleArgument("keepdims", 1) != 0 ? 1 : 0),
+        };
+        if (c.Def.GetSingleArgument("select_last_index", 0) != 0)
+        {
+            if (c.Opset < 12) throw new EnforceNotMetException("select_last_index 1 needs opset 12 or later.");
+            attributes.Add(Int("select_last_index", 1));
+        }
+        c.Node(onnxType, [c.In(0)], [c.Out(0)], [.. attributes]);
     }
 }

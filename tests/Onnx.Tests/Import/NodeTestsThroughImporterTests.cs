@@ -22,11 +22,6 @@ public class NodeTestsThroughImporterTests
         ["test_averagepool_2d_dilations"] = "Caffe2's pooling has no dilation.",
         ["test_reshape_allowzero_reordered"] = "allowzero = 1 keeps a 0 as a zero-size dim; Caffe2's Reshape copies the input's dim for a 0.",
         ["test_resize_downsample_scales_nearest"] = "half_pixel coordinates at scale 0.6 pick other pixels than Caffe2's ResizeNearest (floor(d / scale)).",
-        // Operators being added on the branches onnx-ops-a and onnx-ops-b (this session).
-        ["test_argmax_default_axis_example"] = "needs ArgMax.",
-        ["test_prelu_broadcast"] = "needs LT and Where.",
-        ["test_prelu_example"] = "needs LT and Where.",
-        ["test_reduce_mean_default_axes_keepdims_example"] = "needs ReduceMean.",
     };
 
     public static TheoryData<string> AllCases()
