@@ -30,13 +30,17 @@ public class OnnxCaffe2SemanticsTests
     }
 
     [SkippableFact]
-    public void ReshapeWithAllowZero_IsPending_Caffe2sZeroCopiesTheDim()
+    public void ReshapeWithAllowZero_ImportsTheLiteralZeroAsAnInferredDim()
     {
+        // allowzero = 1: ONNX's 0 is a zero-size dim; Caffe2's 0 copies the input's dim. The one 0
+        // becomes Caffe2's -1, which infers 0 from the zero-size input.
         string dir = Path.Combine(TestData.OnnxNode, "test_reshape_allowzero_reordered");
-        var node = Assert.Single(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx"))).Graph.Node);
-        Assert.Equal(1, Assert.Single(node.Attribute, a => a.Name == "allowzero").I);
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
+        Assert.Equal(1, Assert.Single(Assert.Single(model.Graph.Node).Attribute, a => a.Name == "allowzero").I);
         var shape = ReadTensor(Path.Combine(dir, "test_data_set_0", "input_1.pb"));
-        Assert.Contains(0L, shape.ToArray<long>());
+        Assert.Equal([3L, 4, 0], shape.ToArray<long>());
+        var imported = Caffe2Sharp.Onnx.Import.OnnxImporter.Import(model, new Caffe2Sharp.Onnx.Import.OnnxImportOptions { Constants = new Dictionary<string, Caffe2Tensor> { [model.Graph.Input[1].Name] = shape } });
+        Assert.Equal([3L, 4, -1], Assert.Single(imported.Predict.Op).GetRepeatedArgument<long>("shape"));
     }
 
     [SkippableFact]

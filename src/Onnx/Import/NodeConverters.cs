@@ -230,11 +230,26 @@ internal static class NodeConverters
             shape = c.ConstantInts(c.Input(1));
         }
         bool allowZero = c.Int("allowzero", 0) != 0;
-        if (allowZero && (shape is null || shape.Contains(0)))
-            throw NodeContext.Fail("allowzero = 1 with a 0 in the shape (a zero-size dim) has no Caffe2 Reshape: Caffe2's 0 copies the input's dim.");
+        if (allowZero && shape is null)
+            throw NodeContext.Fail("allowzero = 1 needs a constant shape: Caffe2's 0 always copies the input's dim.");
+        if (allowZero && shape!.Contains(0)) shape = LiteralZeros(c, x, shape!);
         string oldShape = c.Fresh("old_shape");
         if (shape is not null) c.Op("Reshape", [x], [c.Output(0), oldShape], ("shape", shape));
         else c.Op("Reshape", [x, c.Input(1)], [c.Output(0), oldShape]);
+    }
+
+    // allowzero = 1: a 0 is a zero-size dim (ONNX forbids -1 beside it), where Caffe2's 0 copies the
+    // input's dim. One 0 becomes Caffe2's -1 (the other dims are non-zero, so it infers 0); more
+    // than one need the input's shape, to be copies of zero-size input dims.
+    private static long[] LiteralZeros(NodeContext c, string x, long[] shape)
+    {
+        if (shape.Contains(-1)) throw NodeContext.Fail("allowzero = 1 with both 0 and -1 in the shape is invalid ONNX.");
+        var zeros = Enumerable.Range(0, shape.Length).Where(i => shape[i] == 0).ToList();
+        if (zeros.Count == 1) return [.. shape.Select(d => d == 0 ? -1 : d)];
+        var dims = c.Shape(x)?.Dims.ToArray();
+        if (dims is null || zeros.Any(i => i >= dims.Length || dims[i] != 0))
+            throw NodeContext.Fail($"allowzero = 1 with zero-size dims at [{string.Join(", ", zeros)}] of the shape has no Caffe2 Reshape unless the input has zero-size dims there.");
+        return shape;
     }
 
     private static void Transpose(NodeContext c)
