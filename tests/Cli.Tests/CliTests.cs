@@ -5,23 +5,9 @@ using Caffe2Sharp.Tests;
 namespace Caffe2Sharp.Cli.Tests;
 
 /// <summary>Every command through the real entry point, in process, success and failure.</summary>
-public sealed class CliTests : IDisposable
+public sealed class CliTests() : CliTestBase("c2s-cli-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("c2s-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Temp(string name) => Path.Combine(_dir, name);
-
     private static string Sample(string name) => Path.Combine(TestData.RepoRoot, "samples", "nets", "leakyrelu", name);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CliApp(output, error).Run(args);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static void AssertUserError((int Code, string Out, string Err) r, string expected)
     {

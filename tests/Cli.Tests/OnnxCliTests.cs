@@ -5,22 +5,8 @@ using Caffe2Sharp.Tests;
 namespace Caffe2Sharp.Cli.Tests;
 
 /// <summary>ONNX models wherever the CLI takes a net: run (ONNX TensorProto files in and out), inspect, and convert both ways.</summary>
-public sealed class OnnxCliTests : IDisposable
+public sealed class OnnxCliTests() : CliTestBase("c2s-onnx-cli-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("c2s-onnx-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Temp(string name) => Path.Combine(_dir, name);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CliApp(output, error).Run(args);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static Tensor ReadOnnxTensor(string path) =>
         Onnx.OnnxTensors.ToTensor(Onnx.Proto.TensorProto.Parser.ParseFrom(File.ReadAllBytes(path)), path);
 

@@ -6,22 +6,8 @@ using Caffe2Sharp.Tests;
 namespace Caffe2Sharp.Cli.Tests;
 
 /// <summary>The user's job on real nets: run with weights and an input, the top classes, inspect with the init net, and nets placed on another device.</summary>
-public sealed class RealNetCliTests : IDisposable
+public sealed class RealNetCliTests() : CliTestBase("c2s-realnet-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("c2s-realnet-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string Temp(string name) => Path.Combine(_dir, name);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CliApp(output, error).Run(args);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string Sample(string name) => Path.Combine(TestData.RepoRoot, "samples", "nets", "leakyrelu", name);
 
     // A deterministic image-like input: values in [-128, 128).

@@ -2,6 +2,7 @@
 using Caffe2Sharp.Kernels;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Schema;
+using Caffe2Sharp.Operators.Vision;
 using Caffe2Sharp.Schema.Builders;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -207,8 +208,8 @@ public static class MatMul
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        int ca = Canonical(axisA, a.Length, "axis_a", "A"), cb = Canonical(axisB, b.Length, "axis_b", "B");
-        long a0 = Product(a, 0, ca), a1 = Product(a, ca, a.Length), b0 = Product(b, 0, cb), b1 = Product(b, cb, b.Length);
+        int ca = FullyConnected.Canonical(axisA, a.Length, "axis_a", "A"), cb = FullyConnected.Canonical(axisB, b.Length, "axis_b", "B");
+        long a0 = FullyConnected.Product(a, 0, ca), a1 = FullyConnected.Product(a, ca, a.Length), b0 = FullyConnected.Product(b, 0, cb), b1 = FullyConnected.Product(b, cb, b.Length);
         long m = transA ? a1 : a0, k = transA ? a0 : a1, kb = transB ? b1 : b0, n = transB ? b0 : b1;
         if (k != kb)
             throw new EnforceNotMetException(
@@ -217,20 +218,6 @@ public static class MatMul
         if (a0 * a1 > int.MaxValue || b0 * b1 > int.MaxValue || m * n > int.MaxValue)
             throw new EnforceNotMetException($"A [{string.Join(", ", a)}] and B [{string.Join(", ", b)}] are too large for one GEMM.");
         return new MatMulPlan(m, n, k, transA, transB, (int)a1, (int)b1, 1, [m, n], [0], [0]);
-    }
-
-    private static int Canonical(int axis, int rank, string arg, string blob)
-    {
-        if (axis < -rank || axis >= rank)
-            throw new EnforceNotMetException($"argument '{arg}' = {axis} is out of range for {blob} of rank {rank}; it must be in [{-rank}, {rank - 1}].");
-        return axis < 0 ? axis + rank : axis;
-    }
-
-    private static long Product(long[] dims, int from, int to)
-    {
-        long p = 1;
-        for (int i = from; i < to; i++) p *= dims[i];
-        return p;
     }
 }
 

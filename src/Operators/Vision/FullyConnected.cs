@@ -112,14 +112,15 @@ public static class FullyConnected
         return (m, k, n, kw, outDims);
     }
 
-    private static int Canonical(int axis, int rank, string arg, string blob)
+    // Shared with MatMul's flattening (axis_a, axis_b).
+    internal static int Canonical(int axis, int rank, string arg, string blob)
     {
         if (axis < -rank || axis >= rank)
             throw new EnforceNotMetException($"argument '{arg}' = {axis} is out of range for {blob} of rank {rank}; it must be in [{-rank}, {rank - 1}].");
         return axis < 0 ? axis + rank : axis;
     }
 
-    private static long Product(long[] dims, int from, int to)
+    internal static long Product(long[] dims, int from, int to)
     {
         long p = 1;
         for (int i = from; i < to; i++) p *= dims[i];
