@@ -5,7 +5,8 @@ using Caffe2Sharp.Runtime;
 namespace Caffe2Sharp.Onnx.Import;
 
 /// <summary>
-/// ONNX op type -&gt; the Caffe2 operators it becomes. Where the semantics coincide the converter
+/// ONNX op type (at the opsets it exists at) -&gt; the Caffe2 operators it becomes; each converter reads
+/// the node's opset for the forms that changed. Where the semantics coincide the converter
 /// renames the attributes (the operators whose schemas <c>InheritOnnxSchema</c>); where they differ
 /// it rewrites (Gemm as FC or FCTransposed, opset-13 Softmax over an inner axis between two
 /// Transposes, ceil-mode pooling as explicit end pads...). Attributes that became inputs in a later
@@ -74,9 +75,40 @@ internal static class NodeConverters
         ["ArgMin"] = c => ArgReduce(c, "ArgMin"),
     };
 
+    // The opsets an op type exists at in the default domain, where that is not 1 to the newest:
+    // introduced later, or removed (Upsample gave way to Resize at 10).
+    private static readonly Dictionary<string, (long Since, long Until)> Opsets = new(StringComparer.Ordinal)
+    {
+        ["Expand"] = (8, long.MaxValue),
+        ["Where"] = (9, long.MaxValue),
+        ["Resize"] = (10, long.MaxValue),
+        ["Range"] = (11, long.MaxValue),
+        ["LessOrEqual"] = (12, long.MaxValue),
+        ["GreaterOrEqual"] = (12, long.MaxValue),
+        ["CastLike"] = (15, long.MaxValue),
+        ["Upsample"] = (7, 9),
+    };
+
     public static IReadOnlyList<string> SupportedOperators { get; } = [.. Table.Keys.Order(StringComparer.Ordinal)];
 
-    public static bool TryGet(string opType, out Action<NodeContext> convert) => Table.TryGetValue(opType, out convert!);
+    /// <summary>The converter of <paramref name="opType"/> at <paramref name="opset"/>; false when the importer has none, with why in <paramref name="reason"/>.</summary>
+    public static bool TryGet(string opType, long opset, out Action<NodeContext> convert, out string reason)
+    {
+        reason = "";
+        if (!Table.TryGetValue(opType, out convert!))
+        {
+            reason = $"op type '{opType}' has no importer.";
+            return false;
+        }
+        if (Opsets.TryGetValue(opType, out var range) && (opset < range.Since || opset > range.Until))
+        {
+            reason = range.Until == long.MaxValue
+                ? $"{opType} exists from opset {range.Since} on; the model imports opset {opset}."
+                : $"{opType} exists at opsets {range.Since} to {range.Until}; the model imports opset {opset} (use Resize).";
+            return false;
+        }
+        return true;
+    }
 
     // ---- element-wise -------------------------------------------------------------------------
 

@@ -237,9 +237,9 @@ public static class OnnxImporter
                 ctx.DefineOutputsUnknown();
                 continue;
             }
-            if (!NodeConverters.TryGet(node.OpType, out var convert))
+            if (!NodeConverters.TryGet(node.OpType, opset, out var convert, out string why))
             {
-                problems.Add(ctx.Problem($"op type '{node.OpType}' has no importer.", unsupported: true));
+                problems.Add(ctx.Problem(why, unsupported: true));
                 ctx.DefineOutputsUnknown();
                 continue;
             }

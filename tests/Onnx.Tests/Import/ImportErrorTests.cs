@@ -83,6 +83,16 @@ public class ImportErrorTests
     }
 
     [Fact]
+    public void AnOpUsedOutsideTheOpsetsItExistsAt_IsRefused()
+    {
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(10, Node("Range", ["X", "X", "X"], ["Y"]))));
+        Assert.Contains("node #0 Range (opset 10) \"Y\": Range exists from opset 11 on; the model imports opset 10.", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(11, Node("Upsample", ["X"], ["Y"]))));
+        Assert.Contains("Upsample exists at opsets 7 to 9; the model imports opset 11 (use Resize).", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["Upsample"], e.UnsupportedOperatorTypes);
+    }
+
+    [Fact]
     public void WrongAttributeTypes_UnknownAttributes_AndNonConstantArgumentInputs_AreNamed()
     {
         var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(13, Node("Concat", ["X", "X"], ["Y"], "", FloatAttr("axis", 1)))));
