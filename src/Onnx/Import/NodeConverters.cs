@@ -39,6 +39,7 @@ internal static class NodeConverters
         ["Softmax"] = Softmax,
         ["Dropout"] = Dropout,
         ["Concat"] = Concat,
+        ["Split"] = Split,
         ["Flatten"] = Flatten,
         ["Reshape"] = Reshape,
         ["Transpose"] = Transpose,
@@ -235,6 +236,42 @@ internal static class NodeConverters
         c.Allow("axis");
         if (!c.Has("axis") && c.Opset >= 4) throw NodeContext.Fail("attribute 'axis' is required.");
         c.Op("Concat", [.. c.Node.Input.Where(i => i.Length > 0)], [c.Output(0), c.Fresh("split_info")], ("axis", c.Int("axis", 1)));
+    }
+
+    // Split: the sizes an attribute before opset 13, a (constant) input from 13, or from opset 18
+    // num_outputs parts of ceil(dim / n) (the last smaller). Without sizes: equal parts, Caffe2's
+    // default too. ONNX's axis defaults to 0, Caffe2's to 1, so it is always written.
+    private static void Split(NodeContext c)
+    {
+        c.Allow("axis", "split", "num_outputs");
+        string x = c.Input(0);
+        int parts = c.Node.Output.Count;
+        long axis = c.Int("axis", 0);
+        long[]? sizes;
+        if (c.Opset < 13)
+        {
+            c.Arity(1, 1, maxOutputs: int.MaxValue);
+            sizes = c.Ints("split");
+        }
+        else
+        {
+            c.Arity(1, 2, maxOutputs: int.MaxValue);
+            sizes = c.In(1) is { } s ? c.ConstantInts(s) ?? throw NodeContext.Fail($"split ('{s}') must be a constant (an initializer or a Constant node): Caffe2 takes it as an argument.") : null;
+        }
+        if (c.Has("num_outputs") && c.Int("num_outputs", 0) != parts)
+            throw NodeContext.Fail($"num_outputs = {c.Int("num_outputs", 0)} but the node has {parts} outputs.");
+        if (sizes is null && c.Shape(x) is { } shape)
+        {
+            // ONNX's uneven split: ceil(dim / parts) each, the last takes the rest.
+            int r = shape.Dims.Count;
+            long d = shape.Dims[(int)(axis < 0 ? axis + r : axis)];
+            long each = (d + parts - 1) / parts;
+            if (d % parts != 0) sizes = [.. Enumerable.Range(0, parts).Select(i => Math.Max(0, Math.Min(each, d - i * each)))];
+        }
+        if (sizes is not null && sizes.Length != parts) throw NodeContext.Fail($"split has {sizes.Length} sizes for {parts} outputs.");
+        var outputs = Enumerable.Range(0, parts).Select(c.Output).ToList();
+        if (sizes is not null) c.Op("Split", [x], outputs, ("axis", axis), ("split", sizes));
+        else c.Op("Split", [x], outputs, ("axis", axis));
     }
 
     private static void Flatten(NodeContext c)

@@ -135,6 +135,38 @@ public class ImportErrorTests
     }
 
     [Fact]
+    public void Split_SizesFromTheAttribute_TheInput_OrUnevenNumOutputs()
+    {
+        var x = Runtime.Tensor.From<float>([1f, 2, 3, 4, 5, 6], 2, 3);
+        NodeProto SplitNode(params AttributeProto[] attrs) => Node("Split", ["X"], ["a", "b"], "", attrs);
+        ModelProto WithOutputs(ModelProto m)
+        {
+            m.Graph.Output.Clear();
+            m.Graph.Output.Add(new ValueInfoProto { Name = "a" });
+            m.Graph.Output.Add(new ValueInfoProto { Name = "b" });
+            return m;
+        }
+        (float[] A, float[] B) RunSplit(ModelProto m)
+        {
+            var imported = OnnxImporter.Import(m);
+            var outputs = RunOurs(imported.Init, imported.Predict, new Dictionary<string, Runtime.Tensor> { ["X"] = x });
+            return (outputs["a"].ToArray<float>(), outputs["b"].ToArray<float>());
+        }
+        // Opset 11: sizes [1, 2] along axis 1 as an attribute.
+        var (a, b) = RunSplit(WithOutputs(Model(11, SplitNode(IntAttr("axis", 1), new AttributeProto { Name = "split", Ints = { 1, 2 }, Type = AttributeType.Ints }))));
+        Assert.Equal([1f, 4], a);
+        Assert.Equal([2f, 3, 5, 6], b);
+        // Opset 18, no sizes, default axis 0: equal halves.
+        (a, b) = RunSplit(WithOutputs(Model(18, SplitNode(new AttributeProto { Name = "num_outputs", I = 2, Type = AttributeType.Int }))));
+        Assert.Equal([1f, 2, 3], a);
+        Assert.Equal([4f, 5, 6], b);
+        // Opset 18, axis 1 of 3 into 2: ONNX's uneven split, ceil(3 / 2) = 2 then 1.
+        (a, b) = RunSplit(WithOutputs(Model(18, SplitNode(IntAttr("axis", -1), new AttributeProto { Name = "num_outputs", I = 2, Type = AttributeType.Int }))));
+        Assert.Equal([1f, 2, 4, 5], a);
+        Assert.Equal([3f, 6], b);
+    }
+
+    [Fact]
     public void Cast_TakesOnnxTypeNumbers_NotCaffe2s()
     {
         // ONNX 6 is INT32 (Caffe2 2); Caffe2's 6 would be UINT8.
