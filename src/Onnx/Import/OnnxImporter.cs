@@ -174,6 +174,12 @@ public static class OnnxImporter
 
         var state = new ImportState(catalog, opset, source, graph.Name);
         var problems = new List<OnnxImportProblem>();
+        // Every name the graph uses is taken before any converter makes one of its own.
+        foreach (var n in nodes)
+            foreach (var name in n.Input.Concat(n.Output))
+                if (name.Length > 0) state.Reserve(name);
+        foreach (var v in graph.Input.Concat(graph.Output)) state.Reserve(v.Name);
+        foreach (var init in graph.Initializer) state.Reserve(init.Name);
 
         // Initializers: fills in the init net, and constants the converters may fold.
         var initializerNames = new HashSet<string>(StringComparer.Ordinal);

@@ -167,6 +167,28 @@ public class ImportErrorTests
     }
 
     [Fact]
+    public void NamesTheImporterMakes_NeverTakeALaterNodesName()
+    {
+        // Opset-13 Softmax over axis 0 makes intermediates named after the node ("s_transposed",
+        // "s_softmax"); a later node already writes "s_transposed".
+        var model = Model(13,
+            Node("Softmax", ["X"], ["s"], "", IntAttr("axis", 0)),
+            Node("Relu", ["X"], ["s_transposed"]),
+            Node("Add", ["s", "s_transposed"], ["Y"]));
+        var imported = OnnxImporter.Import(model);
+        var writers = imported.Predict.Op.SelectMany(o => o.Output).GroupBy(o => o).Where(g => g.Count() > 1).Select(g => g.Key);
+        Assert.Empty(writers);
+        var x = Random(9, 2, 3);
+        var y = Run(imported, x).ToArray<float>();
+        var v = x.ToArray<float>();
+        for (int j = 0; j < 3; j++)
+        {
+            double a = Math.Exp(v[j]), b = Math.Exp(v[3 + j]);
+            Assert.Equal(a / (a + b) + Math.Max(v[j], 0), y[j], 5);
+        }
+    }
+
+    [Fact]
     public void Cast_TakesOnnxTypeNumbers_NotCaffe2s()
     {
         // ONNX 6 is INT32 (Caffe2 2); Caffe2's 6 would be UINT8.
