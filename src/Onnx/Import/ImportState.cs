@@ -146,7 +146,7 @@ internal sealed class ImportState
         foreach (var name in _initOrder)
         {
             if (!read.Contains(name) && !outputList.Contains(name)) continue;
-            _init.Op.Add(Fill(name, _constants[name]));
+            _init.Op.Add(Operators.Fill.FillOperators.GivenTensorFillFor(name, _constants[name]));
             _init.ExternalOutput.Add(name);
         }
         _predict.ExternalInput.AddRange(inputs);
@@ -155,20 +155,5 @@ internal sealed class ImportState
         // workspace: the init net writes constants there, inputs are fed.
         _predict.ExternalOutput.AddRange(outputList);
         return (_init, _predict);
-    }
-
-    // The Caffe2 fill for a constant (GivenTensor*Fill with its values and shape).
-    internal static OperatorDef Fill(string name, Tensor t)
-    {
-        var op = t.DataType switch
-        {
-            DataType.Float => OperatorDef.Create("GivenTensorFill", "", [], [name]).SetRepeatedArgument("values", t.ToArray<float>()),
-            DataType.Double => OperatorDef.Create("GivenTensorDoubleFill", "", [], [name]).SetRepeatedArgument("values", t.ToArray<double>().Select(v => (float)v)),
-            DataType.Int32 => OperatorDef.Create("GivenTensorIntFill", "", [], [name]).SetRepeatedArgument("values", t.ToArray<int>().Select(v => (long)v)),
-            DataType.Int64 => OperatorDef.Create("GivenTensorInt64Fill", "", [], [name]).SetRepeatedArgument("values", t.ToArray<long>()),
-            DataType.Bool => OperatorDef.Create("GivenTensorBoolFill", "", [], [name]).SetRepeatedArgument("values", t.ToArray<bool>().Select(v => v ? 1L : 0L)),
-            _ => throw new EnforceNotMetException($"constant '{name}' {t.Describe()}: element type {DataTypes.Name(t.DataType)} has no Caffe2 fill (FLOAT, DOUBLE, INT32, INT64 and BOOL have)."),
-        };
-        return op.SetRepeatedArgument("shape", t.Shape);
     }
 }

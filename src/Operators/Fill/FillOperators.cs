@@ -25,6 +25,33 @@ public static class FillOperators
         ("GivenTensorBoolFill", DataType.Bool, "ints"),
     ];
 
+    /// <summary>
+    /// The <c>GivenTensor*Fill</c> that writes <paramref name="value"/> (its values and shape) to
+    /// <paramref name="output"/>: FLOAT, DOUBLE (its values stored as floats, as Caffe2's
+    /// <c>GivenTensorDoubleFill</c> holds them), INT32, INT64 or BOOL.
+    /// </summary>
+    /// <exception cref="EnforceNotMetException">The element type has no given-tensor fill.</exception>
+    public static OperatorDef GivenTensorFillFor(string output, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        foreach (var (type, dtype, _) in GivenTensorFills)
+        {
+            if (dtype != value.DataType) continue;
+            var op = OperatorDef.Create(type, "", [], [output]);
+            _ = dtype switch
+            {
+                DataType.Float => op.SetRepeatedArgument("values", value.ToArray<float>()),
+                DataType.Double => op.SetRepeatedArgument("values", value.ToArray<double>().Select(v => (float)v)),
+                DataType.Int32 => op.SetRepeatedArgument("values", value.ToArray<int>().Select(v => (long)v)),
+                DataType.Int64 => op.SetRepeatedArgument("values", value.ToArray<long>()),
+                _ => op.SetRepeatedArgument("values", value.ToArray<bool>().Select(v => v ? 1L : 0L)),
+            };
+            return op.SetRepeatedArgument("shape", value.Shape);
+        }
+        throw new EnforceNotMetException($"constant '{output}' {value.Describe()}: element type {DataTypes.Name(value.DataType)} has no given-tensor fill (" +
+            string.Join(", ", GivenTensorFills.Select(f => DataTypes.Name(f.Type2))) + " have).");
+    }
+
     /// <summary>Adds the fill pack to a Caffe2Sharp service registration.</summary>
     public static Caffe2SharpBuilder AddFillOperators(this Caffe2SharpBuilder builder)
     {
