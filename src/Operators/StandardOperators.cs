@@ -24,7 +24,7 @@ public static class StandardOperators
     /// Adds every built-in pack: fills (constant, given and random) and Copy, Sum, Add/Sub/Mul/Div, LeakyRelu, and the
     /// activations (Relu, Sigmoid, Tanh, Elu, Clip, PRelu), the shape operators (Reshape,
     /// Flatten, Transpose, Squeeze, ExpandDims, Concat, Split), Softmax, Dropout,
-    /// ResizeNearest, SpatialBN (inference) and LRN, pooling (MaxPool, AveragePool), FC, Conv and ConvTranspose, the NCHWc (blocked-channel) Conv and pooling that the inference optimiser substitutes,
+    /// ResizeNearest, Resize (ONNX's semantics) and UpsampleBilinear, SpatialBN (inference) and LRN, pooling (MaxPool, AveragePool), FC, Conv and ConvTranspose, the NCHWc (blocked-channel) Conv and pooling that the inference optimiser substitutes,
     /// Max/Min/Mean, Selu and Softplus, BatchMatMul and MatMul, and the operators of ONNX models' shape
     /// computations (Shape, Gather, Expand, Range, Cast, CastLike, LT/LE/GT/GE/EQ/NE, Where, ReduceMean, ArgMax, ArgMin). A pack that is already added is
     /// skipped; a different pack registering one of the same operator names is still an error.
@@ -33,7 +33,7 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddFillOperators().AddSum().AddArithmetic().AddLeakyRelu().AddActivations()
-            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc()
+            .AddShapeOperators().AddSoftmax().AddDropout().AddResizeNearest().AddResize().AddNormalization().AddPooling().AddFullyConnected().AddConv().AddConvTranspose().AddNchwc()
             .AddMinMaxMean().AddSeluSoftplus().AddMatMul()
             .AddShapeComputation().AddCastOperators().AddLogicalOperators().AddReductions();
     }
@@ -43,7 +43,7 @@ public static class StandardOperators
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return catalog.Add(FillOperators.Register).Add(Sum.Register).Add(ArithmeticOperators.Register).Add(LeakyRelu.Register).Add(Activations.Register)
-            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register)
+            .Add(ShapeOperators.Register).Add(Softmax.Register).Add(Dropout.Register).Add(ResizeNearest.Register).Add(Resize.Register).Add(Normalization.Register).Add(Pooling.Register).Add(FullyConnected.Register).Add(Conv.Register).Add(ConvTranspose.Register).Add(NchwcOperators.Register)
             .Add(MinMaxMean.Register).Add(SeluSoftplus.Register).Add(MatMul.Register)
             .Add(ShapeComputation.Register).Add(CastOperators.Register).Add(LogicalOperators.Register).Add(Reductions.Register);
     }

@@ -32,6 +32,8 @@ internal static class OperatorConverters
         ["LRN"] = Lrn,
         ["Softmax"] = Softmax,
         ["ResizeNearest"] = ResizeNearest,
+        ["Resize"] = Resize,
+        ["UpsampleBilinear"] = UpsampleBilinear,
         // Activations
         ["Relu"] = c => Unary(c, "Relu"),
         ["Sigmoid"] = c => Unary(c, "Sigmoid"),
@@ -292,6 +294,70 @@ internal static class OperatorConverters
         string scales = c.Constant("scales", Caffe2Tensor.From<float>([1f, 1f, hs, ws], 4));
         c.Node("Resize", [c.In(0), roi, scales], [c.Out(0)],
             String("mode", "nearest"), String("coordinate_transformation_mode", "asymmetric"), String("nearest_mode", "floor"));
+    }
+
+    // Caffe2Sharp's Resize has ONNX's attributes under their own names; scales, sizes and roi
+    // become constant inputs (roi only for tf_crop_and_resize), a second input stays an input.
+    private static void Resize(OpExportContext c)
+    {
+        var d = c.Def;
+        string coordinates = d.GetSingleArgument("coordinate_transformation_mode", "half_pixel");
+        bool opset18 = d.GetSingleArgument("antialias", 0) != 0 || d.GetRepeatedArgument<long>("axes").Length > 0
+            || d.GetSingleArgument("keep_aspect_ratio_policy", "stretch") != "stretch";
+        if (opset18 && c.Opset < 18)
+            throw new EnforceNotMetException($"antialias, axes and keep_aspect_ratio_policy need opset 18 or later; the export is at opset {c.Opset}.");
+        if (coordinates == "half_pixel_symmetric" && c.Opset < 19)
+            throw new EnforceNotMetException($"coordinate_transformation_mode half_pixel_symmetric needs opset 19 or later; the export is at opset {c.Opset}.");
+        string scales = "", sizes = "";
+        if (c.InputCount > 1)
+        {
+            if (c.TypeOf(1) == DataType.Int64) sizes = c.In(1);
+            else scales = c.In(1);
+        }
+        else if (d.GetRepeatedArgument<float>("scales") is { Length: > 0 } s) scales = c.Constant("scales", Caffe2Tensor.From<float>(s, s.Length));
+        else
+        {
+            var z = d.GetRepeatedArgument<long>("sizes");
+            sizes = c.Int64Constant("sizes", z);
+        }
+        var roiValues = d.GetRepeatedArgument<float>("roi");
+        string roi = coordinates == "tf_crop_and_resize" && roiValues.Length > 0 ? c.Constant("roi", Caffe2Tensor.From<float>(roiValues, roiValues.Length))
+            : c.Opset >= 13 ? "" : c.Constant("roi", Caffe2Tensor.From<float>([], 0));
+        // Before opset 13, scales must be present, empty when sizes are used.
+        if (scales.Length == 0 && c.Opset < 13) scales = c.Constant("scales", Caffe2Tensor.From<float>([], 0));
+        var inputs = new List<string> { c.In(0), roi, scales, sizes };
+        while (inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
+        var attributes = new List<AttributeProto>
+        {
+            String("mode", d.GetSingleArgument("mode", "nearest")),
+            String("coordinate_transformation_mode", coordinates),
+            String("nearest_mode", d.GetSingleArgument("nearest_mode", "round_prefer_floor")),
+            Float("cubic_coeff_a", d.GetSingleArgument("cubic_coeff_a", -0.75f)),
+            Int("exclude_outside", d.GetSingleArgument("exclude_outside", 0)),
+            Float("extrapolation_value", d.GetSingleArgument("extrapolation_value", 0f)),
+        };
+        if (opset18)
+        {
+            attributes.Add(Int("antialias", d.GetSingleArgument("antialias", 0)));
+            attributes.Add(String("keep_aspect_ratio_policy", d.GetSingleArgument("keep_aspect_ratio_policy", "stretch")));
+            if (d.GetRepeatedArgument<long>("axes") is { Length: > 0 } axes) attributes.Add(Ints("axes", axes));
+        }
+        c.Node("Resize", inputs, [c.Out(0)], [.. attributes]);
+    }
+
+    // Caffe2's UpsampleBilinear: linear with the corners aligned, to floor(in * scale) (the product
+    // in float, as Caffe2 computes it), written as sizes so ONNX need not repeat the product.
+    private static void UpsampleBilinear(OpExportContext c)
+    {
+        if (c.InputCount > 1) throw new EnforceNotMetException("the scales come from a second input; only the width_scale and height_scale arguments are supported.");
+        var dims = c.Dims(0);
+        if (dims.Length != 4) throw new EnforceNotMetException($"input '{c.Def.Input[0]}' must be 4-D (NCHW).");
+        float hs = c.Def.GetSingleArgument("height_scale", 1f), ws = c.Def.GetSingleArgument("width_scale", 1f);
+        long[] sizes = [dims[0], dims[1], (long)(dims[2] * hs), (long)(dims[3] * ws)];
+        string roi = c.Opset >= 13 ? "" : c.Constant("roi", Caffe2Tensor.From<float>([], 0));
+        string scales = c.Opset >= 13 ? "" : c.Constant("scales", Caffe2Tensor.From<float>([], 0));
+        c.Node("Resize", [c.In(0), roi, scales, c.Int64Constant("sizes", sizes)], [c.Out(0)],
+            String("mode", "linear"), String("coordinate_transformation_mode", "align_corners"));
     }
 
     // ---- Activations -----------------------------------------------------------------------------

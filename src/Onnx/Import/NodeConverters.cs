@@ -779,36 +779,67 @@ internal static class NodeConverters
 
     // ---- resizing -----------------------------------------------------------------------------
 
+    // Resize becomes Caffe2's ResizeNearest where that picks the same pixels (so the net still loads
+    // in Caffe2), else Caffe2Sharp's Resize, which has ONNX's semantics. Constant scales, sizes and
+    // roi fold into arguments; scales or sizes computed at run time become Resize's second input.
     private static void Resize(NodeContext c)
     {
         c.Allow("mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy");
         c.Arity(2, 4);
         string x = c.Input(0);
         string mode = c.String("mode", "nearest");
-        if (mode != "nearest") throw NodeContext.Fail($"mode '{mode}' is not imported (Caffe2's ResizeNearest is nearest only).");
-        if (c.Has("axes")) throw NodeContext.Fail("attribute 'axes' is not imported.");
+        if (mode is not ("nearest" or "linear") && !(mode == "cubic" && c.Opset >= 11))
+            throw NodeContext.Fail($"mode '{mode}' is not a Resize mode at opset {c.Opset} (nearest, linear{(c.Opset >= 11 ? ", cubic" : "")}).");
+        // Opset 10 had no coordinate modes: its Resize is Upsample's (asymmetric, nearest rounds down).
         string coordinates = c.Opset >= 11 ? c.String("coordinate_transformation_mode", "half_pixel") : "asymmetric";
         string nearest = c.Opset >= 11 ? c.String("nearest_mode", "round_prefer_floor") : "floor";
-        double[] scales;
-        if (c.Opset < 11) scales = c.RequireConstant(c.Input(1), "scales").ToDoubleArray();
-        else if (c.In(3) is { } sizesName)
+        var args = new List<(string Name, object Value)> { ("mode", mode), ("coordinate_transformation_mode", coordinates), ("nearest_mode", nearest) };
+        foreach (var name in new[] { "cubic_coeff_a", "extrapolation_value" })
+            if (c.Has(name)) args.Add((name, c.Float(name, 0f)));
+        foreach (var name in new[] { "exclude_outside", "antialias" })
+            if (c.Has(name)) args.Add((name, c.Int(name, 0)));
+        if (c.Has("keep_aspect_ratio_policy")) args.Add(("keep_aspect_ratio_policy", c.String("keep_aspect_ratio_policy", "stretch")));
+        long[]? axes = c.Ints("axes");
+        if (axes is not null) args.Add(("axes", axes));
+
+        // The target: scales (input 1 before opset 11, else 2) or sizes (input 3); an empty tensor is absent.
+        string? scalesName = c.Opset < 11 ? c.Input(1) : c.In(2), sizesName = c.Opset < 11 ? null : c.In(3);
+        if (scalesName is not null && c.Shape(scalesName) is { UnknownShape: false } ss && ss.Dims.Count == 1 && ss.Dims[0] == 0) scalesName = null;
+        if (sizesName is not null && c.Shape(sizesName) is { UnknownShape: false } zs && zs.Dims.Count == 1 && zs.Dims[0] == 0) sizesName = null;
+        if ((scalesName is null) == (sizesName is null))
+            throw NodeContext.Fail(scalesName is null ? "neither scales nor sizes is given." : "both scales and sizes are given; ONNX allows one.");
+        var inputs = new List<string> { x };
+        double[]? scales = null;
+        if (scalesName is not null)
         {
-            var sizes = c.ConstantInts(sizesName) ?? throw NodeContext.Fail($"sizes ('{sizesName}') must be a constant.");
-            var dims = c.Shape(x)?.Dims.ToArray() ?? throw NodeContext.Fail($"sizes need the shape of '{x}', which is not known here.");
-            if (sizes.Length != dims.Length) throw NodeContext.Fail($"sizes has {sizes.Length} values for rank {dims.Length}.");
-            scales = [.. sizes.Select((s, i) => (double)s / dims[i])];
+            if (c.Constant(scalesName) is { } t) args.Add(("scales", (scales = t.ToDoubleArray()).Select(v => (float)v).ToArray()));
+            else inputs.Add(scalesName);
         }
-        else scales = c.RequireConstant(c.Input(2), "scales").ToDoubleArray();
-        NearestScales(c, scales, coordinates, nearest, out float h, out float w);
-        c.Op("ResizeNearest", [x], [c.Output(0)], ("height_scale", h), ("width_scale", w));
+        else if (c.ConstantInts(sizesName) is { } sizes) args.Add(("sizes", sizes));
+        else inputs.Add(sizesName!);
+
+        if (coordinates == "tf_crop_and_resize" && c.In(1) is { } roiName)
+            args.Add(("roi", c.RequireConstant(roiName, "roi").ToDoubleArray().Select(v => (float)v).ToArray()));
+
+        bool plain = axes is null && !c.Has("antialias") && !c.Has("keep_aspect_ratio_policy") && !c.Has("exclude_outside");
+        if (mode == "nearest" && plain && scales is not null && CaffeNearest(scales, coordinates, nearest) is var (h, w))
+        {
+            c.Op("ResizeNearest", [x], [c.Output(0)], ("height_scale", h), ("width_scale", w));
+            return;
+        }
+        c.Op("Resize", inputs, [c.Output(0)], [.. args]);
     }
 
+    // Upsample (opsets 7-9; 1-6 as height_scale/width_scale) is Resize with asymmetric coordinates
+    // and, for nearest, source index floor(d / scale): Caffe2's ResizeNearest on H and W of NCHW.
     private static void Upsample(NodeContext c)
     {
         c.Allow("mode", "scales", "height_scale", "width_scale");
         string mode = c.String("mode", "nearest");
-        if (mode != "nearest") throw NodeContext.Fail($"mode '{mode}' is not imported (Caffe2's ResizeNearest is nearest only).");
-        double[] scales;
+        if (mode == "bilinear" && c.Opset < 7) mode = "linear";
+        if (mode is not ("nearest" or "linear")) throw NodeContext.Fail($"mode '{mode}' is not an Upsample mode (nearest, linear).");
+        string? dynamicScales = null;
+        double[]? scales = null;
         if (c.Opset < 7)
         {
             c.Arity(1, 1);
@@ -822,26 +853,29 @@ internal static class NodeConverters
         else
         {
             c.Arity(2, 2);
-            scales = c.RequireConstant(c.Input(1), "scales").ToDoubleArray();
+            if (c.Constant(c.Input(1)) is { } t) scales = t.ToDoubleArray();
+            else dynamicScales = c.Input(1);
         }
-        // Upsample's nearest takes source index floor(d / scale): ResizeNearest's.
-        NearestScales(c, scales, "asymmetric", "floor", out float h, out float w);
-        c.Op("ResizeNearest", [c.Input(0)], [c.Output(0)], ("height_scale", h), ("width_scale", w));
+        if (mode == "nearest" && scales is not null && CaffeNearest(scales, "asymmetric", "floor") is var (h, w))
+        {
+            c.Op("ResizeNearest", [c.Input(0)], [c.Output(0)], ("height_scale", h), ("width_scale", w));
+            return;
+        }
+        var args = new List<(string Name, object Value)> { ("mode", mode), ("coordinate_transformation_mode", "asymmetric"), ("nearest_mode", "floor") };
+        if (scales is not null) args.Add(("scales", scales.Select(v => (float)v).ToArray()));
+        c.Op("Resize", dynamicScales is null ? [c.Input(0)] : [c.Input(0), dynamicScales], [c.Output(0)], [.. args]);
     }
 
     // Caffe2's ResizeNearest takes source index min(floor(d / scale), in - 1) on H and W of NCHW.
     // ONNX agrees with asymmetric coordinates and floor rounding at any scale, and with half_pixel
     // and round_prefer_floor at integer up-scales (round((d + 0.5) / s - 0.5) = floor(d / s)).
-    private static void NearestScales(NodeContext c, double[] scales, string coordinates, string nearest, out float h, out float w)
+    // Null where the scales or the rules differ (then Resize, with ONNX's rules, is used).
+    private static (float H, float W)? CaffeNearest(double[] scales, string coordinates, string nearest)
     {
-        if (scales.Length != 4 || scales[0] != 1 || scales[1] != 1)
-            throw NodeContext.Fail($"scales [{string.Join(", ", scales)}]: Caffe2's ResizeNearest scales H and W of NCHW only.");
-        h = (float)scales[2];
-        w = (float)scales[3];
+        if (scales.Length != 4 || scales[0] != 1 || scales[1] != 1) return null;
         bool exact = coordinates == "asymmetric" && nearest == "floor";
         bool integerUp = coordinates is "half_pixel" or "pytorch_half_pixel" && nearest == "round_prefer_floor"
             && scales[2] >= 1 && scales[3] >= 1 && scales[2] == Math.Floor(scales[2]) && scales[3] == Math.Floor(scales[3]);
-        if (!exact && !integerUp)
-            throw NodeContext.Fail($"coordinate_transformation_mode '{coordinates}' with nearest_mode '{nearest}' at scales [{string.Join(", ", scales)}] picks other source pixels than Caffe2's ResizeNearest (floor(d / scale)).");
+        return exact || integerUp ? ((float)scales[2], (float)scales[3]) : null;
     }
 }

@@ -20,7 +20,6 @@ public class NodeTestsThroughImporterTests
     {
         ["test_maxpool_2d_dilations"] = "Caffe2's pooling has no dilation (OnnxCaffe2SemanticsTests.PoolWithDilation_IsRefusedByCaffe2).",
         ["test_averagepool_2d_dilations"] = "Caffe2's pooling has no dilation.",
-        ["test_resize_downsample_scales_nearest"] = "half_pixel coordinates at scale 0.6 pick other pixels than Caffe2's ResizeNearest (floor(d / scale)).",
     };
 
     public static TheoryData<string> AllCases()
