@@ -423,7 +423,7 @@ public static class ResizeBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return net.Op("Resize", [x], [y], name,
-            ArgumentHelper.MakeArgument("scales", scales), ArgumentHelper.MakeArgument("mode", mode),
+            ArgumentHelper.MakeRepeatedArgument("scales", scales), ArgumentHelper.MakeArgument("mode", mode),
             ArgumentHelper.MakeArgument("coordinate_transformation_mode", coordinates));
     }
 

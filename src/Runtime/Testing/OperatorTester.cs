@@ -77,6 +77,13 @@ public sealed class OperatorTester
         return this;
     }
 
+    /// <summary>Sets the repeated argument <paramref name="name"/> (ints, floats or strings; see <see cref="ArgumentHelper.MakeRepeatedArgument{T}"/>).</summary>
+    public OperatorTester Args<T>(string name, params IEnumerable<T> values)
+    {
+        _def.SetRepeatedArgument(name, values);
+        return this;
+    }
+
     /// <summary>Adds an input blob named <paramref name="name"/> holding a copy of <paramref name="value"/>.</summary>
     public OperatorTester Input(string name, Tensor value)
     {
