@@ -141,8 +141,8 @@ internal static class OperatorConverters
                 if ((s.In + s.PadBegin - dk) / s.Stride + 1 != s.Out)
                     throw new EnforceNotMetException($"spatial dim {d}: {s.Out} output(s) need a negative end pad; ONNX pads are not negative.");
             }
-            if (pooling && end >= s.Kernel)
-                throw new EnforceNotMetException($"spatial dim {d}: the last window starts past the image (end pad {end} >= kernel {s.Kernel}); Caffe's ceil mode without padding keeps it and ONNX cannot express it.");
+            if (pooling && end >= dk)
+                throw new EnforceNotMetException($"spatial dim {d}: the last window starts past the image (end pad {end} >= kernel {dk}); Caffe's ceil mode without padding keeps it and ONNX cannot express it.");
             pads[d] = s.PadBegin;
             pads[n + d] = end;
         }
@@ -217,6 +217,14 @@ internal static class OperatorConverters
             Ints("pads", ExplicitPads(dims, pooling: true)),
         };
         if (type == "AveragePool") attributes.Add(Int("count_include_pad", c.Def.GetSingleArgument("count_include_pad", 0) != 0 ? 1 : 0));
+        // Dilation (Caffe2Sharp's pooling extension) is ONNX's dilations: MaxPool's since opset 10
+        // (below the exporter's range), AveragePool's since 19. Written only when not all 1.
+        if (dims.Any(d => d.Dilation != 1))
+        {
+            if (type == "AveragePool" && c.Opset < 19)
+                throw new EnforceNotMetException($"AveragePool with dilation [{string.Join(", ", dims.Select(d => d.Dilation))}] needs ONNX opset 19 or later (AveragePool's dilations); the export is for opset {c.Opset}.");
+            attributes.Add(Ints("dilations", dims.Select(d => (long)d.Dilation)));
+        }
         c.Node(type, [c.In(0)], [c.Out(0)], [.. attributes]);
     }
 
