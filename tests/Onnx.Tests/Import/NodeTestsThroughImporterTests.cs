@@ -18,8 +18,6 @@ public class NodeTestsThroughImporterTests
     /// <summary>Tests that cannot pass yet, each with why.</summary>
     public static readonly Dictionary<string, string> Pending = new(StringComparer.Ordinal)
     {
-        ["test_maxpool_2d_dilations"] = "Caffe2's pooling has no dilation (OnnxCaffe2SemanticsTests.PoolWithDilation_IsRefusedByCaffe2).",
-        ["test_averagepool_2d_dilations"] = "Caffe2's pooling has no dilation.",
         ["test_resize_downsample_scales_nearest"] = "half_pixel coordinates at scale 0.6 pick other pixels than Caffe2's ResizeNearest (floor(d / scale)).",
     };
 
