@@ -210,11 +210,17 @@ internal static class OperatorConverters
             return;
         }
         var dims = Resolve(c, args);
+        long[] pads = ExplicitPads(dims, pooling: true);
+        // A dilated pool may have pads up to its dilated extent; ONNX Runtime requires every pooling
+        // pad to be smaller than kernel_shape, so such a model would not load there.
+        for (int d = 0; d < dims.Length; d++)
+            if (Math.Max(pads[d], pads[dims.Length + d]) >= dims[d].Kernel)
+                throw new EnforceNotMetException($"spatial dim {d}: the pads {pads[d]} and {pads[dims.Length + d]} are not smaller than the kernel {dims[d].Kernel} (dilation {dims[d].Dilation}); ONNX Runtime refuses such pooling pads.");
         var attributes = new List<AttributeProto>
         {
             Ints("kernel_shape", dims.Select(d => (long)d.Kernel)),
             Ints("strides", dims.Select(d => (long)d.Stride)),
-            Ints("pads", ExplicitPads(dims, pooling: true)),
+            Ints("pads", pads),
         };
         if (type == "AveragePool") attributes.Add(Int("count_include_pad", c.Def.GetSingleArgument("count_include_pad", 0) != 0 ? 1 : 0));
         // Dilation (Caffe2Sharp's pooling extension) is ONNX's dilations: MaxPool's since opset 10

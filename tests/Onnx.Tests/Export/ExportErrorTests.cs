@@ -81,6 +81,17 @@ public class ExportErrorTests
     }
 
     [Fact]
+    public void DilatedPoolWithAPadNotSmallerThanTheKernel_IsRefused()
+    {
+        // Kernel 2 with taps 3 apart takes pads up to 3 here; ONNX Runtime's pooling wants them below 2.
+        var predict = Net(["X"], ["Y"], OperatorDef.Create("MaxPool", "pool", ["X"], ["Y"])
+            .SetArgument("kernel", 2).SetArgument("dilation", 3).SetArgument("pad", 2));
+        var p = Assert.Single(Refuse(predict).Problems);
+        Assert.Equal((0, "MaxPool", "pool"), (p.OpIndex, p.OpType, p.OpName));
+        Assert.Contains("spatial dim 0: the pads 2 and 2 are not smaller than the kernel 2 (dilation 3); ONNX Runtime refuses such pooling pads", p.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnInputWithoutAShape_IsNamed()
     {
         var predict = Net(["X", "B"], ["Y"], OperatorDef.Create("Add", "", ["X", "B"], ["Y"]));
