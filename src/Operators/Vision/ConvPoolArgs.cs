@@ -180,9 +180,10 @@ public sealed class ConvPoolArgs
                 result[d] = new SpatialDim(input, input, 1, 1, 0, 0, input == 0 ? 0 : 1);
                 continue;
             }
-            // Caffe2's pooling rule, against the dilated extent (the same at dilation 1): a begin pad
-            // below it leaves the first window a tap in the image, and the end pads that give
-            // ONNX's ceil-mode sizes stay below it.
+            // Caffe2's pooling rule, against the dilated extent (the same at dilation 1): no window
+            // lies wholly in one pad, and the end pads that give ONNX's ceil-mode sizes stay below it.
+            // (A dilated window can still have every tap in a gap or a pad on a small image: it then
+            // pools nothing, -infinity or 0, as PoolingKernels documents.)
             int extent = dilation * (kernel - 1) + 1;
             if (_pooling && (padBegin >= extent || padEnd >= extent))
                 throw new EnforceNotMetException(dilation == 1
