@@ -99,9 +99,10 @@ public readonly record struct PoolGeometry2D(
 /// largest value is zero, a max gives +0 if the window holds a +0, else -0. Both rules make the
 /// max independent of the order in which the window is visited, so the vectorised kernel (rows
 /// first, then columns) gives the same bits as a row-major loop.</para>
-/// <para>A window with no image cell (possible only in Caffe's ceil mode without padding, where the
-/// last window may start past the image) gives -infinity for max (the identity of max; Caffe wrote
-/// <c>-FLT_MAX</c>) and 0 for average (an empty sum, divided by at least 1).</para>
+/// <para>A window with no image cell (possible in Caffe's ceil mode without padding, where the
+/// last window may start past the image, and with dilation, where the taps can straddle a small
+/// image, one in each pad) gives -infinity for max (the identity of max; Caffe wrote <c>-FLT_MAX</c>) and 0 for
+/// average (an empty sum, divided by at least 1).</para>
 /// <para>Max pooling reduces each output row's window rows column-wise, then the windows along the
 /// row, with vectors (<c>TensorPrimitives.Max</c>), and each output picks its window.
 /// Sums are accumulated in double, in row-major window order, and divided in double, then
@@ -114,7 +115,7 @@ public static class PoolingKernels
     /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
     /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
     /// <param name="planes">Number of planes (N * C).</param>
-    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="geometry">Sizes, window, stride, begin pads and dilation.</param>
     /// <param name="pool">Threads and thresholds.</param>
     /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
     /// <exception cref="ArgumentException">A length does not match the geometry, a size is invalid, or the spans overlap.</exception>
@@ -126,7 +127,7 @@ public static class PoolingKernels
     /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
     /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
     /// <param name="planes">Number of planes (N * C).</param>
-    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="geometry">Sizes, window, stride, begin pads and dilation.</param>
     /// <param name="countIncludePad">Divide by the window size <c>KernelH * KernelW</c> instead of the number of image cells in it.</param>
     /// <param name="pool">Threads and thresholds.</param>
     /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
