@@ -19,7 +19,7 @@ public static unsafe partial class Nchwc
     /// <param name="g">Sizes, window, stride and begin pads.</param>
     /// <param name="pool">Threads.</param>
     /// <param name="maxDegree">Most threads to use, the caller included.</param>
-    /// <exception cref="ArgumentException">A size is invalid, a span has the wrong length, or the spans overlap.</exception>
+    /// <exception cref="ArgumentException">A size is invalid, the geometry is dilated, a span has the wrong length, or the spans overlap.</exception>
     public static void MaxPool(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, PoolGeometry2D g, ComputePool pool, int maxDegree = int.MaxValue) =>
         Pool(x, y, batch, channels, g, average: false, countIncludePad: false, pool, maxDegree);
 
@@ -38,7 +38,7 @@ public static unsafe partial class Nchwc
     /// <param name="countIncludePad">Divide by the whole window size.</param>
     /// <param name="pool">Threads.</param>
     /// <param name="maxDegree">Most threads to use, the caller included.</param>
-    /// <exception cref="ArgumentException">A size is invalid, a span has the wrong length, or the spans overlap.</exception>
+    /// <exception cref="ArgumentException">A size is invalid, the geometry is dilated, a span has the wrong length, or the spans overlap.</exception>
     public static void AveragePool(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, PoolGeometry2D g, bool countIncludePad, ComputePool pool, int maxDegree = int.MaxValue) =>
         Pool(x, y, batch, channels, g, average: true, countIncludePad, pool, maxDegree);
 
@@ -46,6 +46,7 @@ public static unsafe partial class Nchwc
     {
         ArgumentNullException.ThrowIfNull(pool);
         g.Validate();
+        if (g.IsDilated) throw new ArgumentException($"NCHWc pooling has no dilated windows (dilation [{g.DilationH}, {g.DilationW}]); use PoolingKernels.", nameof(g));
         if (batch < 0 || channels < 0) throw new ArgumentException($"Invalid batch {batch} or channel count {channels}.", nameof(batch));
         int cb = PaddedChannels(channels) / BlockSize;
         long xLen = (long)batch * cb * g.InPlane * BlockSize, yLen = (long)batch * cb * g.OutPlane * BlockSize;

@@ -10,8 +10,9 @@ namespace Caffe2Sharp.Kernels;
 /// <summary>
 /// The geometry of a 2-D pooling over one <c>[InH, InW]</c> plane: output <c>[OutH, OutW]</c>,
 /// window <c>[KernelH, KernelW]</c> moved by <c>StrideH</c>/<c>StrideW</c>, the image shifted by the
-/// begin pads <c>PadTop</c>/<c>PadLeft</c>. A 1-D pooling is the 2-D one with <c>InH = OutH =
-/// KernelH = StrideH = 1</c> and <c>PadTop = 0</c>.
+/// begin pads <c>PadTop</c>/<c>PadLeft</c>, the window's taps <see cref="DilationH"/>/<see cref="DilationW"/>
+/// apart (1, the default: a dense window). A 1-D pooling is the 2-D one with <c>InH = OutH =
+/// KernelH = StrideH = DilationH = 1</c> and <c>PadTop = 0</c>.
 /// </summary>
 /// <param name="InH">Input height.</param>
 /// <param name="InW">Input width.</param>
@@ -26,6 +27,36 @@ namespace Caffe2Sharp.Kernels;
 public readonly record struct PoolGeometry2D(
     int InH, int InW, int OutH, int OutW, int KernelH, int KernelW, int StrideH, int StrideW, int PadTop, int PadLeft)
 {
+    /// <summary>A geometry with dilated windows: tap <c>i</c> of a window is <c>i * dilation</c> cells after its first.</summary>
+    /// <param name="InH">Input height.</param>
+    /// <param name="InW">Input width.</param>
+    /// <param name="OutH">Output height.</param>
+    /// <param name="OutW">Output width.</param>
+    /// <param name="KernelH">Window height, in taps.</param>
+    /// <param name="KernelW">Window width, in taps.</param>
+    /// <param name="StrideH">Vertical step between windows.</param>
+    /// <param name="StrideW">Horizontal step between windows.</param>
+    /// <param name="PadTop">Rows of padding before the image.</param>
+    /// <param name="PadLeft">Columns of padding before the image.</param>
+    /// <param name="dilationH">Rows between vertical taps (1: adjacent).</param>
+    /// <param name="dilationW">Columns between horizontal taps (1: adjacent).</param>
+    public PoolGeometry2D(int InH, int InW, int OutH, int OutW, int KernelH, int KernelW, int StrideH, int StrideW, int PadTop, int PadLeft, int dilationH, int dilationW)
+        : this(InH, InW, OutH, OutW, KernelH, KernelW, StrideH, StrideW, PadTop, PadLeft)
+    {
+        DilationH = dilationH;
+        DilationW = dilationW;
+    }
+
+    /// <summary>Rows between the vertical taps of a window: row <c>i</c> of the window of output row
+    /// <c>oh</c> is <c>oh * StrideH - PadTop + i * DilationH</c>. 1 (the default) is a dense window.</summary>
+    public int DilationH { get; init; } = 1;
+
+    /// <summary>Columns between the horizontal taps of a window (see <see cref="DilationH"/>). 1 (the default) is a dense window.</summary>
+    public int DilationW { get; init; } = 1;
+
+    /// <summary>True when either dilation is above 1 (the window has gaps).</summary>
+    public bool IsDilated => DilationH != 1 || DilationW != 1;
+
     /// <summary>Elements of one input plane.</summary>
     public long InPlane => (long)InH * InW;
 
@@ -38,6 +69,8 @@ public readonly record struct PoolGeometry2D(
             throw new ArgumentException($"pooling sizes must not be negative: input [{InH}, {InW}], output [{OutH}, {OutW}].");
         if (KernelH < 1 || KernelW < 1 || StrideH < 1 || StrideW < 1)
             throw new ArgumentException($"pooling kernel [{KernelH}, {KernelW}] and stride [{StrideH}, {StrideW}] must be at least 1.");
+        if (DilationH < 1 || DilationW < 1)
+            throw new ArgumentException($"pooling dilation [{DilationH}, {DilationW}] must be at least 1.");
     }
 }
 
@@ -51,6 +84,14 @@ public readonly record struct PoolGeometry2D(
 /// maximum, and an average divides by the number of image cells in the window, or by
 /// <c>KernelH * KernelW</c> when <c>countIncludePad</c> (Caffe2's divisor; with the output sizes
 /// Caffe2 computes, every window lies inside the padded extent, so that is the padded window).</para>
+/// <para>Dilation (a Caffe2Sharp extension; Caffe2's pooling has none, ONNX's has): the window of
+/// <c>(oh, ow)</c> is rows <c>oh * StrideH - PadTop + i * DilationH</c> for <c>i</c> in
+/// <c>[0, KernelH)</c> and columns <c>ow * StrideW - PadLeft + j * DilationW</c> for <c>j</c> in
+/// <c>[0, KernelW)</c>; taps outside the image are skipped as above, and <c>countIncludePad</c>
+/// still divides by <c>KernelH * KernelW</c>, the taps, not the dilated extent (ONNX's count:
+/// the taps that fall in the zero-padded input). Dilated windows take a scalar path with the same
+/// rules (NaN, signed zero, sums in double in row-major tap order); dilation 1 takes the vector
+/// paths below, unchanged.</para>
 /// <para>NaN: a window holding a NaN gives NaN, in both kernels (MaxPool propagates NaN instead of
 /// letting a compare-and-select silently skip or keep it depending on its position), and it is
 /// the canonical NaN (<c>T.NaN</c>), whatever the payloads in the window (which payload an add of
@@ -58,9 +99,10 @@ public readonly record struct PoolGeometry2D(
 /// largest value is zero, a max gives +0 if the window holds a +0, else -0. Both rules make the
 /// max independent of the order in which the window is visited, so the vectorised kernel (rows
 /// first, then columns) gives the same bits as a row-major loop.</para>
-/// <para>A window with no image cell (possible only in Caffe's ceil mode without padding, where the
-/// last window may start past the image) gives -infinity for max (the identity of max; Caffe wrote
-/// <c>-FLT_MAX</c>) and 0 for average (an empty sum, divided by at least 1).</para>
+/// <para>A window with no image cell (possible in Caffe's ceil mode without padding, where the
+/// last window may start past the image, and with dilation, where the taps can straddle a small
+/// image, one in each pad) gives -infinity for max (the identity of max; Caffe wrote <c>-FLT_MAX</c>) and 0 for
+/// average (an empty sum, divided by at least 1).</para>
 /// <para>Max pooling reduces each output row's window rows column-wise, then the windows along the
 /// row, with vectors (<c>TensorPrimitives.Max</c>), and each output picks its window.
 /// Sums are accumulated in double, in row-major window order, and divided in double, then
@@ -73,7 +115,7 @@ public static class PoolingKernels
     /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
     /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
     /// <param name="planes">Number of planes (N * C).</param>
-    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="geometry">Sizes, window, stride, begin pads and dilation.</param>
     /// <param name="pool">Threads and thresholds.</param>
     /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
     /// <exception cref="ArgumentException">A length does not match the geometry, a size is invalid, or the spans overlap.</exception>
@@ -85,7 +127,7 @@ public static class PoolingKernels
     /// <param name="x">The input, <paramref name="planes"/> * <c>InH * InW</c> elements.</param>
     /// <param name="y">The output, <paramref name="planes"/> * <c>OutH * OutW</c> elements; must not overlap <paramref name="x"/>.</param>
     /// <param name="planes">Number of planes (N * C).</param>
-    /// <param name="geometry">Sizes, window, stride and begin pads.</param>
+    /// <param name="geometry">Sizes, window, stride, begin pads and dilation.</param>
     /// <param name="countIncludePad">Divide by the window size <c>KernelH * KernelW</c> instead of the number of image cells in it.</param>
     /// <param name="pool">Threads and thresholds.</param>
     /// <param name="maxDegreeOfParallelism">Most threads to use, the caller included (capped by the pool).</param>
@@ -125,8 +167,60 @@ public static class PoolingKernels
     private static void Plane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g, bool average, bool countIncludePad)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (average) AveragePlane(x, y, g, countIncludePad);
+        if (g.IsDilated) DilatedPlane(x, y, g, average, countIncludePad);
+        else if (average) AveragePlane(x, y, g, countIncludePad);
         else MaxPlane(x, y, g);
+    }
+
+    // The taps [first, end) of a window starting at `start` with `kernel` taps `dilation` apart that
+    // fall inside [0, size): first = ceil(-start / dilation) when the window starts in the padding.
+    private static (int First, int End) Taps(int start, int kernel, int dilation, int size)
+    {
+        int first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+        int end = start >= size ? 0 : Math.Min(kernel, (size - 1 - start) / dilation + 1);
+        return (first, Math.Max(first, end));
+    }
+
+    // Max or average pooling of one plane with dilated windows: a plain loop over each window's
+    // image taps in row-major order, with the rules of the dense paths. The max goes through Max
+    // (canonical NaN, +0 over -0), so its result does not depend on the visiting order; the sum
+    // is accumulated in double in row-major order and divided once, as AveragePlane does.
+    private static void DilatedPlane<T>(ReadOnlySpan<T> x, Span<T> y, in PoolGeometry2D g, bool average, bool countIncludePad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double area = (double)g.KernelH * g.KernelW;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            int h0 = oh * g.StrideH - g.PadTop;
+            var (i0, i1) = Taps(h0, g.KernelH, g.DilationH, g.InH);
+            for (int ow = 0; ow < g.OutW; ow++)
+            {
+                int w0 = ow * g.StrideW - g.PadLeft;
+                var (j0, j1) = Taps(w0, g.KernelW, g.DilationW, g.InW);
+                if (average)
+                {
+                    double sum = 0;
+                    for (int i = i0; i < i1; i++)
+                    {
+                        var row = x.Slice((h0 + i * g.DilationH) * g.InW, g.InW);
+                        for (int j = j0; j < j1; j++) sum += double.CreateTruncating(row[w0 + j * g.DilationW]);
+                    }
+                    double count = countIncludePad ? area : (double)(i1 - i0) * (j1 - j0);
+                    double mean = sum / Math.Max(count, 1);
+                    y[oh * g.OutW + ow] = double.IsNaN(mean) ? T.NaN : T.CreateTruncating(mean);
+                }
+                else
+                {
+                    T r = T.NegativeInfinity; // the identity of max: a window with no image tap
+                    for (int i = i0; i < i1; i++)
+                    {
+                        var row = x.Slice((h0 + i * g.DilationH) * g.InW, g.InW);
+                        for (int j = j0; j < j1; j++) r = Max(r, row[w0 + j * g.DilationW]);
+                    }
+                    y[oh * g.OutW + ow] = r;
+                }
+            }
+        }
     }
 
     // Average pooling of one plane: each window summed in double in row-major order.

@@ -143,8 +143,8 @@ internal static class OperatorConverters
                 if ((s.In + s.PadBegin - dk) / s.Stride + 1 != s.Out)
                     throw new EnforceNotMetException($"spatial dim {d}: {s.Out} output(s) need a negative end pad; ONNX pads are not negative.");
             }
-            if (pooling && end >= s.Kernel)
-                throw new EnforceNotMetException($"spatial dim {d}: the last window starts past the image (end pad {end} >= kernel {s.Kernel}); Caffe's ceil mode without padding keeps it and ONNX cannot express it.");
+            if (pooling && end >= dk)
+                throw new EnforceNotMetException($"spatial dim {d}: the last window starts past the image (end pad {end} >= kernel {dk}); Caffe's ceil mode without padding keeps it and ONNX cannot express it.");
             pads[d] = s.PadBegin;
             pads[n + d] = end;
         }
@@ -212,13 +212,27 @@ internal static class OperatorConverters
             return;
         }
         var dims = Resolve(c, args);
+        long[] pads = ExplicitPads(dims, pooling: true);
+        // A dilated pool may have pads up to its dilated extent; ONNX Runtime requires every pooling
+        // pad to be smaller than kernel_shape, so such a model would not load there.
+        for (int d = 0; d < dims.Length; d++)
+            if (Math.Max(pads[d], pads[dims.Length + d]) >= dims[d].Kernel)
+                throw new EnforceNotMetException($"spatial dim {d}: the pads {pads[d]} and {pads[dims.Length + d]} are not smaller than the kernel {dims[d].Kernel} (dilation {dims[d].Dilation}); ONNX Runtime refuses such pooling pads.");
         var attributes = new List<AttributeProto>
         {
             Ints("kernel_shape", dims.Select(d => (long)d.Kernel)),
             Ints("strides", dims.Select(d => (long)d.Stride)),
-            Ints("pads", ExplicitPads(dims, pooling: true)),
+            Ints("pads", pads),
         };
         if (type == "AveragePool") attributes.Add(Int("count_include_pad", c.Def.GetSingleArgument("count_include_pad", 0) != 0 ? 1 : 0));
+        // Dilation (Caffe2Sharp's pooling extension) is ONNX's dilations: MaxPool's since opset 10
+        // (below the exporter's range), AveragePool's since 19. Written only when not all 1.
+        if (dims.Any(d => d.Dilation != 1))
+        {
+            if (type == "AveragePool" && c.Opset < 19)
+                throw new EnforceNotMetException($"AveragePool with dilation [{string.Join(", ", dims.Select(d => d.Dilation))}] needs ONNX opset 19 or later (AveragePool's dilations); the export is for opset {c.Opset}.");
+            attributes.Add(Ints("dilations", dims.Select(d => (long)d.Dilation)));
+        }
         c.Node(type, [c.In(0)], [c.Out(0)], [.. attributes]);
     }
 

@@ -499,12 +499,19 @@ internal static class NodeConverters
         long[] kernel = c.Ints("kernel_shape") ?? throw NodeContext.Fail("attribute 'kernel_shape' is required.");
         int n = kernel.Length;
         long[] strides = c.Ints("strides") ?? [.. Enumerable.Repeat(1L, n)];
-        if (c.Ints("dilations") is { } dil && dil.Any(d => d != 1))
-            throw NodeContext.Fail($"dilations [{string.Join(", ", dil)}]: Caffe2's pooling has no dilation.");
+        // dilations: MaxPool since opset 10, AveragePool since 19; imported as the dilation of
+        // Caffe2Sharp's pooling (an extension: Caffe2 refuses dilation in pooling).
+        int dilationsSince = type == "MaxPool" ? 10 : 19;
+        if (c.Has("dilations") && c.Opset < dilationsSince)
+            throw NodeContext.Fail($"attribute 'dilations' is not part of {type} before opset {dilationsSince} (the model has opset {c.Opset}).");
+        long[] dilations = c.Ints("dilations") ?? [.. Enumerable.Repeat(1L, n)];
+        bool dilated = dilations.Any(d => d != 1);
         long[] pads = c.Ints("pads") ?? new long[2 * n];
-        if (strides.Length != n || pads.Length != 2 * n) throw NodeContext.Fail($"kernel_shape has {n} dims; strides must have {n} and pads {2 * n}.");
+        if (strides.Length != n || pads.Length != 2 * n || dilations.Length != n)
+            throw NodeContext.Fail($"kernel_shape has {n} dims; strides and dilations must have {n} and pads {2 * n}.");
         bool countIncludePad = c.Int("count_include_pad", 0) != 0;
         var args = new List<(string, object)> { ("kernels", kernel), ("strides", strides) };
+        if (dilated) args.Add(("dilations", dilations));
         if (type == "AveragePool") args.Add(("count_include_pad", countIncludePad ? 1L : 0L));
         string autoPad = c.String("auto_pad", "NOTSET");
         bool ceil = c.Int("ceil_mode", 0) != 0;
@@ -525,7 +532,8 @@ internal static class NodeConverters
                 var endPads = new long[n];
                 for (int d = 0; d < n; d++)
                 {
-                    long input = dims[d], k = kernel[d], s = strides[d], pb = pads[d], pe = pads[n + d];
+                    // k: the dilated kernel, the extent ONNX's size rule uses.
+                    long input = dims[d], k = dilations[d] * (kernel[d] - 1) + 1, s = strides[d], pb = pads[d], pe = pads[n + d];
                     long o = CeilDiv(input + pb + pe - k, s) + 1;
                     if ((o - 1) * s >= input + pb) o--;
                     long caffe = CeilDiv(input + 2 * pb - k, s) + 1;
@@ -548,19 +556,21 @@ internal static class NodeConverters
             case "VALID":
                 args.Add(("legacy_pad", 1L));
                 break;
-            case "SAME_UPPER":
+            case "SAME_UPPER" when !dilated:
                 args.Add(("legacy_pad", 2L));
                 break;
+            case "SAME_UPPER":
             case "SAME_LOWER":
             {
-                // The odd pad at the begin: explicit pads, out = ceil(in / stride).
-                var dims = SpatialDims(c, x, n, "auto_pad SAME_LOWER");
+                // Explicit pads, out = ceil(in / stride), the odd pad at the begin (LOWER) or the end
+                // (UPPER; Caffe2's SAME, which takes no dilation, serves it undilated).
+                var dims = SpatialDims(c, x, n, $"auto_pad {autoPad}");
                 var explicitPads = new long[2 * n];
                 for (int d = 0; d < n; d++)
                 {
                     long o = CeilDiv(dims[d], strides[d]);
-                    long need = Math.Max(0, (o - 1) * strides[d] + kernel[d] - dims[d]);
-                    explicitPads[d] = (need + 1) / 2;
+                    long need = Math.Max(0, (o - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 - dims[d]);
+                    explicitPads[d] = autoPad == "SAME_LOWER" ? (need + 1) / 2 : need / 2;
                     explicitPads[n + d] = need - explicitPads[d];
                 }
                 args.Add(("pads", explicitPads));

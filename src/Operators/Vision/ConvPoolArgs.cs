@@ -49,6 +49,11 @@ public readonly record struct SpatialDim(int In, int Kernel, int Stride, int Dil
 /// argument is ignored; SqueezeNet writes <c>kernel: 0</c>); pads, strides and dilations must then
 /// keep their defaults. <c>legacy_pad</c> VALID and SAME forbid explicit pads; Caffe's ceil mode uses
 /// the begin pad on both sides and computes the end pad, so asymmetric pads are refused with it.</para>
+/// <para>Pooling with dilation is a Caffe2Sharp extension (ONNX's MaxPool and AveragePool have
+/// <c>dilations</c>; Caffe2 refuses them, so a NetDef using it does not load in Caffe2): the size
+/// rules use the dilated kernel <c>dk = dilation * (kernel - 1) + 1</c>, as convolution does, and a
+/// pooling's explicit pads must be smaller than <c>dk</c> (Caffe2's "smaller than the kernel"
+/// where the dilation is 1).</para>
 /// </remarks>
 public sealed class ConvPoolArgs
 {
@@ -59,7 +64,7 @@ public sealed class ConvPoolArgs
     /// </summary>
     /// <param name="schema">The schema chain.</param>
     /// <param name="window">"Kernel" or "Window", for the docs.</param>
-    /// <param name="pooling">Pooling: dilation must be 1 and legacy_pad 3 is Caffe's ceil mode.</param>
+    /// <param name="pooling">Pooling: legacy_pad 3 is Caffe's ceil mode, and the dilation docs say it is a Caffe2Sharp extension.</param>
     public static OpSchema DeclareWindowArgs(OpSchema schema, string window, bool pooling)
     {
         ArgumentNullException.ThrowIfNull(schema);
@@ -79,15 +84,18 @@ public sealed class ConvPoolArgs
             .Arg("pad_l", "*(type: int)* Left pad.", 0)
             .Arg("pad_b", "*(type: int)* Bottom pad.", 0)
             .Arg("pad_r", "*(type: int)* Right pad.", 0)
-            .Arg("dilation", pooling ? "*(type: int; default: 1)* Must be 1: pooling does not support dilation." : "*(type: int; default: 1)* Dilation of every spatial dim.", 1)
-            .Arg("dilations", pooling ? "*(type: int[])* Must be all 1." : "*(type: int[])* Dilation per spatial dim.", Array.Empty<long>())
-            .Arg("dilation_h", pooling ? "*(type: int)* Must be 1." : "*(type: int)* Vertical dilation (with dilation_w).", 1)
-            .Arg("dilation_w", pooling ? "*(type: int)* Must be 1." : "*(type: int)* Horizontal dilation (with dilation_h).", 1)
+            .Arg("dilation", pooling ? $"*(type: int; default: 1)* Dilation of every spatial dim: the {lower}'s taps are this far apart. {PoolingDilationNote}" : "*(type: int; default: 1)* Dilation of every spatial dim.", 1)
+            .Arg("dilations", pooling ? $"*(type: int[])* Dilation per spatial dim. {PoolingDilationNote}" : "*(type: int[])* Dilation per spatial dim.", Array.Empty<long>())
+            .Arg("dilation_h", pooling ? $"*(type: int)* Vertical dilation (with dilation_w). {PoolingDilationNote}" : "*(type: int)* Vertical dilation (with dilation_w).", 1)
+            .Arg("dilation_w", pooling ? $"*(type: int)* Horizontal dilation (with dilation_h). {PoolingDilationNote}" : "*(type: int)* Horizontal dilation (with dilation_h).", 1)
             .Arg("legacy_pad", pooling
                 ? "*(type: int; default: 0)* 0 NOTSET (explicit pads, floor), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING (Caffe's ceil mode)."
                 : "*(type: int; default: 0)* 0 NOTSET (explicit pads), 1 VALID, 2 SAME, 3 CAFFE_LEGACY_POOLING.", 0)
             .Arg("order", "*(type: string; default: NCHW)* Only NCHW is supported.", "NCHW");
     }
+
+    // Said on every dilation argument of a pooling schema.
+    private const string PoolingDilationNote = "Caffe2Sharp extension (ONNX's pooling dilations): Caffe2 refuses dilation in pooling, so a NetDef using it does not load in Caffe2.";
 
     private readonly int[]? _kernel, _stride, _dilation, _pads;
     private readonly bool _kernelSingle, _strideSingle, _dilationSingle, _padSingle;
@@ -119,8 +127,6 @@ public sealed class ConvPoolArgs
             throw new EnforceNotMetException($"{owner}: every dilation must be at least 1; got [{string.Join(", ", _dilation)}].");
         if (_pads is not null && _pads.Any(p => p < 0))
             throw new EnforceNotMetException($"{owner}: pads must not be negative; got [{string.Join(", ", _pads)}].");
-        if (pooling && _dilation is not null && _dilation.Any(d => d != 1))
-            throw new EnforceNotMetException($"{owner}: pooling does not support dilation (Caffe2 refuses it); got [{string.Join(", ", _dilation)}].");
         if (GlobalPooling)
         {
             if ((_pads is not null && _pads.Any(p => p != 0)) || (_stride is not null && _stride.Any(s => s != 1)) || (_dilation is not null && _dilation.Any(d => d != 1)))
@@ -145,7 +151,7 @@ public sealed class ConvPoolArgs
 
     /// <summary>Parses the arguments of <paramref name="def"/>.</summary>
     /// <param name="def">The operator def.</param>
-    /// <param name="pooling">True for a pooling op: dilation is refused and each explicit pad must be smaller than its kernel.</param>
+    /// <param name="pooling">True for a pooling op: each explicit pad must be smaller than its (dilated) kernel.</param>
     /// <exception cref="EnforceNotMetException">An argument is invalid or conflicts with another; the message names it.</exception>
     public static ConvPoolArgs Parse(OperatorDef def, bool pooling)
     {
@@ -174,8 +180,15 @@ public sealed class ConvPoolArgs
                 result[d] = new SpatialDim(input, input, 1, 1, 0, 0, input == 0 ? 0 : 1);
                 continue;
             }
-            if (_pooling && (padBegin >= kernel || padEnd >= kernel))
-                throw new EnforceNotMetException($"spatial dim {d}: the pads {padBegin} and {padEnd} must be smaller than the kernel {kernel}.");
+            // Caffe2's pooling rule, against the dilated extent (the same at dilation 1): no window
+            // lies wholly in one pad, and the end pads that give ONNX's ceil-mode sizes stay below it.
+            // (A dilated window can still have every tap in a gap or a pad on a small image: it then
+            // pools nothing, -infinity or 0, as PoolingKernels documents.)
+            int extent = dilation * (kernel - 1) + 1;
+            if (_pooling && (padBegin >= extent || padEnd >= extent))
+                throw new EnforceNotMetException(dilation == 1
+                    ? $"spatial dim {d}: the pads {padBegin} and {padEnd} must be smaller than the kernel {kernel}."
+                    : $"spatial dim {d}: the pads {padBegin} and {padEnd} must be smaller than the dilated kernel {extent} (kernel {kernel}, dilation {dilation}).");
             var (o, pb, pe) = ComputeSizeAndPad(input, kernel, stride, dilation, LegacyPad, padBegin, padEnd, d, blob);
             result[d] = new SpatialDim(input, kernel, stride, dilation, pb, pe, o);
         }
@@ -271,9 +284,9 @@ public sealed class ConvPoolArgs
             {
                 if (padBegin != padEnd)
                     throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: legacy_pad 3 (CAFFE_LEGACY_POOLING) pads both sides by the begin pad; the pads {padBegin} and {padEnd} differ.");
-                long span = (long)input + 2L * padBegin - kernel;
+                long span = (long)input + 2L * padBegin - dk;
                 if (span < 0)
-                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: the padded size {input} + 2 * {padBegin} is smaller than the kernel {kernel}.");
+                    throw new EnforceNotMetException($"input '{blob}' spatial dim {dim}: the padded size {input} + 2 * {padBegin} is smaller than the kernel {dk}.");
                 // Caffe rounds up where Caffe2 rounds down.
                 int output = (int)((span + stride - 1) / stride) + 1;
                 // With padding, Caffe makes the last window start strictly inside the image (and its begin pad).

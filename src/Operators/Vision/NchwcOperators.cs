@@ -123,7 +123,7 @@ public static class NchwcOperators
                 })
                 .Input(0, "X", "FLOAT blocked [N, C/16, H, W, 16].")
                 .Output(0, "Y", "[N, C/16, H_out, W_out, 16].")
-                .SetDoc($"Internal: {(average ? "AveragePool" : "MaxPool")} on 16-channel-blocked tensors, bit-identical to the NCHW operator.");
+                .SetDoc($"Internal: {(average ? "AveragePool" : "MaxPool")} on 16-channel-blocked tensors, bit-identical to the NCHW operator; no dilation.");
             if (average) schema.Arg("count_include_pad", "*(type: int; default: 0)* As AveragePool's.", 0);
             catalog.Operators.Register(type, average ? static (d, ws) => new NchwcPoolOp(d, ws, average: true) : static (d, ws) => new NchwcPoolOp(d, ws, average: false));
         }
@@ -323,6 +323,8 @@ internal sealed class NchwcPoolOp : OperatorBase
         _args.Resolve(_logical, _spatial, Def.Input[0]);
         var h = _spatial[0];
         var w = _spatial[1];
+        // The layout pass leaves dilated pools in NCHW; the blocked kernels have no dilation.
+        if (h.Dilation != 1 || w.Dilation != 1) throw Error($"dilation [{h.Dilation}, {w.Dilation}] is not supported on blocked tensors; only MaxPool and AveragePool take it.");
         var g = new PoolGeometry2D(h.In, w.In, h.Out, w.Out, h.Kernel, w.Kernel, h.Stride, w.Stride, h.PadBegin, w.PadBegin);
         _out[0] = d[0]; _out[1] = d[1]; _out[2] = h.Out; _out[3] = w.Out; _out[4] = d[4];
         var y = Output(0);

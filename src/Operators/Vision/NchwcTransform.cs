@@ -98,7 +98,7 @@ internal sealed class NchwcTransform : INetPass
                 continue;
             }
             if (op.Type is "MaxPool" or "AveragePool" && op.Input.Count == 1 && op.Output.Count == 1 && WholeBlocks(op.Input[0])
-                && op.GetSingleArgument("order", "NCHW") == "NCHW" && op.Input[0] != op.Output[0])
+                && op.GetSingleArgument("order", "NCHW") == "NCHW" && op.Input[0] != op.Output[0] && !DilatedPool(op))
             {
                 var b = blocked[op.Input[0]];
                 var pool = op.Clone();
@@ -226,6 +226,21 @@ internal sealed class NchwcTransform : INetPass
 
     // An error in a converted op names the op the user wrote: its name, or its type and output.
     private static string OriginalName(OperatorDef op) => string.IsNullOrEmpty(op.Name) ? $"{op.Type} {op.Output[0]}" : op.Name;
+
+    // A pool with a dilation other than 1 (a Caffe2Sharp extension) stays NCHW: the blocked
+    // kernels have no dilated windows. Malformed dilation arguments leave it too, for the op to report.
+    private static bool DilatedPool(OperatorDef op)
+    {
+        try
+        {
+            var (values, _) = ConvPoolArgs.ReadForms(op, "dilation", "dilations", "dilation_h", "dilation_w");
+            return values is not null && values.Any(d => d != 1);
+        }
+        catch (EnforceNotMetException)
+        {
+            return true;
+        }
+    }
 
     private static bool ConcatAxisIsChannels(OperatorDef op)
     {

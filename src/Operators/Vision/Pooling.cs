@@ -15,8 +15,13 @@ namespace Caffe2Sharp.Operators.Vision;
 /// <para>Arguments as in <see cref="ConvPoolArgs"/>: <c>kernel</c>/<c>kernels</c>/<c>kernel_h</c>+<c>kernel_w</c>,
 /// <c>stride</c>.., <c>pad</c>/<c>pads</c> (begins then ends: t, l, b, r)/<c>pad_t</c>..,
 /// <c>legacy_pad</c> (including Caffe's ceil mode), <c>global_pooling</c>; <c>order</c> must be
-/// NCHW. Caffe2 refuses dilation in pooling, and so does this; each explicit pad must be smaller
-/// than its kernel.</para>
+/// NCHW. Each explicit pad must be smaller than its kernel.</para>
+/// <para><c>dilation</c>/<c>dilations</c>/<c>dilation_h</c>+<c>dilation_w</c> are a Caffe2Sharp
+/// extension, for ONNX's pooling dilations: Caffe2 refuses dilation in pooling, so a NetDef that
+/// uses it does not load in Caffe2. Window taps are <c>dilation</c> cells apart; the output size
+/// uses the dilated kernel <c>dilation * (kernel - 1) + 1</c>, and the explicit pads must be
+/// smaller than it. <c>count_include_pad</c> divides by the number of taps (the kernel size).
+/// legacy_pad SAME and global_pooling do not take a dilation.</para>
 /// <para>Windows are clipped to the image: padding never wins a maximum, and AveragePool divides by
 /// the number of image cells in the window unless <c>count_include_pad</c> is 1 (then by the kernel
 /// size). MaxPool propagates NaN: a window holding a NaN gives NaN. See <see cref="PoolingKernels"/>.</para>
@@ -40,13 +45,13 @@ public static class Pooling
         ArgumentNullException.ThrowIfNull(catalog);
         catalog.Schemas.Schema("MaxPool")
             .FillUsing(s => Common(s, "the maximum"))
-            .SetDoc("Max pooling of an NCHW input (1-D or 2-D) over windows clipped to the image; padding never wins, a NaN in a window gives NaN.");
+            .SetDoc("Max pooling of an NCHW input (1-D or 2-D) over windows clipped to the image; padding never wins, a NaN in a window gives NaN. Dilation is a Caffe2Sharp extension (Caffe2 refuses it).");
         catalog.Operators.Register("MaxPool", static (d, ws) => new PoolOp(d, ws, average: false));
 
         catalog.Schemas.Schema("AveragePool")
             .FillUsing(s => Common(s, "the mean"))
             .Arg("count_include_pad", "*(type: int; default: 0)* 1: divide by the kernel size, padding included; 0: by the number of image cells in the window.", 0)
-            .SetDoc("Average pooling of an NCHW input (1-D or 2-D) over windows clipped to the image; divides by the image cells in the window, or by the kernel size with count_include_pad.");
+            .SetDoc("Average pooling of an NCHW input (1-D or 2-D) over windows clipped to the image; divides by the image cells in the window, or by the kernel size with count_include_pad. Dilation is a Caffe2Sharp extension (Caffe2 refuses it).");
         catalog.Operators.Register("AveragePool", static (d, ws) => new PoolOp(d, ws, average: true));
     }
 
@@ -132,7 +137,7 @@ internal sealed class PoolOp : OperatorBase
         // 1-D is 2-D with a height of one.
         var h = twoD ? spatial[0] : new SpatialDim(1, 1, 1, 1, 0, 0, 1);
         var w = spatial[^1];
-        var g = new PoolGeometry2D(h.In, w.In, h.Out, w.Out, h.Kernel, w.Kernel, h.Stride, w.Stride, h.PadBegin, w.PadBegin);
+        var g = new PoolGeometry2D(h.In, w.In, h.Out, w.Out, h.Kernel, w.Kernel, h.Stride, w.Stride, h.PadBegin, w.PadBegin, h.Dilation, w.Dilation);
         long planes = x.Dims[0] * x.Dims[1];
         if (planes > int.MaxValue) throw Error($"input '{Def.Input[0]}' has too many planes ({planes}).");
         var y = Output(0);

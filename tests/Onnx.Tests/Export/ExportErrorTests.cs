@@ -65,6 +65,32 @@ public class ExportErrorTests
         Assert.Contains("last window starts past the image", p.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(18)]
+    public void DilatedAveragePool_BeforeOpset19_IsRefused(int opset)
+    {
+        // ONNX's AveragePool has dilations from opset 19 (MaxPool's from 10, below the exporter's range).
+        var predict = Net(["X"], ["Y"], OperatorDef.Create("AveragePool", "avg", ["X"], ["Y"]).SetArgument("kernel", 2).SetArgument("dilation", 2));
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(NoInit, predict, X, new OnnxExportOptions { Catalog = Catalog, Opset = opset }));
+        var p = Assert.Single(e.Problems);
+        Assert.Equal((0, "AveragePool", "avg"), (p.OpIndex, p.OpType, p.OpName));
+        Assert.Contains($"needs ONNX opset 19 or later (AveragePool's dilations); the export is for opset {opset}", p.Reason, StringComparison.Ordinal);
+        var max = Net(["X"], ["Y"], OperatorDef.Create("MaxPool", "max", ["X"], ["Y"]).SetArgument("kernel", 2).SetArgument("dilation", 2));
+        Assert.Single(OnnxExporter.Export(NoInit, max, X, new OnnxExportOptions { Catalog = Catalog, Opset = opset }).Graph.Node);
+    }
+
+    [Fact]
+    public void DilatedPoolWithAPadNotSmallerThanTheKernel_IsRefused()
+    {
+        // Kernel 2 with taps 3 apart takes pads up to 3 here; ONNX Runtime's pooling wants them below 2.
+        var predict = Net(["X"], ["Y"], OperatorDef.Create("MaxPool", "pool", ["X"], ["Y"])
+            .SetArgument("kernel", 2).SetArgument("dilation", 3).SetArgument("pad", 2));
+        var p = Assert.Single(Refuse(predict).Problems);
+        Assert.Equal((0, "MaxPool", "pool"), (p.OpIndex, p.OpType, p.OpName));
+        Assert.Contains("spatial dim 0: the pads 2 and 2 are not smaller than the kernel 2 (dilation 3); ONNX Runtime refuses such pooling pads", p.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AnInputWithoutAShape_IsNamed()
     {

@@ -154,6 +154,60 @@ public class OperatorExportTests
         Assert.Equal([1L, 1, 27, 27], result.Ort["Y"].Shape);
     }
 
+    // Dilated pools (a Caffe2Sharp extension, ONNX's dilations): MaxPool's from opset 10,
+    // AveragePool's from 19.
+    public static TheoryData<string, string, long[], int> DilatedPoolForms() => new()
+    {
+        { "MaxPool", "d2", [1, 2, 9, 8], 17 },
+        { "MaxPool", "d2x3_s2_p1", [2, 3, 11, 13], 11 },
+        { "MaxPool", "d3_1d_s2_p2", [1, 2, 17], 17 },
+        { "MaxPool", "legacy_ceil_d2", [1, 2, 10, 9], 17 },
+        { "MaxPool", "legacy_valid_d3", [1, 2, 10, 9], 17 },
+        { "AveragePool", "d2", [1, 2, 9, 8], 19 },
+        { "AveragePool", "d2x3_s2_p1", [2, 3, 11, 13], 19 },
+        { "AveragePool", "d2x3_s2_p1_count_include_pad", [2, 3, 11, 13], 21 },
+        { "AveragePool", "d3_1d_s2_p2", [1, 2, 17], 19 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DilatedPoolForms))]
+    public void DilatedPool_MatchesOnnxRuntime_AndWritesDilations(string type, string form, long[] dims, int opset)
+    {
+        var pool = Op(type, ["X"], ["Y"]);
+        long[] expected;
+        switch (form)
+        {
+            case "d2": pool.SetArgument("kernel", 2).SetArgument("dilation", 2); expected = [2, 2]; break;
+            case "d2x3_s2_p1":
+            case "d2x3_s2_p1_count_include_pad":
+                pool.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1).SetArgument("dilation_h", 2).SetArgument("dilation_w", 3)
+                    .SetArgument("count_include_pad", form.EndsWith("count_include_pad", StringComparison.Ordinal) ? 1 : 0);
+                expected = [2, 3];
+                break;
+            case "d3_1d_s2_p2":
+                pool.SetRepeatedArgument("kernels", new[] { 3 }).SetRepeatedArgument("strides", new[] { 2 }).SetRepeatedArgument("pads", new[] { 2, 2 })
+                    .SetRepeatedArgument("dilations", new[] { 3 });
+                expected = [3];
+                break;
+            case "legacy_ceil_d2": pool.SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("dilation", 2).SetArgument("legacy_pad", 3); expected = [2, 2]; break;
+            case "legacy_valid_d3": pool.SetArgument("kernel", 2).SetArgument("stride", 2).SetArgument("dilation", 3).SetArgument("legacy_pad", 1); expected = [3, 3]; break;
+            default: throw new ArgumentException(form);
+        }
+        var feeds = new Dictionary<string, Caffe2Tensor> { ["X"] = Random(6, dims) };
+        var result = ExportAndCompare(NoInit, Net(["X"], ["Y"], pool), feeds, opset);
+        var node = Assert.Single(result.Model.Graph.Node);
+        Assert.Equal(type, node.OpType);
+        Assert.Equal(expected, Assert.Single(node.Attribute, a => a.Name == "dilations").Ints.ToArray());
+    }
+
+    [Fact]
+    public void UndilatedPool_WritesNoDilations()
+    {
+        var pool = Op("AveragePool", ["X"], ["Y"]).SetArgument("kernel", 2).SetArgument("dilation", 1);
+        var result = ExportAndCompare(NoInit, Net(["X"], ["Y"], pool), new Dictionary<string, Caffe2Tensor> { ["X"] = Random(7, 1, 1, 5, 5) }, 11);
+        Assert.DoesNotContain(Assert.Single(result.Model.Graph.Node).Attribute, a => a.Name == "dilations");
+    }
+
     // ---- FC --------------------------------------------------------------------------------------
 
     public static TheoryData<long[], long[], int, int> FcForms() => new()

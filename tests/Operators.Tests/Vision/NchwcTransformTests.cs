@@ -220,4 +220,50 @@ public class NchwcTransformTests
             [TensorShape.Create([1, 2, 7, 7, 16])]);
         Assert.Equal("FLOAT[1, 2, 3, 3, 16]", Assert.Single(pool).Describe());
     }
+    [Fact]
+    public void DilatedPools_StayNchw_AndTheOptimisedNetMatchesThePlainOneBitForBit()
+    {
+        // Conv 3->32 (NCHWc), then a dilated MaxPool (dilations, a Caffe2Sharp extension) and a
+        // dilated AveragePool (dilation_h/_w), which the blocked kernels do not serve: both stay
+        // NCHW behind a reorder, and an undilated MaxPool of the same conv output still converts.
+        var init = new NetBuilder("init")
+            .GivenTensorFill("w0", [32, 3, 3, 3], Random(32 * 27, 1, 0.3))
+            .GivenTensorFill("b0", [32], Random(32, 2))
+            .Build();
+        var predict = new NetBuilder("predict").ExternalInput("X", "w0", "b0")
+            .Conv("X", "w0", "b0", "c0", kernel: 3, stride: 1, pad: 1)
+            .Relu("c0", "c0")
+            .Op("MaxPool", ["c0"], ["dm"], null, ArgumentHelper.MakeRepeatedArgument("kernels", new long[] { 3, 2 }),
+                ArgumentHelper.MakeRepeatedArgument("strides", new long[] { 1, 2 }), ArgumentHelper.MakeRepeatedArgument("pads", new long[] { 2, 1, 2, 1 }),
+                ArgumentHelper.MakeRepeatedArgument("dilations", new long[] { 2, 3 }))
+            .Op("AveragePool", ["c0"], ["da"], null, ArgumentHelper.MakeArgument("kernel", 3), ArgumentHelper.MakeArgument("pad", 2),
+                ArgumentHelper.MakeArgument("dilation_h", 3), ArgumentHelper.MakeArgument("dilation_w", 2), ArgumentHelper.MakeArgument("count_include_pad", 1))
+            .MaxPool("c0", "m", kernel: 2, stride: 2)
+            .ExternalOutput("dm", "da", "m")
+            .Build();
+        var plain = new Runtime.Predictor(Catalog, init, predict, new PredictorOptions { Optimize = false });
+        var optimized = new Runtime.Predictor(Catalog, init, predict);
+        var types = optimized.RunNetDef.Op.Select(o => o.Type).ToArray();
+        Assert.Contains("NchwcConv", types);
+        Assert.Contains("NchwcMaxPool", types);
+        Assert.Contains("MaxPool", types);
+        Assert.Contains("AveragePool", types);
+        Assert.DoesNotContain("NchwcAveragePool", types);
+        Assert.Single(optimized.RunNetDef.Op, o => o.Type == "NchwcMaxPool");
+        var x = Input();
+        var expected = plain.Run(x);
+        var actual = optimized.Run(x);
+        Assert.Equal(3, actual.Length);
+        for (int k = 0; k < 3; k++) AssertSameBits(expected[k], actual[k], predict.ExternalOutput[k]);
+    }
+
+    [Fact]
+    public void NchwcPool_GivenADilation_IsAnError()
+    {
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob("X", new Tensor(DataType.Float, [1, 1, 5, 5, 16]));
+        var def = OperatorDef.Create("NchwcMaxPool", "", ["X"], ["Y"]).SetArgument("kernel", 2).SetArgument("dilation", 2);
+        var ex = Assert.ThrowsAny<Exception>(() => ws.RunOperatorOnce(def));
+        Assert.Contains("dilation [2, 2] is not supported on blocked tensors", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -16,9 +16,10 @@ public class PoolingTests
     // cell of the full window, skipping those outside the image. Sums in double in row-major window
     // order; the divisor is the image cells counted, or kh * kw with countIncludePad. A NaN wins a max
     // (and a max of zeros is +0 when the window holds a +0);
-    // an empty window gives -infinity (max) or 0 (average).
+    // an empty window gives -infinity (max) or 0 (average). With dilations dh, dw, window cell (a, b)
+    // is a * dh rows and b * dw columns after the window's first.
     private static double[] Reference(double[] x, int n, int c, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl,
-        bool average, bool countIncludePad)
+        bool average, bool countIncludePad, int dh = 1, int dw = 1)
     {
         var y = new double[n * c * oh * ow];
         for (int p = 0; p < n * c; p++)
@@ -30,7 +31,7 @@ public class PoolingTests
                     for (int a = 0; a < kh; a++)
                         for (int b = 0; b < kw; b++)
                         {
-                            int ih = i * sh - pt + a, iw = j * sw - pl + b;
+                            int ih = i * sh - pt + a * dh, iw = j * sw - pl + b * dw;
                             if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
                             double v = x[p * h * w + ih * w + iw];
                             sum += v;
@@ -54,7 +55,7 @@ public class PoolingTests
 
     private static double[] D(float[] x) => [.. x.Select(v => (double)v)];
 
-    private static int Floor(int input, int padBegin, int padEnd, int k, int s) => (input + padBegin + padEnd - k) / s + 1;
+    private static int Floor(int input, int padBegin, int padEnd, int k, int s, int dilation = 1) => (input + padBegin + padEnd - (dilation * (k - 1) + 1)) / s + 1;
 
     // N, C, H, W, kh, kw, sh, sw, pt, pl, pb, pr
     public static IEnumerable<object[]> Shapes() => new int[][]
@@ -136,6 +137,111 @@ public class PoolingTests
             new OperatorTester(Catalog, "MaxPool").Arg("kernel", k).Arg("stride", s).Arg("pad", pb).Input("X", x, n, c, w)
                 .Output("Y", F(Reference(D(x), n, c, 1, w, 1, ow, 1, k, 1, s, 0, pb, false, false)), n, c, ow).Run();
     }
+
+    // Dilation (a Caffe2Sharp extension; Caffe2 refuses it in pooling): dh, dw over the shapes above.
+    public static IEnumerable<object[]> DilatedShapes() =>
+        from row in Shapes()
+        from d in new[] { (2, 2), (2, 3), (3, 1), (1, 3) }
+        let r = row.Cast<int>().ToArray()
+        where r[2] + r[8] + r[10] >= d.Item1 * (r[4] - 1) + 1 && r[3] + r[9] + r[11] >= d.Item2 * (r[5] - 1) + 1
+        select r.Cast<object>().Append(d.Item1).Append(d.Item2).ToArray();
+
+    [Theory]
+    [MemberData(nameof(DilatedShapes))]
+    public void Dilated2D_EveryForm_MatchesTheReference(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw)
+    {
+        int oh = Floor(h, pt, pb, kh, sh, dh), ow = Floor(w, pl, pr, kw, sw, dw);
+        var x = F(Random(n * c * h * w, h * 13 + w + dh));
+        foreach (var (op, average, include) in new[] { ("MaxPool", false, false), ("AveragePool", true, false), ("AveragePool", true, true) })
+        {
+            var expected = F(Reference(D(x), n, c, h, w, oh, ow, kh, kw, sh, sw, pt, pl, average, include, dh, dw));
+            var t = new OperatorTester(Catalog, op).Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw }).Ints("pads", new long[] { pt, pl, pb, pr })
+                .Ints("dilations", new long[] { dh, dw });
+            if (include) t.Arg("count_include_pad", 1);
+            t.Input("X", x, n, c, h, w).Output("Y", expected, n, c, oh, ow).Run();
+            // The pair form, and the single form where both dims share the dilation.
+            new OperatorTester(Catalog, op).Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw }).Ints("pads", new long[] { pt, pl, pb, pr })
+                .Arg("dilation_h", dh).Arg("dilation_w", dw).Arg("count_include_pad", include ? 1 : 0)
+                .Input("X", x, n, c, h, w).Output("Y", expected, n, c, oh, ow).Run();
+            if (dh == dw)
+                new OperatorTester(Catalog, op).Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw }).Ints("pads", new long[] { pt, pl, pb, pr })
+                    .Arg("dilation", dh).Arg("count_include_pad", include ? 1 : 0)
+                    .Input("X", x, n, c, h, w).Output("Y", expected, n, c, oh, ow).Run();
+        }
+        var xd = Random(n * c * h * w, h * 5 + w + dw);
+        foreach (var (op, average) in new[] { ("MaxPool", false), ("AveragePool", true) })
+            new OperatorTester(Catalog, op).Ints("kernels", new long[] { kh, kw }).Ints("strides", new long[] { sh, sw }).Ints("pads", new long[] { pt, pl, pb, pr })
+                .Ints("dilations", new long[] { dh, dw }).Input("X", xd, n, c, h, w)
+                .Output("Y", Reference(xd, n, c, h, w, oh, ow, kh, kw, sh, sw, pt, pl, average, false, dh, dw), n, c, oh, ow).Run();
+    }
+
+    [Theory]
+    [InlineData(1, 2, 11, 3, 1, 2, 0, 0)]
+    [InlineData(2, 1, 17, 2, 2, 3, 2, 1)]
+    [InlineData(1, 3, 9, 4, 3, 2, 5, 0)]
+    public void Dilated1D_MatchesTheReference(int n, int c, int w, int k, int s, int d, int pb, int pe)
+    {
+        int ow = Floor(w, pb, pe, k, s, d);
+        var x = F(Random(n * c * w, w + k + d));
+        foreach (var (op, average, include) in new[] { ("MaxPool", false, false), ("AveragePool", true, false), ("AveragePool", true, true) })
+            new OperatorTester(Catalog, op).Ints("kernels", new long[] { k }).Ints("strides", new long[] { s }).Ints("pads", new long[] { pb, pe })
+                .Ints("dilations", new long[] { d }).Arg("count_include_pad", include ? 1 : 0)
+                .Input("X", x, n, c, w).Output("Y", F(Reference(D(x), n, c, 1, w, 1, ow, 1, k, 1, s, 0, pb, average, include, 1, d)), n, c, ow).Run();
+    }
+
+    [Fact]
+    public void Dilated_LegacyValidAndCaffeCeilMode_UseTheDilatedKernel()
+    {
+        // 9 x 9, kernel 2 with taps 3 apart (extent 4), stride 2. VALID: (9 - 4) / 2 + 1 = 3.
+        // Caffe's ceil mode: ceil(5 / 2) + 1 = 4; its last window, at 6, has one tap in the image (6).
+        const int size = 9;
+        var x = F(Random(2 * size * size, 91));
+        foreach (var (op, average) in new[] { ("MaxPool", false), ("AveragePool", true) })
+        {
+            new OperatorTester(Catalog, op).Arg("legacy_pad", 1).Arg("kernel", 2).Arg("stride", 2).Arg("dilation", 3).Input("X", x, 1, 2, size, size)
+                .Output("Y", F(Reference(D(x), 1, 2, size, size, 3, 3, 2, 2, 2, 2, 0, 0, average, false, 3, 3)), 1, 2, 3, 3).Run();
+            new OperatorTester(Catalog, op).Arg("legacy_pad", 3).Arg("kernel", 2).Arg("stride", 2).Arg("dilation", 3).Input("X", x, 1, 2, size, size)
+                .Output("Y", F(Reference(D(x), 1, 2, size, size, 4, 4, 2, 2, 2, 2, 0, 0, average, false, 3, 3)), 1, 2, 4, 4).Run();
+        }
+    }
+
+    [Fact]
+    public void Dilated_PadsMayReachTheDilatedKernel_AndAWindowWithoutImageTapsIsMinusInfinityOrZero()
+    {
+        // Width 2, kernel 2 with taps 3 apart (extent 4), pads 1 and 1: 1 output, whose taps -1 and 2
+        // both miss the image. Pads of 2 (not smaller than the kernel 2) are allowed: they are below 4;
+        // the windows' taps are (-2, 1), (-1, 2) and (0, 3).
+        float[] x = [5, 6];
+        new OperatorTester(Catalog, "MaxPool").Ints("kernels", new long[] { 2 }).Ints("pads", new long[] { 1, 1 }).Ints("dilations", new long[] { 3 })
+            .Input("X", x, 1, 1, 2).Output("Y", new[] { float.NegativeInfinity }, 1, 1, 1).Run();
+        new OperatorTester(Catalog, "AveragePool").Ints("kernels", new long[] { 2 }).Ints("pads", new long[] { 1, 1 }).Ints("dilations", new long[] { 3 })
+            .Input("X", x, 1, 1, 2).Output("Y", new[] { 0f }, 1, 1, 1).Run();
+        new OperatorTester(Catalog, "MaxPool").Ints("kernels", new long[] { 2 }).Ints("pads", new long[] { 2, 2 }).Ints("dilations", new long[] { 3 })
+            .Input("X", x, 1, 1, 2).Output("Y", new[] { 6f, float.NegativeInfinity, 5f }, 1, 1, 3).Run();
+    }
+
+    [Fact]
+    public void Dilated_Schema_InfersTheShapeWithTheDilatedKernel_AndCostsOneOpPerTap()
+    {
+        var max = Catalog.Schemas.Find("MaxPool")!;
+        // 20 x 21, kernel 3 with taps 2 apart (extent 5), stride 2, pad 1: (20 + 2 - 5) / 2 + 1 = 9, (21 + 2 - 5) / 2 + 1 = 10.
+        var def = OperatorDef.Create("MaxPool", "", ["X"], ["Y"]).SetArgument("kernel", 3).SetArgument("stride", 2).SetArgument("pad", 1).SetArgument("dilation", 2);
+        Assert.Equal("FLOAT[2, 8, 9, 10]", max.InferTensor(def, [TensorShape.Create([2, 8, 20, 21])]).Single().Describe());
+        Assert.Equal(new Cost(2UL * 8 * 9 * 10 * 9, 2UL * 8 * 20 * 21 * 4, 2UL * 8 * 9 * 10 * 4), max.InferCost(def, [TensorShape.Create([2, 8, 20, 21])]));
+        var oneD = OperatorDef.Create("AveragePool", "", ["X"], ["Y"]).SetRepeatedArgument("kernels", new long[] { 4 }).SetRepeatedArgument("dilations", new long[] { 3 });
+        Assert.Equal("DOUBLE[1, 2, 3]", Catalog.Schemas.Find("AveragePool")!.InferTensor(oneD, [TensorShape.Create([1, 2, 12], DataType.Double)]).Single().Describe());
+        Assert.Empty(max.VerifyWithWarnings(def).Warnings);
+        Assert.Contains("Caffe2Sharp extension", max.Args.Single(a => a.Name == "dilations").Description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(10, 3, 2, 2, LegacyPadding.NotSet, 0, 3, 0, 0)]
+    [InlineData(10, 3, 2, 2, LegacyPadding.Valid, 0, 3, 0, 0)]
+    [InlineData(10, 3, 2, 2, LegacyPadding.CaffeLegacyPooling, 0, 4, 0, 2)]  // ceil(5 / 2) + 1
+    [InlineData(9, 2, 2, 3, LegacyPadding.CaffeLegacyPooling, 0, 4, 0, 2)]
+    [InlineData(10, 2, 3, 3, LegacyPadding.CaffeLegacyPooling, 2, 4, 2, 2)]  // ceil(10 / 3) + 1 = 5, the last window would start at 12 >= 10 + 2: 4
+    public void ComputeSizeAndPad_UsesTheDilatedKernel(int input, int k, int s, int d, LegacyPadding mode, int pad, int expectedOut, int expectedBegin, int expectedEnd) =>
+        Assert.Equal((expectedOut, expectedBegin, expectedEnd), ConvPoolArgs.ComputeSizeAndPad(input, k, s, d, mode, pad, pad));
 
     [Fact]
     public void ManyPlanes_SplitAcrossThreads_MatchTheReference()
@@ -335,8 +441,15 @@ public class PoolingTests
         { "MaxPool", ["kernel", 2, "pads", new long[] { 1, 1, 1, 1 }], [1, 1, 4], "argument 'pads' has 4 value(s); a 1-D input 'X' needs 2" },
         { "MaxPool", ["kernels", new long[] { 2, 2 }], [1, 1, 4], "argument 'kernels' has 2 value(s); the 1-D input 'X' needs 1" },
         { "MaxPool", ["kernel", 2, "order", "NHWC"], [1, 4, 4, 1], "argument 'order' = \"NHWC\" is not supported; only NCHW is" },
-        { "AveragePool", ["kernel", 2, "dilation", 2], [1, 1, 4, 4], "pooling does not support dilation" },
-        { "MaxPool", ["kernels", new long[] { 2, 2 }, "dilations", new long[] { 1, 2 }], [1, 1, 4, 4], "pooling does not support dilation" },
+        { "AveragePool", ["kernel", 2, "dilation", 0], [1, 1, 4, 4], "every dilation must be at least 1; got [0]" },
+        { "MaxPool", ["kernels", new long[] { 2, 2 }, "dilations", new long[] { 1, -1 }], [1, 1, 4, 4], "every dilation must be at least 1; got [1, -1]" },
+        { "MaxPool", ["kernels", new long[] { 2, 2 }, "dilations", new long[] { 2, 2, 2 }], [1, 1, 4, 4], "argument 'dilations' has 3 value(s); the 2-D input 'X' needs 2" },
+        { "MaxPool", ["kernel", 2, "dilation", 2, "dilations", new long[] { 2, 2 }], [1, 1, 4, 4], "give only one of 'dilation', 'dilations' and 'dilation_h'/'dilation_w'" },
+        { "MaxPool", ["kernel", 3, "dilation", 3], [1, 1, 6, 6], "the padded size 6 + 0 + 0 = 6 is smaller than the kernel 7" },
+        { "MaxPool", ["kernel", 2, "dilation", 2, "pad", 3], [1, 1, 4, 4], "the pads 3 and 3 must be smaller than the dilated kernel 3 (kernel 2, dilation 2)" },
+        { "MaxPool", ["kernel", 2, "dilation", 2, "legacy_pad", 2], [1, 1, 4, 4], "legacy_pad SAME does not support dilation" },
+        { "MaxPool", ["global_pooling", 1, "dilation", 2], [1, 1, 4, 4], "with global_pooling, pad, stride and dilation must not be set" },
+        { "AveragePool", ["global_pooling", 1, "dilations", new long[] { 1, 2 }], [1, 1, 4, 4], "with global_pooling, pad, stride and dilation must not be set" },
         { "MaxPool", ["kernel", 2, "pad", 2], [1, 1, 4, 4], "the pads 2 and 2 must be smaller than the kernel 2" },
         { "MaxPool", ["kernels", new long[] { 3, 2 }, "pads", new long[] { 0, 0, 0, 2 }], [1, 1, 4, 4], "spatial dim 1: the pads 0 and 2 must be smaller than the kernel 2" },
         { "MaxPool", ["kernel", 2, "pad", 1, "legacy_pad", 2], [1, 1, 4, 4], "explicit pads must not be given with it" },
