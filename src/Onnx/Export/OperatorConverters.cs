@@ -286,7 +286,9 @@ internal static class OperatorConverters
     {
         int rank = c.Dims(0).Length;
         int axis = CanonicalAxis(c.Def.GetSingleArgument("axis", 1), rank, "argument 'axis'");
-        if (c.Opset < 13 || axis == rank - 1)
+        // From opset 13 ONNX normalises over one axis: the same as Caffe2's coerced 2-D when it is
+        // the last axis or every dim after it is 1 (a [N, C, 1, 1] score map).
+        if (c.Opset < 13 || axis == rank - 1 || c.Dims(0).Skip(axis + 1).All(d => d == 1))
         {
             c.Node("Softmax", [c.In(0)], [c.Out(0)], Int("axis", axis));
             return;

@@ -200,9 +200,11 @@ internal static class NodeConverters
         int r = rank.Value;
         if (axis < -r || axis >= r) throw NodeContext.Fail($"axis {axis} is out of range for rank {r}.");
         if (axis < 0) axis += r;
-        if (axis == r - 1)
+        // Over the last axis, or over an axis after which every dim is 1 (a [N, C, 1, 1] score map),
+        // one axis and Caffe2's coerced 2-D at that axis normalise the same elements.
+        if (axis == r - 1 || (c.Shape(x) is { UnknownShape: false } shape && Enumerable.Range((int)axis + 1, r - 1 - (int)axis).All(d => shape.Dims[d] == 1 && !shape.UnknownDims.Contains(d))))
         {
-            c.Op("Softmax", [x], [y], ("axis", (long)(r - 1)));
+            c.Op("Softmax", [x], [y], ("axis", axis));
             return;
         }
         long[] perm = [.. Enumerable.Range(0, r).Select(d => (long)d)];

@@ -102,6 +102,7 @@ public static class FillOperators
             .SetDoc("Copies the input tensor to the output.");
         catalog.Operators.Register("Copy", (d, ws) => new CopyOp(d, ws));
         catalog.Gradients.Register("Copy", (d, g) => new CopyGradient(d, g));
+        catalog.Passes.Add(new DropCopy());
 
         RandomFills.Register(catalog);
     }
@@ -310,5 +311,27 @@ public static class FillBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(net);
         return net.Op("Copy", [input], [output], name);
+    }
+}
+
+/// <summary>
+/// The inference pass that removes a <c>Copy</c> whose copy nothing needs (an ONNX Identity, say):
+/// the ops after it read its input instead (see <see cref="NetPassContext.TryForwardIdentity"/>;
+/// a protected output keeps its Copy).
+/// </summary>
+internal sealed class DropCopy : INetPass
+{
+    public string Name => "drop Copy";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var op = ops[k];
+            if (op.Type != "Copy" || op.Input.Count != 1 || op.Output.Count != 1) continue;
+            if (context.TryForwardIdentity(k, op.Input[0], op.Output[0], $"Copy #{k} was dropped")) return 1;
+        }
+        return 0;
     }
 }

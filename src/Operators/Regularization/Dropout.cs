@@ -232,16 +232,8 @@ internal sealed class DropTestModeDropout : INetPass
             string x = op.Input[0], y = op.Output[0];
             string? mask = op.Output.Count > 1 && op.Output[1].Length > 0 ? op.Output[1] : null;
             if (mask is not null && (context.IsProtected(mask) || context.Readers(mask).Count > 0 || context.Writers(mask).Count > 1)) continue;
-            if (x != y)
-            {
-                if (context.IsProtected(y) || context.Writers(y).Count != 1 || context.Writers(x).Any(w => w > k)) continue;
-                for (int r = k + 1; r < ops.Count; r++)
-                    for (int i = 0; i < ops[r].Input.Count; i++)
-                        if (ops[r].Input[i] == y) ops[r].Input[i] = x;
-                context.MarkRemoved(y, $"test-mode Dropout #{k} was dropped; '{y}' equals '{x}'");
-            }
+            if (!context.TryForwardIdentity(k, x, y, $"test-mode Dropout #{k} was dropped")) continue;
             if (mask is not null) context.MarkRemoved(mask, $"test-mode Dropout #{k} was dropped with its mask");
-            ops.RemoveAt(k);
             return 1;
         }
         return 0;

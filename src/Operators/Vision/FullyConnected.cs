@@ -51,6 +51,7 @@ public static class FullyConnected
             .SetDoc("FC with the weights stored transposed (Caffe2's FCTransposed): Y = X W + b with X viewed as [M, K] at axis and W as [K, N] at axis_w. ONNX Gemm with transB = 0. The inference optimiser turns an FC with constant weights into this operator, whose GEMM reads W where it lies instead of packing it on every run.");
         catalog.Operators.Register("FCTransposed", static (d, ws) => new FullyConnectedOp(d, ws, transposed: true));
         catalog.Passes.Add(new TransposeConstantFCWeights());
+        catalog.Passes.Add(new FoldFlattenIntoFC());
         catalog.Passes.Add(new FuseReluInto("fuse Relu into FC", NetPassStage.Simplify, "FC", "FCTransposed"));
     }
 
@@ -217,6 +218,41 @@ internal sealed class TransposeConstantFCWeights : INetPass
             op.Type = "FCTransposed";
             op.Input[1] = context.AddConstant(op.Input[1] + "_transposed", Tensor.From<float>(t, k, n));
             op.SetArgument("axis_w", 1);
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/// <summary>
+/// The inference pass that lets an FC flatten its own input: <c>Flatten(X, axis = 1) -&gt; F</c>
+/// then <c>FC(F, W, b)</c> at axis 1 is <c>FC(X, W, b)</c> at axis 1, since FC views X as
+/// <c>[dims[0], prod(dims[1:])]</c> exactly as the Flatten does (an exported FC on a 4-D input comes
+/// back from ONNX as Flatten and Gemm). Only for axis 1 on both: at another axis the output dims
+/// would differ. F must be read by the FC alone, unprotected, and X not rewritten in between.
+/// </summary>
+internal sealed class FoldFlattenIntoFC : INetPass
+{
+    public string Name => "fold Flatten into FC";
+
+    public int Apply(NetPassContext context)
+    {
+        var ops = context.Net.Op;
+        for (int k = 0; k < ops.Count; k++)
+        {
+            var flatten = ops[k];
+            if (flatten.Type != "Flatten" || flatten.Input.Count != 1 || flatten.Output.Count != 1 || flatten.GetSingleArgument("axis", 1) != 1) continue;
+            string x = flatten.Input[0], f = flatten.Output[0];
+            if (x == f || context.IsProtected(f) || context.Writers(f).Count != 1) continue;
+            var readers = context.Readers(f);
+            if (readers.Count != 1) continue;
+            int j = readers[0];
+            var fc = ops[j];
+            if (fc.Type is not ("FC" or "FCTransposed") || fc.Input[0] != f || fc.Input.Skip(1).Contains(f) || fc.GetSingleArgument("axis", 1) != 1) continue;
+            if (context.Writers(x).Any(w => w > k && w < j)) continue;
+            fc.Input[0] = x;
+            context.MarkRemoved(f, $"Flatten #{k} was folded into {fc.Type} #{j}, which flattens '{x}' itself");
+            ops.RemoveAt(k);
             return 1;
         }
         return 0;

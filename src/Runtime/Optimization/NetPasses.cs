@@ -92,6 +92,32 @@ public sealed class NetPassContext
     }
 
     /// <summary>
+    /// Removes op <paramref name="index"/>, which computes Y = X (a copy, a test-mode Dropout, a
+    /// Flatten a consumer no longer needs): in place it is simply dropped; otherwise the ops after
+    /// it read X instead of Y. Returns false, changing nothing, when that could change a result:
+    /// Y is protected (an output or a fetched blob keeps its op), Y has another writer, or X is
+    /// written again after the op (then reading X later would not give Y's value).
+    /// </summary>
+    /// <param name="index">The op to remove.</param>
+    /// <param name="x">Its input X.</param>
+    /// <param name="y">Its output Y.</param>
+    /// <param name="why">Why Y is gone, for the error a fetch of it gives (e.g. <c>Copy #3 was dropped</c>).</param>
+    public bool TryForwardIdentity(int index, string x, string y, string why)
+    {
+        var ops = Net.Op;
+        if (x != y)
+        {
+            if (IsProtected(y) || Writers(y).Count != 1 || Writers(x).Any(w => w > index)) return false;
+            for (int r = index + 1; r < ops.Count; r++)
+                for (int i = 0; i < ops[r].Input.Count; i++)
+                    if (ops[r].Input[i] == y) ops[r].Input[i] = x;
+            MarkRemoved(y, $"{why}; '{y}' equals '{x}'");
+        }
+        ops.RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>
     /// For a single-input, single-output op <paramref name="consumer"/> that reads X and writes
     /// Y, the index of the op of type <paramref name="producerType"/> that wrote X last, when the
     /// consumer can be merged into it (the producer then writes Y, the consumer is removed); -1

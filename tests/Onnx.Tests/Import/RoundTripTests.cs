@@ -48,4 +48,24 @@ public class RoundTripTests
         AssertClose(original[net.Output], imported.Run(predictor, feeds)[net.Output], $"{name} {net.Output} (optimised)");
         Assert.Throws<EnforceNotMetException>(() => imported.Run(predictor, new Dictionary<string, Runtime.Tensor> { [net.Input] = net.MakeInput(2, seed: 3) }));
     }
+
+    [SkippableTheory]
+    [InlineData("LeNet")]
+    [InlineData("SqueezeNet")]
+    [InlineData("ResNet50")]
+    public void ExportedThenImported_OptimisesToTheNativeNetsOperators(string name)
+    {
+        // The importer's extra operators (an unsqueezed bias, a Reshape's shape) fold away, so the
+        // optimised imported net runs the same kernels as the native one: the same speed.
+        var net = name switch
+        {
+            "LeNet" => RealNetCatalog.LeNet(),
+            "SqueezeNet" => RealNetCatalog.SqueezeNet(),
+            _ => RealNetCatalog.ResNet50(),
+        };
+        var imported = OnnxImporter.Import(net.Export(batch: 1), source: name);
+        var native = new Predictor(Catalog, net.Init, net.Predict);
+        var fromOnnx = imported.CreatePredictor(Catalog);
+        Assert.Equal(native.RunNetDef.Op.Select(o => o.Type), fromOnnx.RunNetDef.Op.Select(o => o.Type));
+    }
 }
