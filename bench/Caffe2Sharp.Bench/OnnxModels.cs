@@ -99,6 +99,31 @@ internal static class OnnxModels
         return Model(graph, 11);
     }
 
+    /// <summary>
+    /// The serialized model <c>Y = Resize(X, scales)</c> (opset 19) with the scales a constant
+    /// initializer and the given mode and coordinate mapping.
+    /// </summary>
+    public static byte[] Resize(long[] xDims, float[] scales, string mode, string coordinates, long[] yDims)
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        static AttributeProto Text(string name, string value) =>
+            new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+        var node = new NodeProto
+        {
+            Name = "resize", OpType = "Resize", Input = { "X", "", "scales" }, Output = { "Y" },
+            Attribute = { Text("mode", mode), Text("coordinate_transformation_mode", coordinates) },
+        };
+        var graph = new GraphProto
+        {
+            Name = "resize",
+            Node = { node },
+            Initializer = { FloatTensor("scales", [scales.Length], scales) },
+            Input = { FloatValue("X", xDims) },
+            Output = { FloatValue("Y", yDims) },
+        };
+        return Model(graph, 19);
+    }
+
     private static byte[] Model(GraphProto graph, long opset) => new ModelProto
     {
         IrVersion = IrVersion,

@@ -298,6 +298,7 @@ internal sealed class ResizeOp : OperatorBase
         var y = Output(0);
         if (ReferenceEquals(y, x)) throw Error($"output '{Def.Output[0]}' is input '{Def.Input[0]}'; Resize does not run in place.");
         y.Resize(x.DataType, _outDims);
+        if (y.Size == 0) return; // an axis resized to nothing
         switch (x.DataType)
         {
             case DataType.Float:
@@ -347,7 +348,7 @@ internal sealed class ResizeOp : OperatorBase
             long inSize = x.Dims[d], outSize = plan.OutDims[d];
             bool cropping = _options.Coordinates == ResampleCoordinates.TfCropAndResize && (plan.RoiStart[d] != 0 || plan.RoiEnd[d] != 1);
             if (inSize == outSize && plan.Scales[d] == 1 && !cropping) continue;
-            if (outSize == 0) { axes[d] = null; continue; }
+            if (outSize == 0) continue; // the output is empty; Run does not call the kernel
             if (inSize == 0) throw Error($"input '{Def.Input[0]}' {x.Describe()}: axis {d} is empty and cannot be resized to {outSize}.");
             if (inSize > int.MaxValue || outSize > int.MaxValue) throw Error($"input '{Def.Input[0]}' {x.Describe()}: axis {d} is too long to resize ({inSize} -> {outSize}).");
             axes[d] = ResampleAxis.Create((int)inSize, (int)outSize, plan.Scales[d], _options, plan.RoiStart[d], plan.RoiEnd[d]);
@@ -410,6 +411,7 @@ internal sealed class UpsampleBilinearOp : OperatorBase
         var y = Output(0);
         if (ReferenceEquals(y, x)) throw Error($"output '{Def.Output[0]}' is input '{Def.Input[0]}'; UpsampleBilinear does not run in place.");
         y.Resize(x.DataType, _outDims);
+        if (y.Size == 0) return;
         if (x.DataType == DataType.Float) ResampleKernels.Resample(x.Data<float>(), y.Data<float>(), x.Dims, _axes, 0f, Pool, MaxDegreeOfParallelism);
         else ResampleKernels.Resample(x.Data<double>(), y.Data<double>(), x.Dims, _axes, 0.0, Pool, MaxDegreeOfParallelism);
     }

@@ -252,6 +252,15 @@ public class ResizeTests
     }
 
     [Fact]
+    public void AnAxisResizedToNothing_GivesAnEmptyOutput()
+    {
+        // floor(2 * 0.3) = 0.
+        new OperatorTester(Catalog, "Resize").Args("scales", 1f, 0.3f).Arg("mode", "linear").Input("X", new float[6], 3, 2).Output("Y", Array.Empty<float>(), 3, 0).Run();
+        new OperatorTester(new OperatorCatalog().Add(Resize.Register), "UpsampleBilinear").Arg("width_scale", 0.3f)
+            .Input("X", new float[4], 1, 1, 2, 2).Output("Y", Array.Empty<float>(), 1, 1, 2, 0).Run();
+    }
+
+    [Fact]
     public void ASecondInput_OfScalesOrSizes_OverridesTheArguments()
     {
         var ws = new Workspace(Catalog);
