@@ -104,6 +104,17 @@ public sealed class ResampleAxis
         _index = index;
         _weight = weight;
         IsIdentity = identity;
+        WeightF = [.. weight.Select(w => (float)w)];
+        bool gather = true;
+        int most = 0;
+        for (int o = 0; o < outSize; o++)
+        {
+            int n = start[o + 1] - start[o];
+            most = Math.Max(most, n);
+            if (n > 1 || (n == 1 && weight[start[o]] != 1.0)) gather = false;
+        }
+        IsGather = gather;
+        MaxTaps = most;
     }
 
     /// <summary>Input length of the axis.</summary>
@@ -116,15 +127,10 @@ public sealed class ResampleAxis
     public bool IsIdentity { get; }
 
     /// <summary>True when every output position reads one cell with weight 1 or lies outside (a pure gather).</summary>
-    public bool IsGather
-    {
-        get
-        {
-            for (int o = 0; o < OutSize; o++)
-                if (_start[o + 1] - _start[o] > 1 || (_start[o + 1] > _start[o] && _weight[_start[o]] != 1.0)) return false;
-            return true;
-        }
-    }
+    public bool IsGather { get; }
+
+    /// <summary>The most taps any output position reads.</summary>
+    public int MaxTaps { get; }
 
     /// <summary>The input cells output position <paramref name="o"/> reads (empty when it lies outside the input).</summary>
     public ReadOnlySpan<int> Indices(int o) => _index.AsSpan(_start[o], _start[o + 1] - _start[o]);
@@ -135,16 +141,12 @@ public sealed class ResampleAxis
     /// <summary>True when output position <paramref name="o"/> lies outside the input and takes the extrapolation value.</summary>
     public bool IsOutside(int o) => _start[o + 1] == _start[o];
 
-    /// <summary>The most taps any output position reads.</summary>
-    public int MaxTaps
-    {
-        get
-        {
-            int m = 0;
-            for (int o = 0; o < OutSize; o++) m = Math.Max(m, _start[o + 1] - _start[o]);
-            return m;
-        }
-    }
+    // The flat tables the kernels walk: output o reads Index[Start[o]..Start[o + 1]) with weights
+    // Weight (double) or WeightF (the same, rounded to float, for float data).
+    internal int[] Start => _start;
+    internal int[] Index => _index;
+    internal double[] Weight => _weight;
+    internal float[] WeightF { get; }
 
     /// <summary>
     /// Builds the taps of an axis resized from <paramref name="inSize"/> to <paramref name="outSize"/>

@@ -8,31 +8,37 @@ using System.Runtime.InteropServices;
 namespace Caffe2Sharp.Kernels;
 
 /// <summary>
-/// N-dimensional resize (ONNX Resize's nearest, linear and cubic modes) as one 1-D resample per
-/// resized axis, each axis's taps precomputed in a <see cref="ResampleAxis"/>.
+/// N-dimensional resize (ONNX Resize's nearest, linear and cubic modes) as 1-D resamples of the
+/// resized axes, each axis's taps precomputed in a <see cref="ResampleAxis"/>.
 /// </summary>
 /// <remarks>
-/// <para>The axes are resampled one after another, the last (innermost) first. A separable pass is
-/// exactly ONNX's n-linear and n-cubic interpolation (the kernel is a product of 1-D kernels); only
-/// the rounding differs, by the intermediate results being stored in the element type. A pass over
-/// the last axis works along contiguous lines; a pass over an outer axis combines whole rows of the
-/// inner dims, which vectorise (<c>TensorPrimitives</c>).</para>
-/// <para>Nearest passes copy elements and so take any element type, bit for bit; linear and cubic
-/// passes take FLOAT or DOUBLE. A position outside the input (<see cref="ResampleCoordinates.TfCropAndResize"/>)
-/// is the extrapolation value; a later pass interpolating between such values gives the value again
-/// (its weights sum to 1), up to rounding.</para>
-/// <para>Each output line or row is written by one thread, so results are bit-identical at every
-/// thread count.</para>
+/// <para>A separable resample is exactly ONNX's n-linear and n-cubic interpolation (the kernel is a
+/// product of 1-D kernels); only the rounding differs, by intermediate sums being stored in the
+/// element type.</para>
+/// <para><b>The common case</b>, only the last two axes resized (H and W of NCHW), runs one output
+/// row at a time: the input rows the row's H taps name are combined into one row (vectorised,
+/// <c>TensorPrimitives</c>; no combination when one row has weight 1), which the W taps then
+/// resample into the output row. No intermediate tensor is written, and an output row whose H
+/// taps equal the previous row's (nearest up-sampling) is a copy of it. <b>Other axes</b> are
+/// resampled one after another, the last first, through rented buffers.</para>
+/// <para>Nearest copies elements and so takes any element type, bit for bit; linear and cubic take
+/// FLOAT (weights and sums in float) or DOUBLE. A position outside the input
+/// (<see cref="ResampleCoordinates.TfCropAndResize"/>) is the extrapolation value; interpolating
+/// between such values gives the value again (the weights sum to 1), up to rounding.</para>
+/// <para>Each output row is written by one thread, so results are bit-identical at every thread
+/// count. Steady-state calls allocate nothing.</para>
 /// </remarks>
 public static class ResampleKernels
 {
+    private const int MaxRank = 32;
+
     /// <summary>
     /// Resizes <paramref name="x"/>, of shape <paramref name="inDims"/>, into <paramref name="y"/>:
     /// axis <c>d</c> by <c>axes[d]</c>, or unchanged when that is null or <see cref="ResampleAxis.IsIdentity"/>.
     /// </summary>
     /// <param name="x">The input, row-major.</param>
     /// <param name="y">The output, row-major, <c>axes[d].OutSize</c> (or <c>inDims[d]</c>) along each axis; must not overlap <paramref name="x"/>.</param>
-    /// <param name="inDims">The input's shape.</param>
+    /// <param name="inDims">The input's shape (rank at most 32).</param>
     /// <param name="axes">One entry per dim: its taps, or null for an axis that is not resized.</param>
     /// <param name="extrapolationValue">The value of output positions outside the input.</param>
     /// <param name="pool">Threads and thresholds.</param>
@@ -43,12 +49,16 @@ public static class ResampleKernels
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(pool);
-        if (axes.Count != inDims.Length)
-            throw new ArgumentException($"{axes.Count} axes for a tensor of rank {inDims.Length}.", nameof(axes));
-        var dims = inDims.ToArray();
+        int rank = inDims.Length;
+        if (axes.Count != rank) throw new ArgumentException($"{axes.Count} axes for a tensor of rank {rank}.", nameof(axes));
+        if (rank > MaxRank) throw new ArgumentException($"rank {rank} is above {MaxRank}.", nameof(inDims));
+        Span<long> dims = stackalloc long[rank];
+        Span<int> passes = stackalloc int[rank];
+        int passCount = 0;
         long inCount = 1, outCount = 1;
-        for (int d = 0; d < dims.Length; d++)
+        for (int d = 0; d < rank; d++)
         {
+            dims[d] = inDims[d];
             if (dims[d] < 0) throw new ArgumentException($"dim {d} is negative ({dims[d]}).", nameof(inDims));
             inCount *= dims[d];
             if (axes[d] is { } a)
@@ -60,47 +70,67 @@ public static class ResampleKernels
             }
             else outCount *= dims[d];
         }
-        if (x.Length != inCount) throw new ArgumentException($"x has {x.Length} elements; the shape [{string.Join(", ", dims)}] needs {inCount}.", nameof(x));
+        for (int d = rank - 1; d >= 0; d--)
+            if (axes[d] is { IsIdentity: false }) passes[passCount++] = d;
+        if (x.Length != inCount) throw new ArgumentException($"x has {x.Length} elements; the input's shape needs {inCount}.", nameof(x));
         if (y.Length != outCount) throw new ArgumentException($"y has {y.Length} elements; the output needs {outCount}.", nameof(y));
+        if (outCount == 0) return;
         if (x.Overlaps(y)) throw new ArgumentException("the output overlaps the input; a resize cannot run in place.", nameof(y));
-
-        var passes = new List<int>();
-        for (int d = dims.Length - 1; d >= 0; d--)
-            if (axes[d] is { IsIdentity: false }) passes.Add(d);
-        if (passes.Count == 0 || outCount == 0)
+        if (passCount == 0)
         {
-            if (outCount > 0) x.CopyTo(y);
+            x.CopyTo(y);
             return;
         }
 
-        // Intermediate results ping-pong between two rented buffers; the last pass writes y.
-        T[]? a0 = null, a1 = null;
+        fixed (T* px = x)
+        fixed (T* py = y)
+        {
+            // Only the last two axes resized: the fused row-at-a-time path.
+            if (passes[passCount - 1] >= rank - 2)
+            {
+                var h = rank >= 2 ? axes[rank - 2] : null;
+                var w = axes[rank - 1];
+                long planes = 1;
+                for (int d = 0; d < rank - 2; d++) planes *= dims[d];
+                int inH = rank >= 2 ? (int)dims[rank - 2] : 1, inW = (int)dims[rank - 1];
+                int outH = h?.OutSize ?? inH;
+                RunRows(px, py, planes, inH, inW, outH, h is { IsIdentity: false } ? h : null, w is { IsIdentity: false } ? w : null, w?.OutSize ?? inW,
+                    extrapolationValue, pool, maxDegreeOfParallelism);
+                return;
+            }
+            RunPasses(px, py, dims, passes[..passCount], axes, inCount, extrapolationValue, pool, maxDegreeOfParallelism);
+        }
+    }
+
+    // Axis by axis, the last first, ping-ponging between two rented buffers; the last pass writes y.
+    private static unsafe void RunPasses<T>(T* px, T* py, Span<long> dims, ReadOnlySpan<int> passes, IReadOnlyList<ResampleAxis?> axes, long inCount, T ext, ComputePool pool, int maxDegreeOfParallelism)
+        where T : unmanaged
+    {
+        long largest = 0, running = inCount;
+        for (int p = 0; p < passes.Length - 1; p++)
+        {
+            int d = passes[p];
+            running = running / dims[d] * axes[d]!.OutSize;
+            largest = Math.Max(largest, running);
+        }
+        T[]? a0 = passes.Length > 1 ? ArrayPool<T>.Shared.Rent((int)largest) : null;
+        T[]? a1 = passes.Length > 2 ? ArrayPool<T>.Shared.Rent((int)largest) : null;
         try
         {
-            long largest = 0, running = inCount;
-            for (int p = 0; p < passes.Count - 1; p++)
-            {
-                int d = passes[p];
-                running = running / dims[d] * axes[d]!.OutSize;
-                largest = Math.Max(largest, running);
-            }
-            if (passes.Count > 1) a0 = ArrayPool<T>.Shared.Rent((int)largest);
-            if (passes.Count > 2) a1 = ArrayPool<T>.Shared.Rent((int)largest);
-            fixed (T* px = x)
-            fixed (T* py = y)
             fixed (T* p0 = a0)
             fixed (T* p1 = a1)
             {
                 T* src = px;
-                for (int p = 0; p < passes.Count; p++)
+                for (int p = 0; p < passes.Length; p++)
                 {
                     int d = passes[p];
                     var axis = axes[d]!;
-                    T* dst = p == passes.Count - 1 ? py : (p % 2 == 0 ? p0 : p1);
+                    T* dst = p == passes.Length - 1 ? py : (p % 2 == 0 ? p0 : p1);
                     long outer = 1, inner = 1;
                     for (int k = 0; k < d; k++) outer *= dims[k];
                     for (int k = d + 1; k < dims.Length; k++) inner *= dims[k];
-                    RunPass(src, dst, axis, outer, inner, extrapolationValue, pool, maxDegreeOfParallelism);
+                    // A pass over [outer, in, inner] is the fused path's H step with W unchanged.
+                    RunRows(src, dst, outer, axis.InSize, (int)inner, axis.OutSize, axis, null, (int)inner, ext, pool, maxDegreeOfParallelism);
                     dims[d] = axis.OutSize;
                     src = dst;
                 }
@@ -113,120 +143,132 @@ public static class ResampleKernels
         }
     }
 
-    private static unsafe void RunPass<T>(T* src, T* dst, ResampleAxis axis, long outer, long inner, T ext, ComputePool pool, int maxDegreeOfParallelism)
+    // [planes, inH, inW] -> [planes, outH, outW], one output row per unit; h or w null: not resized.
+    private static unsafe void RunRows<T>(T* src, T* dst, long planes, int inH, int inW, int outH, ResampleAxis? h, ResampleAxis? w, int outW, T ext, ComputePool pool, int maxDegreeOfParallelism)
         where T : unmanaged
     {
-        // Units: whole lines along the axis when it is innermost, else single rows of the inner dims.
-        long units = inner == 1 ? outer : outer * axis.OutSize;
-        long work = outer * axis.OutSize * inner * Math.Max(1, axis.MaxTaps);
+        long units = planes * outH;
+        long work = units * ((long)inW * Math.Max(1, h?.MaxTaps ?? 1) + (long)outW * Math.Max(1, w?.MaxTaps ?? 1));
         int degree = Math.Min(maxDegreeOfParallelism, pool.MaxDegreeOfParallelism);
-        var pass = Pass<T>.Rent();
-        pass.Set(src, dst, axis, inner, ext);
-        if (degree <= 1 || units < 2 || work < pool.Options.ParallelWorkThreshold) pass.Range(0, units);
-        else pass.Run(pool, units, (int)Math.Min(units, degree * 4L), 1, maxDegreeOfParallelism);
+        var rows = Rows<T>.Rent();
+        rows.Set(src, dst, inH, inW, outH, outW, h, w, ext);
+        if (degree <= 1 || units < 2 || work < pool.Options.ParallelWorkThreshold) rows.Range(0, units);
+        else rows.Run(pool, units, (int)Math.Min(units, degree * 4L), 1, maxDegreeOfParallelism);
+        rows.Clear();
     }
 
-    // One resample pass over [outer, in, inner] -> [outer, out, inner]; the cached work item of a thread.
-    private sealed unsafe class Pass<T> : ParallelRegion where T : unmanaged
+    // The cached work item of a thread: output rows [start, end) of [planes, outH, outW].
+    private sealed unsafe class Rows<T> : ParallelRegion where T : unmanaged
     {
-        [ThreadStatic] private static Pass<T>? t_cached;
+        [ThreadStatic] private static Rows<T>? t_cached;
+        [ThreadStatic] private static T[]? t_row;
         private T* _src, _dst;
-        private ResampleAxis _axis = null!;
-        private long _inner;
+        private int _inH, _inW, _outH, _outW;
+        private ResampleAxis? _h, _w;
         private T _ext;
-        private bool _gather;
 
-        public static Pass<T> Rent() => t_cached ??= new();
+        public static Rows<T> Rent() => t_cached ??= new();
 
-        public void Set(T* src, T* dst, ResampleAxis axis, long inner, T ext)
+        public void Set(T* src, T* dst, int inH, int inW, int outH, int outW, ResampleAxis? h, ResampleAxis? w, T ext)
         {
             _src = src;
             _dst = dst;
-            _axis = axis;
-            _inner = inner;
-            _ext = ext;
-            _gather = axis.IsGather;
+            (_inH, _inW, _outH, _outW, _h, _w, _ext) = (inH, inW, outH, outW, h, w, ext);
         }
+
+        public void Clear() => (_h, _w) = (null, null);
 
         public void Range(long start, long end) => RunRange(start, end);
 
         protected override void RunRange(long start, long end)
         {
-            var axis = _axis;
-            int inSize = axis.InSize, outSize = axis.OutSize;
-            if (_inner == 1)
-            {
-                for (long line = start; line < end; line++)
-                {
-                    var s = new ReadOnlySpan<T>(_src + line * inSize, inSize);
-                    var d = new Span<T>(_dst + line * outSize, outSize);
-                    if (_gather) GatherLine(s, d, axis, _ext);
-                    else if (typeof(T) == typeof(float)) WeightedLine(Cast<T, float>(s), Cast<T, float>(d), axis, Unsafe.As<T, float>(ref _ext));
-                    else WeightedLine(Cast<T, double>(s), Cast<T, double>(d), axis, Unsafe.As<T, double>(ref _ext));
-                }
-                return;
-            }
-            int inner = (int)_inner;
+            int inW = _inW, outW = _outW;
+            var h = _h;
+            var w = _w;
+            T[] row = t_row is { } b && b.Length >= inW ? b : t_row = new T[Math.Max(inW, 16)];
             for (long unit = start; unit < end; unit++)
             {
-                long line = unit / outSize;
-                int o = (int)(unit % outSize);
-                T* srcLine = _src + line * inSize * inner;
-                var d = new Span<T>(_dst + unit * inner, inner);
-                var idx = axis.Indices(o);
-                if (idx.Length == 0) d.Fill(_ext);
-                else if (_gather) new ReadOnlySpan<T>(srcLine + (long)idx[0] * inner, inner).CopyTo(d);
-                else if (typeof(T) == typeof(float)) WeightedRow((float*)srcLine, Cast<T, float>(d), inner, idx, axis.Weights(o));
-                else WeightedRow((double*)srcLine, Cast<T, double>(d), inner, idx, axis.Weights(o));
+                long plane = unit / _outH;
+                int oh = (int)(unit % _outH);
+                var d = new Span<T>(_dst + unit * outW, outW);
+                // Rows are written in order within a chunk: a row with the previous row's H taps copies it.
+                if (unit > start && oh > 0 && h is not null && SameTaps(h, oh, oh - 1))
+                {
+                    new ReadOnlySpan<T>(_dst + (unit - 1) * outW, outW).CopyTo(d);
+                    continue;
+                }
+                T* planeIn = _src + plane * _inH * inW;
+                ReadOnlySpan<T> line;
+                if (h is null) line = new ReadOnlySpan<T>(planeIn + (long)oh * inW, inW);
+                else
+                {
+                    int s = h.Start[oh], e = h.Start[oh + 1];
+                    if (s == e)
+                    {
+                        d.Fill(_ext);
+                        continue;
+                    }
+                    if (e - s == 1 && h.Weight[s] == 1.0) line = new ReadOnlySpan<T>(planeIn + (long)h.Index[s] * inW, inW);
+                    else
+                    {
+                        // With W unchanged the combination is the output row itself.
+                        var target = w is null ? d : row.AsSpan(0, inW);
+                        if (typeof(T) == typeof(float)) CombineRows(planeIn, inW, h.Index, h.WeightF, s, e, MemoryMarshal.Cast<T, float>(target));
+                        else CombineRows(planeIn, inW, h.Index, h.Weight, s, e, MemoryMarshal.Cast<T, double>(target));
+                        if (w is null) continue;
+                        line = target;
+                    }
+                }
+                if (w is null) line.CopyTo(d);
+                else if (w.IsGather) GatherLine(line, d, w, _ext);
+                else if (typeof(T) == typeof(float)) WeightedLine(MemoryMarshal.Cast<T, float>(line), MemoryMarshal.Cast<T, float>(d), w, w.WeightF, Unsafe.As<T, float>(ref _ext));
+                else WeightedLine(MemoryMarshal.Cast<T, double>(line), MemoryMarshal.Cast<T, double>(d), w, w.Weight, Unsafe.As<T, double>(ref _ext));
             }
         }
     }
 
-    private static ReadOnlySpan<U> Cast<T, U>(ReadOnlySpan<T> s) where T : unmanaged where U : unmanaged => MemoryMarshal.Cast<T, U>(s);
-
-    private static Span<U> Cast<T, U>(Span<T> s) where T : unmanaged where U : unmanaged => MemoryMarshal.Cast<T, U>(s);
-
-    // A line along the innermost axis, one cell per output: a copy (any element type).
-    private static void GatherLine<T>(ReadOnlySpan<T> s, Span<T> d, ResampleAxis axis, T ext) where T : unmanaged
+    private static bool SameTaps(ResampleAxis axis, int a, int b)
     {
-        for (int o = 0; o < d.Length; o++)
-        {
-            var idx = axis.Indices(o);
-            d[o] = idx.Length == 0 ? ext : s[idx[0]];
-        }
+        int sa = axis.Start[a], ea = axis.Start[a + 1], sb = axis.Start[b], eb = axis.Start[b + 1];
+        if (ea - sa != eb - sb) return false;
+        for (int k = 0; k < ea - sa; k++)
+            if (axis.Index[sa + k] != axis.Index[sb + k] || axis.Weight[sa + k] != axis.Weight[sb + k]) return false;
+        return true;
     }
 
-    // A line along the innermost axis with weights: each output a short dot product, summed in double.
-    private static void WeightedLine<U>(ReadOnlySpan<U> s, Span<U> d, ResampleAxis axis, U ext) where U : unmanaged, IFloatingPointIeee754<U>
+    // dst = sum over taps k in [s, e) of weight[k] * (row index[k] of the plane), vectorised.
+    private static unsafe void CombineRows<U>(void* planeIn, int inW, int[] index, U[] weight, int s, int e, Span<U> dst)
+        where U : unmanaged, IFloatingPointIeee754<U>
     {
+        U* p = (U*)planeIn;
+        TensorPrimitives.Multiply(new ReadOnlySpan<U>(p + (long)index[s] * inW, inW), weight[s], dst);
+        for (int k = s + 1; k < e; k++)
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<U>(p + (long)index[k] * inW, inW), weight[k], dst, dst);
+    }
+
+    // One cell per output position (any element type); outside positions take the extrapolation value.
+    private static void GatherLine<T>(ReadOnlySpan<T> s, Span<T> d, ResampleAxis axis, T ext) where T : unmanaged
+    {
+        int[] start = axis.Start, index = axis.Index;
+        for (int o = 0; o < d.Length; o++)
+            d[o] = start[o] == start[o + 1] ? ext : s[index[start[o]]];
+    }
+
+    // Each output a short dot product of its taps, in the element type.
+    private static void WeightedLine<U>(ReadOnlySpan<U> s, Span<U> d, ResampleAxis axis, U[] weight, U ext) where U : unmanaged, IFloatingPointIeee754<U>
+    {
+        int[] start = axis.Start, index = axis.Index;
         for (int o = 0; o < d.Length; o++)
         {
-            var idx = axis.Indices(o);
-            if (idx.Length == 0)
+            int a = start[o], b = start[o + 1];
+            if (a == b)
             {
                 d[o] = ext;
                 continue;
             }
-            var w = axis.Weights(o);
-            double sum = 0;
-            for (int k = 0; k < idx.Length; k++) sum += w[k] * double.CreateTruncating(s[idx[k]]);
-            d[o] = U.CreateTruncating(sum);
+            U sum = weight[a] * s[index[a]];
+            for (int k = a + 1; k < b; k++) sum += weight[k] * s[index[k]];
+            d[o] = sum;
         }
-    }
-
-    // A row of the inner dims: the weighted sum of the input rows the position reads, in the
-    // element type, vectorised. A single tap of weight 1 is a copy (exact, NaN payloads kept).
-    private static unsafe void WeightedRow<U>(U* srcLine, Span<U> d, int inner, ReadOnlySpan<int> idx, ReadOnlySpan<double> w)
-        where U : unmanaged, IFloatingPointIeee754<U>
-    {
-        var first = new ReadOnlySpan<U>(srcLine + (long)idx[0] * inner, inner);
-        if (idx.Length == 1 && w[0] == 1.0)
-        {
-            first.CopyTo(d);
-            return;
-        }
-        TensorPrimitives.Multiply(first, U.CreateTruncating(w[0]), d);
-        for (int k = 1; k < idx.Length; k++)
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<U>(srcLine + (long)idx[k] * inner, inner), U.CreateTruncating(w[k]), d, d);
     }
 }

@@ -222,7 +222,8 @@ internal sealed class ResizeOp : OperatorBase
     private readonly double _extrapolation;
     private readonly bool _interpolates;
     private long[] _plannedFor = [];
-    private float[] _plannedScales = [];
+    private float[]? _plannedScales;
+    private long[]? _plannedSizes;
     private ResampleAxis?[] _axes = [];
     private long[] _outDims = [];
 
@@ -281,20 +282,24 @@ internal sealed class ResizeOp : OperatorBase
             throw Error($"input '{Def.Input[0]}' must be FLOAT or DOUBLE for mode '{GetSingleArgument("mode", "nearest")}'; it is {x.Describe()}.");
         if (x.ElementSize is not (1 or 2 or 4 or 8))
             throw Error($"input '{Def.Input[0]}' is {x.Describe()}; Resize moves numeric and BOOL elements only.");
-        float[]? scales = null;
-        long[]? sizes = null;
+        Tensor? target = null;
         if (InputSize == 2)
         {
-            var t = Input(1);
-            if (t.Rank != 1 || t.DataType is not (DataType.Float or DataType.Int64))
-                throw Error($"input 1 '{Def.Input[1]}' must be 1-D FLOAT scales or INT64 sizes; it is {t.Describe()}.");
-            if (t.DataType == DataType.Float) scales = t.ToArray<float>();
-            else sizes = t.ToArray<long>();
+            target = Input(1);
+            if (target.Rank != 1 || target.DataType is not (DataType.Float or DataType.Int64))
+                throw Error($"input 1 '{Def.Input[1]}' must be 1-D FLOAT scales or INT64 sizes; it is {target.Describe()}.");
         }
-        ResizePlan plan;
-        try { plan = ResizePlan.FromArguments(Def, [.. x.Dims], scales, sizes); }
-        catch (ArgumentException e) { throw Error($"input '{Def.Input[0]}' {x.Describe()}: {e.Message}"); }
-        Plan(x, plan);
+        if (!PlanIsCurrent(x, target))
+        {
+            float[]? scales = target?.DataType == DataType.Float ? target.ToArray<float>() : null;
+            long[]? sizes = target?.DataType == DataType.Int64 ? target.ToArray<long>() : null;
+            ResizePlan plan;
+            try { plan = ResizePlan.FromArguments(Def, [.. x.Dims], scales, sizes); }
+            catch (ArgumentException e) { throw Error($"input '{Def.Input[0]}' {x.Describe()}: {e.Message}"); }
+            Plan(x, plan);
+            _plannedScales = scales;
+            _plannedSizes = sizes;
+        }
         var y = Output(0);
         if (ReferenceEquals(y, x)) throw Error($"output '{Def.Output[0]}' is input '{Def.Input[0]}'; Resize does not run in place.");
         y.Resize(x.DataType, _outDims);
@@ -338,10 +343,19 @@ internal sealed class ResizeOp : OperatorBase
         };
     }
 
-    // Rebuilds the per-axis taps when the input dims or the scales change (they are usually fixed).
+    // The taps are rebuilt only when the input dims or the target input change (they are usually
+    // fixed), so a steady-state run allocates nothing.
+    private bool PlanIsCurrent(Tensor x, Tensor? target)
+    {
+        if (_outDims.Length == 0 || !x.Dims.SequenceEqual(_plannedFor)) return false;
+        if (target is null) return _plannedScales is null && _plannedSizes is null;
+        return target.DataType == DataType.Float
+            ? _plannedScales is not null && target.Data<float>().SequenceEqual(_plannedScales)
+            : _plannedSizes is not null && target.Data<long>().SequenceEqual(_plannedSizes);
+    }
+
     private void Plan(Tensor x, ResizePlan plan)
     {
-        if (x.Dims.SequenceEqual(_plannedFor) && plan.Scales.AsSpan().SequenceEqual(_plannedScales) && plan.OutDims.AsSpan().SequenceEqual(_outDims)) return;
         var axes = new ResampleAxis?[x.Rank];
         for (int d = 0; d < x.Rank; d++)
         {
@@ -355,7 +369,6 @@ internal sealed class ResizeOp : OperatorBase
         }
         _axes = axes;
         _plannedFor = [.. x.Dims];
-        _plannedScales = plan.Scales;
         _outDims = plan.OutDims;
     }
 }

@@ -1,3 +1,4 @@
+using Caffe2Sharp.Tests;
 using Caffe2Sharp.Operators.Vision;
 using Caffe2Sharp.Runtime;
 using Caffe2Sharp.Runtime.Testing;
@@ -249,6 +250,27 @@ public class ResizeTests
         ws.FeedBlob<float>("X", new float[48], 1, 2, 4, 6);
         ws.RunOperatorOnce(def);
         Assert.Equal($"FLOAT[1, 2, {h}, {w}]", ws.FetchBlob("Y").Describe());
+    }
+
+    [Fact]
+    public void SteadyState_AllocatesNothing()
+    {
+        // Two threads with a tiny threshold, so the rows are split; every path of the kernels:
+        // the fused H-and-W rows, a general pass over another axis, a gather, a dynamic target.
+        using var pool = new Caffe2Sharp.Kernels.ComputePool(new Caffe2Sharp.Kernels.ComputePoolOptions { ThreadCount = 2, ParallelWorkThreshold = 64 });
+        var ws = new Workspace(new OperatorCatalog().Add(Resize.Register), pool);
+        ws.FeedBlob<float>("X", Ramp(2 * 8 * 16 * 16, 7).Select(v => (float)v).ToArray(), 2, 8, 16, 16);
+        ws.FeedBlob<long>("Z", [2L, 8L, 20L, 40L], 4);
+        var net = new NetDef { Name = "n" };
+        net.Op.Add(OperatorDef.Create("Resize", "", ["X"], ["L"]).SetRepeatedArgument("scales", new[] { 1f, 1f, 2f, 0.5f }).SetArgument("mode", "linear"));
+        net.Op.Add(OperatorDef.Create("Resize", "", ["X"], ["C"]).SetRepeatedArgument("scales", new[] { 1f, 1.5f, 1.5f, 1.5f }).SetArgument("mode", "cubic"));
+        net.Op.Add(OperatorDef.Create("Resize", "", ["X"], ["N"]).SetRepeatedArgument("scales", new[] { 1f, 1f, 2f, 2f }));
+        net.Op.Add(OperatorDef.Create("Resize", "", ["X", "Z"], ["D"]).SetArgument("mode", "linear"));
+        net.Op.Add(OperatorDef.Create("UpsampleBilinear", "", ["X"], ["U"]).SetArgument("height_scale", 2f).SetArgument("width_scale", 2f));
+        ws.CreateNet(net);
+        ws.RunNet("n");
+        ws.RunNet("n");
+        SteadyState.AllocatesNothing(() => ws.RunNet("n"), runs: 20);
     }
 
     [Fact]
