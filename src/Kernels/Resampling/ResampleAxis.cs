@@ -115,6 +115,11 @@ public sealed class ResampleAxis
         }
         IsGather = gather;
         MaxTaps = most;
+        if (gather)
+        {
+            Cell = new int[outSize];
+            for (int o = 0; o < outSize; o++) Cell[o] = start[o] == start[o + 1] ? -1 : index[start[o]];
+        }
     }
 
     /// <summary>Input length of the axis.</summary>
@@ -147,6 +152,9 @@ public sealed class ResampleAxis
     internal int[] Index => _index;
     internal double[] Weight => _weight;
     internal float[] WeightF { get; }
+
+    // For a gather axis: the one cell each output reads, or -1 when it lies outside.
+    internal int[]? Cell { get; }
 
     /// <summary>
     /// Builds the taps of an axis resized from <paramref name="inSize"/> to <paramref name="outSize"/>

@@ -147,11 +147,15 @@ public static class ResampleKernels
     private static unsafe void RunRows<T>(T* src, T* dst, long planes, int inH, int inW, int outH, ResampleAxis? h, ResampleAxis? w, int outW, T ext, ComputePool pool, int maxDegreeOfParallelism)
         where T : unmanaged
     {
-        long units = planes * outH;
-        long work = units * ((long)inW * Math.Max(1, h?.MaxTaps ?? 1) + (long)outW * Math.Max(1, w?.MaxTaps ?? 1));
+        // Up-sampling H with interpolated W: resample W on the inH input rows once per plane (into a
+        // scratch plane), then combine those rows per output row: the scalar W work is done inH
+        // times instead of outH times. Otherwise H first, one output row at a time.
+        bool wFirst = h is not null && w is not null && !w.IsGather && inH < outH;
+        long units = wFirst ? planes : planes * outH;
+        long work = planes * outH * ((long)inW * Math.Max(1, h?.MaxTaps ?? 1) + (long)outW * Math.Max(1, w?.MaxTaps ?? 1));
         int degree = Math.Min(maxDegreeOfParallelism, pool.MaxDegreeOfParallelism);
         var rows = Rows<T>.Rent();
-        rows.Set(src, dst, inH, inW, outH, outW, h, w, ext);
+        rows.Set(src, dst, inH, inW, outH, outW, h, w, ext, wFirst);
         if (degree <= 1 || units < 2 || work < pool.Options.ParallelWorkThreshold) rows.Range(0, units);
         else rows.Run(pool, units, (int)Math.Min(units, degree * 4L), 1, maxDegreeOfParallelism);
         rows.Clear();
@@ -166,14 +170,15 @@ public static class ResampleKernels
         private int _inH, _inW, _outH, _outW;
         private ResampleAxis? _h, _w;
         private T _ext;
+        private bool _wFirst;
 
         public static Rows<T> Rent() => t_cached ??= new();
 
-        public void Set(T* src, T* dst, int inH, int inW, int outH, int outW, ResampleAxis? h, ResampleAxis? w, T ext)
+        public void Set(T* src, T* dst, int inH, int inW, int outH, int outW, ResampleAxis? h, ResampleAxis? w, T ext, bool wFirst)
         {
             _src = src;
             _dst = dst;
-            (_inH, _inW, _outH, _outW, _h, _w, _ext) = (inH, inW, outH, outW, h, w, ext);
+            (_inH, _inW, _outH, _outW, _h, _w, _ext, _wFirst) = (inH, inW, outH, outW, h, w, ext, wFirst);
         }
 
         public void Clear() => (_h, _w) = (null, null);
@@ -182,6 +187,11 @@ public static class ResampleKernels
 
         protected override void RunRange(long start, long end)
         {
+            if (_wFirst)
+            {
+                for (long plane = start; plane < end; plane++) PlaneWFirst(plane);
+                return;
+            }
             int inW = _inW, outW = _outW;
             var h = _h;
             var w = _w;
@@ -225,6 +235,38 @@ public static class ResampleKernels
                 else WeightedLine(MemoryMarshal.Cast<T, double>(line), MemoryMarshal.Cast<T, double>(d), w, w.Weight, Unsafe.As<T, double>(ref _ext));
             }
         }
+
+        // One plane, W first: every input row resampled along W into a scratch plane [inH, outW],
+        // then each output row the combination of the scratch rows its H taps name.
+        private void PlaneWFirst(long plane)
+        {
+            int inH = _inH, inW = _inW, outW = _outW;
+            var h = _h!;
+            var w = _w!;
+            int scratchLength = inH * outW;
+            T[] scratch = t_row is { } b && b.Length >= scratchLength ? b : t_row = new T[scratchLength];
+            T* planeIn = _src + plane * inH * inW;
+            for (int r = 0; r < inH; r++)
+            {
+                var line = new ReadOnlySpan<T>(planeIn + (long)r * inW, inW);
+                var into = scratch.AsSpan(r * outW, outW);
+                if (typeof(T) == typeof(float)) WeightedLine(MemoryMarshal.Cast<T, float>(line), MemoryMarshal.Cast<T, float>(into), w, w.WeightF, Unsafe.As<T, float>(ref _ext));
+                else WeightedLine(MemoryMarshal.Cast<T, double>(line), MemoryMarshal.Cast<T, double>(into), w, w.Weight, Unsafe.As<T, double>(ref _ext));
+            }
+            fixed (T* ps = scratch)
+            {
+                for (int oh = 0; oh < _outH; oh++)
+                {
+                    var d = new Span<T>(_dst + (plane * _outH + oh) * outW, outW);
+                    int s = h.Start[oh], e = h.Start[oh + 1];
+                    if (s == e) d.Fill(_ext);
+                    else if (oh > 0 && SameTaps(h, oh, oh - 1)) new ReadOnlySpan<T>(_dst + (plane * _outH + oh - 1) * outW, outW).CopyTo(d);
+                    else if (e - s == 1 && h.Weight[s] == 1.0) new ReadOnlySpan<T>(ps + (long)h.Index[s] * outW, outW).CopyTo(d);
+                    else if (typeof(T) == typeof(float)) CombineRows(ps, outW, h.Index, h.WeightF, s, e, MemoryMarshal.Cast<T, float>(d));
+                    else CombineRows(ps, outW, h.Index, h.Weight, s, e, MemoryMarshal.Cast<T, double>(d));
+                }
+            }
+        }
     }
 
     private static bool SameTaps(ResampleAxis axis, int a, int b)
@@ -249,9 +291,12 @@ public static class ResampleKernels
     // One cell per output position (any element type); outside positions take the extrapolation value.
     private static void GatherLine<T>(ReadOnlySpan<T> s, Span<T> d, ResampleAxis axis, T ext) where T : unmanaged
     {
-        int[] start = axis.Start, index = axis.Index;
+        int[] cell = axis.Cell!;
         for (int o = 0; o < d.Length; o++)
-            d[o] = start[o] == start[o + 1] ? ext : s[index[start[o]]];
+        {
+            int c = cell[o];
+            d[o] = c < 0 ? ext : s[c];
+        }
     }
 
     // Each output a short dot product of its taps, in the element type.
