@@ -271,6 +271,7 @@ public static class ResampleKernels
 
     private static bool SameTaps(ResampleAxis axis, int a, int b)
     {
+        if (axis.Cell is { } cell) return cell[a] == cell[b];
         int sa = axis.Start[a], ea = axis.Start[a + 1], sb = axis.Start[b], eb = axis.Start[b + 1];
         if (ea - sa != eb - sb) return false;
         for (int k = 0; k < ea - sa; k++)
@@ -291,29 +292,37 @@ public static class ResampleKernels
     // One cell per output position (any element type); outside positions take the extrapolation value.
     private static void GatherLine<T>(ReadOnlySpan<T> s, Span<T> d, ResampleAxis axis, T ext) where T : unmanaged
     {
-        int[] cell = axis.Cell!;
+        // Cells lie in [0, s.Length) or are -1 (ResampleAxis builds them so): reads are unchecked.
+        ref int cell = ref MemoryMarshal.GetArrayDataReference(axis.Cell!);
+        ref T src = ref MemoryMarshal.GetReference(s);
+        ref T dst = ref MemoryMarshal.GetReference(d);
         for (int o = 0; o < d.Length; o++)
         {
-            int c = cell[o];
-            d[o] = c < 0 ? ext : s[c];
+            int c = Unsafe.Add(ref cell, o);
+            Unsafe.Add(ref dst, o) = c < 0 ? ext : Unsafe.Add(ref src, c);
         }
     }
 
-    // Each output a short dot product of its taps, in the element type.
+    // Each output a short dot product of its taps, in the element type. The tap tables are built
+    // by ResampleAxis, whose cells lie in [0, s.Length) and offsets in the tables: reads are unchecked.
     private static void WeightedLine<U>(ReadOnlySpan<U> s, Span<U> d, ResampleAxis axis, U[] weight, U ext) where U : unmanaged, IFloatingPointIeee754<U>
     {
-        int[] start = axis.Start, index = axis.Index;
+        ref int start = ref MemoryMarshal.GetArrayDataReference(axis.Start);
+        ref int index = ref MemoryMarshal.GetArrayDataReference(axis.Index);
+        ref U wt = ref MemoryMarshal.GetArrayDataReference(weight);
+        ref U src = ref MemoryMarshal.GetReference(s);
+        ref U dst = ref MemoryMarshal.GetReference(d);
         for (int o = 0; o < d.Length; o++)
         {
-            int a = start[o], b = start[o + 1];
+            int a = Unsafe.Add(ref start, o), b = Unsafe.Add(ref start, o + 1);
             if (a == b)
             {
-                d[o] = ext;
+                Unsafe.Add(ref dst, o) = ext;
                 continue;
             }
-            U sum = weight[a] * s[index[a]];
-            for (int k = a + 1; k < b; k++) sum += weight[k] * s[index[k]];
-            d[o] = sum;
+            U sum = Unsafe.Add(ref wt, a) * Unsafe.Add(ref src, Unsafe.Add(ref index, a));
+            for (int k = a + 1; k < b; k++) sum += Unsafe.Add(ref wt, k) * Unsafe.Add(ref src, Unsafe.Add(ref index, k));
+            Unsafe.Add(ref dst, o) = sum;
         }
     }
 }
