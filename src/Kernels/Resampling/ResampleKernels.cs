@@ -219,6 +219,14 @@ public static class ResampleKernels
                         continue;
                     }
                     if (e - s == 1 && h.Weight[s] == 1.0) line = new ReadOnlySpan<T>(planeIn + (long)h.Index[s] * inW, inW);
+                    else if (e - s == 2 && w is { IsGather: false } && typeof(T) == typeof(float))
+                    {
+                        // Two rows (linear in H): each output combines its W taps of both rows
+                        // directly, with no combined row in between (down-sampling's common case).
+                        TwoRowLine(new ReadOnlySpan<float>((float*)planeIn + (long)h.Index[s] * inW, inW), new ReadOnlySpan<float>((float*)planeIn + (long)h.Index[s + 1] * inW, inW),
+                            h.WeightF[s], h.WeightF[s + 1], MemoryMarshal.Cast<T, float>(d), w, Unsafe.As<T, float>(ref _ext));
+                        continue;
+                    }
                     else
                     {
                         // With W unchanged the combination is the output row itself.
@@ -323,6 +331,37 @@ public static class ResampleKernels
             U sum = Unsafe.Add(ref wt, a) * Unsafe.Add(ref src, Unsafe.Add(ref index, a));
             for (int k = a + 1; k < b; k++) sum += Unsafe.Add(ref wt, k) * Unsafe.Add(ref src, Unsafe.Add(ref index, k));
             Unsafe.Add(ref dst, o) = sum;
+        }
+    }
+
+    // d[o] = w0 * (W taps of r0) + w1 * (W taps of r1), unchecked as in WeightedLine.
+    private static void TwoRowLine(ReadOnlySpan<float> r0, ReadOnlySpan<float> r1, float w0, float w1, Span<float> d, ResampleAxis axis, float ext)
+    {
+        ref int start = ref MemoryMarshal.GetArrayDataReference(axis.Start);
+        ref int index = ref MemoryMarshal.GetArrayDataReference(axis.Index);
+        ref float wt = ref MemoryMarshal.GetArrayDataReference(axis.WeightF);
+        ref float a0 = ref MemoryMarshal.GetReference(r0);
+        ref float a1 = ref MemoryMarshal.GetReference(r1);
+        ref float dst = ref MemoryMarshal.GetReference(d);
+        for (int o = 0; o < d.Length; o++)
+        {
+            int a = Unsafe.Add(ref start, o), b = Unsafe.Add(ref start, o + 1);
+            if (a == b)
+            {
+                Unsafe.Add(ref dst, o) = ext;
+                continue;
+            }
+            float wa = Unsafe.Add(ref wt, a);
+            int ca = Unsafe.Add(ref index, a);
+            float s0 = wa * Unsafe.Add(ref a0, ca), s1 = wa * Unsafe.Add(ref a1, ca);
+            for (int k = a + 1; k < b; k++)
+            {
+                float wk = Unsafe.Add(ref wt, k);
+                int c = Unsafe.Add(ref index, k);
+                s0 += wk * Unsafe.Add(ref a0, c);
+                s1 += wk * Unsafe.Add(ref a1, c);
+            }
+            Unsafe.Add(ref dst, o) = w0 * s0 + w1 * s1;
         }
     }
 }
