@@ -374,42 +374,21 @@ internal sealed class ResizeOp : OperatorBase
 }
 
 /// <summary>UpsampleBilinear(X[, scales]) -&gt; Y: Resize's linear, align-corners mapping on H and W.</summary>
-internal sealed class UpsampleBilinearOp : OperatorBase
+internal sealed class UpsampleBilinearOp : HeightWidthScaleOp
 {
     private static readonly ResampleOptions Options = new() { Mode = ResampleMode.Linear, Coordinates = ResampleCoordinates.AlignCorners };
-    private readonly float _heightScale, _widthScale;
     private readonly ResampleAxis?[] _axes = new ResampleAxis?[4];
     private readonly long[] _outDims = new long[4];
 
     public UpsampleBilinearOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
-        _heightScale = GetSingleArgument("height_scale", 1f);
-        _widthScale = GetSingleArgument("width_scale", 1f);
-        CheckScale(_heightScale, "height_scale");
-        CheckScale(_widthScale, "width_scale");
-    }
-
-    private void CheckScale(float scale, string name)
-    {
-        if (!(scale > 0f) || !float.IsFinite(scale)) throw Error($"argument '{name}' = {scale} must be positive and finite.");
     }
 
     public override void Run()
     {
-        var x = Input(0);
-        if (x.Rank != 4) throw Error($"input '{Def.Input[0]}' must be 4-D (NCHW); it is {x.Describe()}.");
+        var x = InputNchw();
         if (x.DataType is not (DataType.Float or DataType.Double)) throw Error($"input '{Def.Input[0]}' must be FLOAT or DOUBLE; it is {x.Describe()}.");
-        float hs = _heightScale, ws = _widthScale;
-        if (InputSize == 2)
-        {
-            var scales = Input(1);
-            if (scales.DataType != DataType.Float || scales.Rank != 1 || scales.Size != 2)
-                throw Error($"input '{Def.Input[1]}' must be FLOAT [2] (height_scale, width_scale); it is {scales.Describe()}.");
-            hs = scales.Data<float>()[0];
-            ws = scales.Data<float>()[1];
-            CheckScale(hs, "height_scale");
-            CheckScale(ws, "width_scale");
-        }
+        var (hs, ws) = Scales();
         long h = x.Dims[2], w = x.Dims[3];
         long oh = ResizeNearest.OutSize(h, hs), ow = ResizeNearest.OutSize(w, ws);
         if (h == 0 && oh > 0 || w == 0 && ow > 0 || oh > int.MaxValue || ow > int.MaxValue)

@@ -65,20 +65,20 @@ public static class ResizeNearest
     internal static long OutSize(long input, float scale) => (long)(input * scale);
 }
 
-/// <summary>ResizeNearest(X[, scales]) -&gt; Y.</summary>
-internal sealed class ResizeNearestOp : OperatorBase
+/// <summary>
+/// Caffe2's two NCHW resizes by <c>height_scale</c> and <c>width_scale</c> (ResizeNearest,
+/// UpsampleBilinear): the arguments, checked positive and finite, or a FLOAT [2] second input.
+/// </summary>
+internal abstract class HeightWidthScaleOp : OperatorBase
 {
     private readonly float _widthScale, _heightScale;
-    private readonly long[] _outDims = new long[4];
 
-    public ResizeNearestOp(OperatorDef def, Workspace ws) : base(def, ws)
+    protected HeightWidthScaleOp(OperatorDef def, Workspace ws) : base(def, ws)
     {
         _widthScale = GetSingleArgument("width_scale", 1f);
         _heightScale = GetSingleArgument("height_scale", 1f);
         CheckScale(_widthScale, "width_scale");
         CheckScale(_heightScale, "height_scale");
-        string order = GetSingleArgument("order", "NCHW");
-        if (order != "NCHW") throw Error($"argument 'order' = \"{order}\" is not supported; only NCHW is.");
     }
 
     private void CheckScale(float scale, string name)
@@ -86,21 +86,43 @@ internal sealed class ResizeNearestOp : OperatorBase
         if (!(scale > 0f) || !float.IsFinite(scale)) throw Error($"argument '{name}' = {scale} must be positive and finite.");
     }
 
-    public override void Run()
+    /// <summary>Input 0, which must be 4-D (NCHW).</summary>
+    protected Tensor InputNchw()
     {
         var x = Input(0);
         if (x.Rank != 4) throw Error($"input '{Def.Input[0]}' must be 4-D (NCHW); it is {x.Describe()}.");
-        float hs = _heightScale, ws = _widthScale;
-        if (InputSize == 2)
-        {
-            var scales = Input(1);
-            if (scales.DataType != DataType.Float || scales.Rank != 1 || scales.Size != 2)
-                throw Error($"input '{Def.Input[1]}' must be FLOAT [2] (height_scale, width_scale); it is {scales.Describe()}.");
-            hs = scales.Data<float>()[0];
-            ws = scales.Data<float>()[1];
-            CheckScale(hs, "height_scale");
-            CheckScale(ws, "width_scale");
-        }
+        return x;
+    }
+
+    /// <summary>This run's scales: the second input when there is one, else the arguments.</summary>
+    protected (float Height, float Width) Scales()
+    {
+        if (InputSize < 2) return (_heightScale, _widthScale);
+        var scales = Input(1);
+        if (scales.DataType != DataType.Float || scales.Rank != 1 || scales.Size != 2)
+            throw Error($"input '{Def.Input[1]}' must be FLOAT [2] (height_scale, width_scale); it is {scales.Describe()}.");
+        float hs = scales.Data<float>()[0], ws = scales.Data<float>()[1];
+        CheckScale(hs, "height_scale");
+        CheckScale(ws, "width_scale");
+        return (hs, ws);
+    }
+}
+
+/// <summary>ResizeNearest(X[, scales]) -&gt; Y.</summary>
+internal sealed class ResizeNearestOp : HeightWidthScaleOp
+{
+    private readonly long[] _outDims = new long[4];
+
+    public ResizeNearestOp(OperatorDef def, Workspace ws) : base(def, ws)
+    {
+        string order = GetSingleArgument("order", "NCHW");
+        if (order != "NCHW") throw Error($"argument 'order' = \"{order}\" is not supported; only NCHW is.");
+    }
+
+    public override void Run()
+    {
+        var x = InputNchw();
+        var (hs, ws) = Scales();
         long h = x.Dims[2], w = x.Dims[3];
         _outDims[0] = x.Dims[0];
         _outDims[1] = x.Dims[1];
