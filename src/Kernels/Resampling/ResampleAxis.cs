@@ -32,6 +32,9 @@ public enum ResampleCoordinates
     /// <summary><c>x_in = x_out / scale</c>.</summary>
     Asymmetric,
 
+    /// <summary><c>x_in = (x_out + 0.5) / scale</c> (TensorFlow's nearest-neighbour rule; ONNX opsets 11 and 12).</summary>
+    TfHalfPixelForNn,
+
     /// <summary>The output spans the region of interest <c>[start, end]</c> (fractions of <c>in - 1</c>); a source coordinate outside the input gives the extrapolation value.</summary>
     TfCropAndResize,
 }
@@ -115,6 +118,7 @@ public sealed class ResampleAxis
         }
         IsGather = gather;
         MaxTaps = most;
+        for (int o = 0; o < outSize && !HasOutside; o++) HasOutside = start[o] == start[o + 1];
         if (gather)
         {
             Cell = new int[outSize];
@@ -136,6 +140,9 @@ public sealed class ResampleAxis
 
     /// <summary>The most taps any output position reads.</summary>
     public int MaxTaps { get; }
+
+    /// <summary>True when some output position lies outside the input (<see cref="ResampleCoordinates.TfCropAndResize"/>).</summary>
+    public bool HasOutside { get; }
 
     /// <summary>The input cells output position <paramref name="o"/> reads (empty when it lies outside the input).</summary>
     public ReadOnlySpan<int> Indices(int o) => _index.AsSpan(_start[o], _start[o + 1] - _start[o]);
@@ -217,6 +224,7 @@ public sealed class ResampleAxis
             ResampleCoordinates.PytorchHalfPixel => outSize > 1 ? (x + 0.5f) / scale - 0.5f : 0f,
             ResampleCoordinates.AlignCorners => outSize == 1 ? 0f : x * (length - 1) / (resized - 1),
             ResampleCoordinates.Asymmetric => x / scale,
+            ResampleCoordinates.TfHalfPixelForNn => (x + 0.5f) / scale,
             ResampleCoordinates.TfCropAndResize => outSize > 1
                 ? roiStart * (length - 1) + x * (roiEnd - roiStart) * (length - 1) / (resized - 1)
                 : 0.5f * (roiStart + roiEnd) * (length - 1),

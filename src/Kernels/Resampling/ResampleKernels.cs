@@ -82,23 +82,64 @@ public static class ResampleKernels
             return;
         }
 
+        bool outside = false;
+        for (int d = 0; d < rank; d++) outside |= axes[d] is { HasOutside: true };
         fixed (T* px = x)
         fixed (T* py = y)
         {
-            // Only the last two axes resized: the fused row-at-a-time path.
-            if (passes[passCount - 1] >= rank - 2)
+            Compute(px, py, dims, passes[..passCount], axes, inCount, extrapolationValue, pool, maxDegreeOfParallelism);
+        }
+        // A position outside the input on any axis is the extrapolation value exactly: the paths
+        // that combine rows already holding it (ext * sum of weights) may round it, or make NaN
+        // of an infinite value, so those positions are written again here.
+        if (outside) FillOutside(y, inDims, axes, extrapolationValue);
+    }
+
+    private static unsafe void Compute<T>(T* px, T* py, Span<long> dims, ReadOnlySpan<int> passes, IReadOnlyList<ResampleAxis?> axes, long inCount, T extrapolationValue, ComputePool pool, int maxDegreeOfParallelism)
+        where T : unmanaged
+    {
+        int rank = dims.Length;
+        // Only the last two axes resized: the fused row-at-a-time path.
+        if (passes[^1] >= rank - 2)
+        {
+            var h = rank >= 2 ? axes[rank - 2] : null;
+            var w = axes[rank - 1];
+            long planes = 1;
+            for (int d = 0; d < rank - 2; d++) planes *= dims[d];
+            int inH = rank >= 2 ? (int)dims[rank - 2] : 1, inW = (int)dims[rank - 1];
+            int outH = h?.OutSize ?? inH;
+            RunRows(px, py, planes, inH, inW, outH, h is { IsIdentity: false } ? h : null, w is { IsIdentity: false } ? w : null, w?.OutSize ?? inW,
+                extrapolationValue, pool, maxDegreeOfParallelism);
+            return;
+        }
+        RunPasses(px, py, dims, passes, axes, inCount, extrapolationValue, pool, maxDegreeOfParallelism);
+    }
+
+    // Writes the extrapolation value at every output position that lies outside on some axis:
+    // along each output line (all dims but the last), the whole line when an outer coordinate is
+    // outside, else the last axis's outside positions.
+    private static void FillOutside<T>(Span<T> y, ReadOnlySpan<long> inDims, IReadOnlyList<ResampleAxis?> axes, T ext) where T : unmanaged
+    {
+        int rank = inDims.Length;
+        Span<long> outDims = stackalloc long[rank];
+        Span<long> at = stackalloc long[rank];
+        for (int d = 0; d < rank; d++) outDims[d] = axes[d]?.OutSize ?? inDims[d];
+        int lineLength = (int)outDims[rank - 1];
+        var last = axes[rank - 1];
+        for (long start = 0; start < y.Length; start += lineLength)
+        {
+            bool whole = false;
+            for (int d = 0; d < rank - 1 && !whole; d++) whole = axes[d] is { HasOutside: true } a && a.IsOutside((int)at[d]);
+            var line = y.Slice((int)start, lineLength);
+            if (whole) line.Fill(ext);
+            else if (last is { HasOutside: true })
+                for (int o = 0; o < lineLength; o++)
+                    if (last.IsOutside(o)) line[o] = ext;
+            for (int d = rank - 2; d >= 0; d--)
             {
-                var h = rank >= 2 ? axes[rank - 2] : null;
-                var w = axes[rank - 1];
-                long planes = 1;
-                for (int d = 0; d < rank - 2; d++) planes *= dims[d];
-                int inH = rank >= 2 ? (int)dims[rank - 2] : 1, inW = (int)dims[rank - 1];
-                int outH = h?.OutSize ?? inH;
-                RunRows(px, py, planes, inH, inW, outH, h is { IsIdentity: false } ? h : null, w is { IsIdentity: false } ? w : null, w?.OutSize ?? inW,
-                    extrapolationValue, pool, maxDegreeOfParallelism);
-                return;
+                if (++at[d] < outDims[d]) break;
+                at[d] = 0;
             }
-            RunPasses(px, py, dims, passes[..passCount], axes, inCount, extrapolationValue, pool, maxDegreeOfParallelism);
         }
     }
 
@@ -150,10 +191,12 @@ public static class ResampleKernels
         // Up-sampling H with interpolated W: resample W on the inH input rows once per plane (into a
         // scratch plane), then combine those rows per output row: the scalar W work is done inH
         // times instead of outH times. Otherwise H first, one output row at a time.
-        bool wFirst = h is not null && w is not null && !w.IsGather && inH < outH;
-        long units = wFirst ? planes : planes * outH;
+        // Planes are its units, so it needs a plane per thread.
         long work = planes * outH * ((long)inW * Math.Max(1, h?.MaxTaps ?? 1) + (long)outW * Math.Max(1, w?.MaxTaps ?? 1));
         int degree = Math.Min(maxDegreeOfParallelism, pool.MaxDegreeOfParallelism);
+        if (work < pool.Options.ParallelWorkThreshold) degree = 1;
+        bool wFirst = h is not null && w is not null && !w.IsGather && inH < outH && planes >= degree;
+        long units = wFirst ? planes : planes * outH;
         var rows = Rows<T>.Rent();
         rows.Set(src, dst, inH, inW, outH, outW, h, w, ext, wFirst);
         if (degree <= 1 || units < 2 || work < pool.Options.ParallelWorkThreshold) rows.Range(0, units);
@@ -248,11 +291,23 @@ public static class ResampleKernels
         // then each output row the combination of the scratch rows its H taps name.
         private void PlaneWFirst(long plane)
         {
+            // Rented per plane (a plane can be large; a thread-static one would stay at its largest).
+            T[] scratch = ArrayPool<T>.Shared.Rent(_inH * _outW);
+            try
+            {
+                PlaneWFirst(plane, scratch);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+            }
+        }
+
+        private void PlaneWFirst(long plane, T[] scratch)
+        {
             int inH = _inH, inW = _inW, outW = _outW;
             var h = _h!;
             var w = _w!;
-            int scratchLength = inH * outW;
-            T[] scratch = t_row is { } b && b.Length >= scratchLength ? b : t_row = new T[scratchLength];
             T* planeIn = _src + plane * inH * inW;
             for (int r = 0; r < inH; r++)
             {

@@ -322,6 +322,8 @@ internal static class OperatorConverters
             || d.GetSingleArgument("keep_aspect_ratio_policy", "stretch") != "stretch";
         if (opset18 && c.Opset < 18)
             throw new EnforceNotMetException($"antialias, axes and keep_aspect_ratio_policy need opset 18 or later; the export is at opset {c.Opset}.");
+        if (coordinates == "tf_half_pixel_for_nn" && c.Opset >= 13)
+            throw new EnforceNotMetException($"coordinate_transformation_mode tf_half_pixel_for_nn exists at opsets 11 and 12 only; the export is at opset {c.Opset}.");
         if (coordinates == "half_pixel_symmetric" && c.Opset < 19)
             throw new EnforceNotMetException($"coordinate_transformation_mode half_pixel_symmetric needs opset 19 or later; the export is at opset {c.Opset}.");
         string scales = "", sizes = "";
@@ -361,18 +363,16 @@ internal static class OperatorConverters
         c.Node("Resize", inputs, [c.Out(0)], [.. attributes]);
     }
 
-    // Caffe2's UpsampleBilinear: linear with the corners aligned, to floor(in * scale) (the product
-    // in float, as Caffe2 computes it), written as sizes so ONNX need not repeat the product.
+    // Caffe2's UpsampleBilinear: linear with the corners aligned, by its scales: ONNX's output size
+    // floor(in * scale) is Caffe2's (ONNX Runtime takes the product in float, as Caffe2 does), and
+    // align_corners does not use the scale otherwise.
     private static void UpsampleBilinear(OpExportContext c)
     {
         if (c.InputCount > 1) throw new EnforceNotMetException("the scales come from a second input; only the width_scale and height_scale arguments are supported.");
-        var dims = c.Dims(0);
-        if (dims.Length != 4) throw new EnforceNotMetException($"input '{c.Def.Input[0]}' must be 4-D (NCHW).");
         float hs = c.Def.GetSingleArgument("height_scale", 1f), ws = c.Def.GetSingleArgument("width_scale", 1f);
-        long[] sizes = [dims[0], dims[1], (long)(dims[2] * hs), (long)(dims[3] * ws)];
         string roi = c.Opset >= 13 ? "" : c.Constant("roi", Caffe2Tensor.From<float>([], 0));
-        string scales = c.Opset >= 13 ? "" : c.Constant("scales", Caffe2Tensor.From<float>([], 0));
-        c.Node("Resize", [c.In(0), roi, scales, c.Int64Constant("sizes", sizes)], [c.Out(0)],
+        string scales = c.Constant("scales", Caffe2Tensor.From<float>([1f, 1f, hs, ws], 4));
+        c.Node("Resize", [c.In(0), roi, scales], [c.Out(0)],
             String("mode", "linear"), String("coordinate_transformation_mode", "align_corners"));
     }
 

@@ -797,7 +797,8 @@ internal static class NodeConverters
     private static void Resize(NodeContext c)
     {
         c.Allow("mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside", "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy");
-        c.Arity(2, 4);
+        if (c.Opset < 11) c.Arity(2, 2); // Resize-10: X and scales
+        else c.Arity(2, 4);
         string x = c.Input(0);
         string mode = c.String("mode", "nearest");
         if (mode is not ("nearest" or "linear") && !(mode == "cubic" && c.Opset >= 11))
@@ -818,6 +819,8 @@ internal static class NodeConverters
         string? scalesName = c.Opset < 11 ? c.Input(1) : c.In(2), sizesName = c.Opset < 11 ? null : c.In(3);
         if (scalesName is not null && c.Shape(scalesName) is { UnknownShape: false } ss && ss.Dims.Count == 1 && ss.Dims[0] == 0) scalesName = null;
         if (sizesName is not null && c.Shape(sizesName) is { UnknownShape: false } zs && zs.Dims.Count == 1 && zs.Dims[0] == 0) sizesName = null;
+        // An empty scales (opsets 11-12 require the input) whose shape is not known beside sizes: sizes.
+        if (scalesName is not null && sizesName is not null && c.Constant(scalesName) is null && c.Shape(scalesName) is null or { UnknownShape: true }) scalesName = null;
         if ((scalesName is null) == (sizesName is null))
             throw NodeContext.Fail(scalesName is null ? "neither scales nor sizes is given." : "both scales and sizes are given; ONNX allows one.");
         var inputs = new List<string> { x };
@@ -834,7 +837,7 @@ internal static class NodeConverters
             args.Add(("roi", c.RequireConstant(roiName, "roi").ToDoubleArray().Select(v => (float)v).ToArray()));
 
         bool plain = axes is null && !c.Has("antialias") && !c.Has("keep_aspect_ratio_policy") && !c.Has("exclude_outside");
-        if (mode == "nearest" && plain && scales is not null && CaffeNearest(scales, coordinates, nearest) is var (h, w))
+        if (mode == "nearest" && plain && scales is not null && FloatingPoint(c, x) && CaffeNearest(scales, coordinates, nearest) is var (h, w))
         {
             c.Op("ResizeNearest", [x], [c.Output(0)], ("height_scale", h), ("width_scale", w));
             return;
@@ -868,7 +871,7 @@ internal static class NodeConverters
             if (c.Constant(c.Input(1)) is { } t) scales = t.ToDoubleArray();
             else dynamicScales = c.Input(1);
         }
-        if (mode == "nearest" && scales is not null && CaffeNearest(scales, "asymmetric", "floor") is var (h, w))
+        if (mode == "nearest" && scales is not null && FloatingPoint(c, c.Input(0)) && CaffeNearest(scales, "asymmetric", "floor") is var (h, w))
         {
             c.Op("ResizeNearest", [c.Input(0)], [c.Output(0)], ("height_scale", h), ("width_scale", w));
             return;
@@ -877,6 +880,9 @@ internal static class NodeConverters
         if (scales is not null) args.Add(("scales", scales.Select(v => (float)v).ToArray()));
         c.Op("Resize", dynamicScales is null ? [c.Input(0)] : [c.Input(0), dynamicScales], [c.Output(0)], [.. args]);
     }
+
+    // Caffe2's ResizeNearest moves FLOAT and DOUBLE only; Resize moves every type.
+    private static bool FloatingPoint(NodeContext c, string value) => c.Shape(value)?.DataType is DataType.Float or DataType.Double;
 
     // Caffe2's ResizeNearest takes source index min(floor(d / scale), in - 1) on H and W of NCHW.
     // ONNX agrees with asymmetric coordinates and floor rounding at any scale, and with half_pixel

@@ -47,7 +47,7 @@ public static class Resize
         catalog.Schemas.Schema("Resize")
             .NumInputs(1, 2).NumOutputs(1)
             .Arg("mode", "*(type: string; default: nearest)* nearest, linear or cubic.", "nearest")
-            .Arg("coordinate_transformation_mode", "*(type: string; default: half_pixel)* half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners, asymmetric or tf_crop_and_resize.", "half_pixel")
+            .Arg("coordinate_transformation_mode", "*(type: string; default: half_pixel)* half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn or tf_crop_and_resize.", "half_pixel")
             .Arg("nearest_mode", "*(type: string; default: round_prefer_floor)* round_prefer_floor, round_prefer_ceil, floor or ceil.", "round_prefer_floor")
             .Arg("cubic_coeff_a", "*(type: float; default: -0.75)* The coefficient of the cubic kernel.", -0.75f)
             .Arg("exclude_outside", "*(type: int; default: 0)* 1: cells outside the input get weight 0 and the rest are renormalised.", 0)
@@ -183,13 +183,15 @@ internal sealed class ResizePlan
             else if (policy is "not_larger" or "not_smaller")
             {
                 float common = policy == "not_larger" ? float.PositiveInfinity : 0;
+                int ratios = 0;
                 for (int i = 0; i < axes.Length; i++)
                 {
                     if (dims[axes[i]] == 0) continue;
                     float r = (float)sizes[i] / dims[axes[i]];
                     common = policy == "not_larger" ? Math.Min(common, r) : Math.Max(common, r);
+                    ratios++;
                 }
-                if (float.IsInfinity(common) || common == 0) common = 1;
+                if (ratios == 0) common = 1; // every listed axis is empty: nothing to scale by
                 foreach (int a in axes)
                 {
                     perDim[a] = common;
@@ -243,8 +245,9 @@ internal sealed class ResizeOp : OperatorBase
             "pytorch_half_pixel" => ResampleCoordinates.PytorchHalfPixel,
             "align_corners" => ResampleCoordinates.AlignCorners,
             "asymmetric" => ResampleCoordinates.Asymmetric,
+            "tf_half_pixel_for_nn" => ResampleCoordinates.TfHalfPixelForNn,
             "tf_crop_and_resize" => ResampleCoordinates.TfCropAndResize,
-            var c => throw Error($"argument 'coordinate_transformation_mode' = \"{c}\" is not half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners, asymmetric or tf_crop_and_resize."),
+            var c => throw Error($"argument 'coordinate_transformation_mode' = \"{c}\" is not half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn or tf_crop_and_resize."),
         };
         var nearest = GetSingleArgument("nearest_mode", "round_prefer_floor") switch
         {
@@ -339,6 +342,7 @@ internal sealed class ResizeOp : OperatorBase
             DataType.Uint16 => (ushort)v,
             DataType.Int32 => (uint)(int)v,
             DataType.Int64 => (ulong)(long)v,
+            DataType.Float16 => BitConverter.HalfToUInt16Bits((Half)v),
             _ => throw Error($"tf_crop_and_resize cannot write the extrapolation value into {type} ({size}-byte) elements."),
         };
     }

@@ -129,6 +129,7 @@ internal sealed class ResizeNearestOp : HeightWidthScaleOp
         _outDims[2] = ResizeNearest.OutSize(h, hs);
         _outDims[3] = ResizeNearest.OutSize(w, ws);
         var y = Output(0);
+        if (ReferenceEquals(y, x)) throw Error($"output '{Def.Output[0]}' is input '{Def.Input[0]}'; ResizeNearest does not run in place.");
         switch (x.DataType)
         {
             case DataType.Float:

@@ -163,6 +163,27 @@ public class ResizeImportTests
     }
 
     [Fact]
+    public void TfHalfPixelForNn_AtOpset11_MatchesOnnxRuntime()
+    {
+        var model = Model(11, [], [1f, 1f, 1.5f, 0.6f], null, [Str("mode", "nearest"), Str("coordinate_transformation_mode", "tf_half_pixel_for_nn")]);
+        CompareWithOrt(model);
+    }
+
+    [Fact]
+    public void NearestOnIntegers_BecomesResize_AndMatchesOnnxRuntime()
+    {
+        // Caffe2's ResizeNearest moves floats only, so an INT32 label map goes to Resize.
+        var model = Model(13, null, [1f, 1f, 2f, 2f], null, [Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor")]);
+        model.Graph.Input[0].Type.TensorType.ElemType = 6;
+        model.Graph.Output[0].Type.TensorType.ElemType = 6;
+        var x = Runtime.Tensor.From<int>([.. Enumerable.Range(0, 70)], Dims);
+        var imported = OnnxImporter.Import(model);
+        Assert.Equal("Resize", Assert.Single(imported.Predict.Op).Type);
+        var feeds = new Dictionary<string, Runtime.Tensor> { ["X"] = x };
+        AssertClose(RunOurs(imported.Init, imported.Predict, feeds)["Y"], RunOrt(model, feeds)["Y"], "Y");
+    }
+
+    [Fact]
     public void NearestThatCaffe2Shares_BecomesResizeNearest_ElseResize()
     {
         var caffe = OnnxImporter.Import(Model(19, null, [1f, 1f, 2f, 2f], null, [Str("mode", "nearest")]));

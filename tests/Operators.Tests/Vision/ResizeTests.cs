@@ -274,6 +274,52 @@ public class ResizeTests
     }
 
     [Fact]
+    public void OutsidePositions_AreTheExtrapolationValueExactly_OnEveryPath()
+    {
+        // Up-sampling H with a cubic W takes the W-first path, which combines rows that already
+        // hold the value; +infinity there must stay +infinity (not NaN from inf * weights).
+        var r = new Rules("cubic", "tf_crop_and_resize", Extrapolation: float.PositiveInfinity);
+        long[] dims = [1, 1, 4, 4];
+        float[] roi = [0f, 0f, 0f, -0.5f, 1f, 1f, 1f, 1.5f];
+        long[] outDims = [1, 1, 7, 5];
+        var x = Ramp(16, 8);
+        var expected = Reference(x, dims, outDims, [1f, 1f, 7f / 4, 5f / 4], r, roi);
+        Assert.Contains(double.PositiveInfinity, expected);
+        foreach (bool single in new[] { true, false })
+        {
+            var t = new OperatorTester(Catalog, "Resize").Args("sizes", outDims).Args("roi", roi).Arg("mode", "cubic").Arg("coordinate_transformation_mode", "tf_crop_and_resize")
+                .Arg("extrapolation_value", float.PositiveInfinity);
+            if (single) t.Input("X", x.Select(v => (float)v).ToArray(), dims).Output("Y", expected.Select(v => (float)v).ToArray(), outDims).Tolerance(1e-5, 1e-5).Run();
+            else t.Input("X", x, dims).Output("Y", expected, outDims).Tolerance(1e-12, 1e-12).Run();
+        }
+    }
+
+    [Fact]
+    public void TfCropAndResize_OnFloat16_WritesTheExtrapolationValue()
+    {
+        var ws = new Workspace(Catalog);
+        ws.FeedBlob<Half>("X", [(Half)1, (Half)2, (Half)3, (Half)4], 1, 4);
+        ws.RunOperatorOnce(OperatorDef.Create("Resize", "", ["X"], ["Y"]).SetRepeatedArgument("sizes", new[] { 1L, 3L })
+            .SetRepeatedArgument("roi", new[] { 0f, -0.5f, 1f, 1.5f }).SetArgument("coordinate_transformation_mode", "tf_crop_and_resize").SetArgument("extrapolation_value", 9f));
+        // Source coordinates -1.5, 1.5, 4.5: outside, cell 2 (round_prefer_floor of 1.5 is 1, cell 1 = 2), outside.
+        Assert.Equal([(Half)9, (Half)2, (Half)9], ws.FetchBlob("Y").ToArray<Half>());
+    }
+
+    [Fact]
+    public void KeepAspectRatio_WithASizeOfZero_GivesAnEmptyAxis()
+    {
+        var def = OperatorDef.Create("Resize", "", ["X"], ["Y"]).SetRepeatedArgument("sizes", [0L, 8L]).SetRepeatedArgument("axes", [2L, 3L])
+            .SetArgument("keep_aspect_ratio_policy", "not_larger");
+        Assert.Equal("FLOAT[1, 1, 0, 0]", Catalog.Schemas.Find("Resize")!.InferTensor(def, [TensorShape.Create([1, 1, 4, 4])]).Single().Describe());
+    }
+
+    [Fact]
+    public void ResizeNearest_InPlace_IsAnError() =>
+        // The schema refuses the pair before the op's own check (which guards direct use) is reached.
+        new OperatorTester(Catalog, "ResizeNearest").Arg("height_scale", 2f).Input("X", new float[4], 1, 1, 2, 2).Output("X")
+            .ExpectError("an in-place pair the schema does not allow").Run();
+
+    [Fact]
     public void AnAxisResizedToNothing_GivesAnEmptyOutput()
     {
         // floor(2 * 0.3) = 0.
@@ -311,7 +357,7 @@ public class ResizeTests
     public static TheoryData<string, object, string> BadArguments() => new()
     {
         { "mode", "area", "argument 'mode' = \"area\"" },
-        { "coordinate_transformation_mode", "tf_half_pixel_for_nn", "argument 'coordinate_transformation_mode'" },
+        { "coordinate_transformation_mode", "corners", "argument 'coordinate_transformation_mode'" },
         { "nearest_mode", "up", "argument 'nearest_mode'" },
         { "keep_aspect_ratio_policy", "fit", "argument 'keep_aspect_ratio_policy'" },
     };
