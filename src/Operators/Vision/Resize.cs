@@ -11,7 +11,9 @@ namespace Caffe2Sharp.Operators.Vision;
 /// <summary>
 /// <c>Resize</c>, a Caffe2Sharp operator with ONNX Resize's semantics (opset 19): nearest, linear
 /// and cubic resizing of any axes of an N-D tensor; and Caffe2's <c>UpsampleBilinear</c>
-/// (<c>upsample_op.cc</c>), which is its linear, align-corners case on H and W of NCHW.
+/// (<c>upsample_op.cc</c>), which is its linear, align-corners case on H and W of NCHW (source
+/// coordinates in ONNX Runtime's float order, weights in double: Caffe2's own float arithmetic can
+/// differ in the last bit).
 /// </summary>
 /// <remarks>
 /// <para>Real Caffe2 has no <c>Resize</c> (its nets use <c>ResizeNearest</c> and <c>UpsampleBilinear</c>);
