@@ -232,17 +232,23 @@ public static class ResampleKernels
         {
             if (_wFirst)
             {
-                for (long plane = start; plane < end; plane++) PlaneWFirst(plane);
+                for (long p = start; p < end; p++) PlaneWFirst(p);
                 return;
             }
             int inW = _inW, outW = _outW;
             var h = _h;
             var w = _w;
             T[] row = t_row is { } b && b.Length >= inW ? b : t_row = new T[Math.Max(inW, 16)];
+            // (plane, oh) of the unit, advanced by one per unit rather than divided out each time.
+            long plane = start / _outH;
+            int oh = (int)(start % _outH) - 1;
             for (long unit = start; unit < end; unit++)
             {
-                long plane = unit / _outH;
-                int oh = (int)(unit % _outH);
+                if (++oh == _outH)
+                {
+                    oh = 0;
+                    plane++;
+                }
                 var d = new Span<T>(_dst + unit * outW, outW);
                 // Rows are written in order within a chunk: a row with the previous row's H taps copies it.
                 if (unit > start && oh > 0 && h is not null && SameTaps(h, oh, oh - 1))
