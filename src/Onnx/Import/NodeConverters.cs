@@ -845,22 +845,17 @@ internal static class NodeConverters
         c.Op("Resize", inputs, [c.Output(0)], [.. args]);
     }
 
-    // Upsample (opsets 7-9; 1-6 as height_scale/width_scale) is Resize with asymmetric coordinates
+    // Upsample (opsets 7-9) is Resize with asymmetric coordinates
     // and, for nearest, source index floor(d / scale): Caffe2's ResizeNearest on H and W of NCHW.
     private static void Upsample(NodeContext c)
     {
+        // The opset table admits Upsample at 7 to 9 only (the experimental Upsample-1 is not imported).
         c.Allow("mode", "scales", "height_scale", "width_scale");
         string mode = c.String("mode", "nearest");
-        if (mode == "bilinear" && c.Opset < 7) mode = "linear";
         if (mode is not ("nearest" or "linear")) throw NodeContext.Fail($"mode '{mode}' is not an Upsample mode (nearest, linear).");
         string? dynamicScales = null;
         double[]? scales = null;
-        if (c.Opset < 7)
-        {
-            c.Arity(1, 1);
-            scales = [1, 1, c.Float("height_scale", 1f), c.Float("width_scale", 1f)];
-        }
-        else if (c.Opset < 9)
+        if (c.Opset < 9)
         {
             c.Arity(1, 1);
             scales = [.. (c.Floats("scales") ?? throw NodeContext.Fail("attribute 'scales' is required.")).Select(v => (double)v)];
