@@ -2,7 +2,7 @@
 using Caffe2Sharp.Onnx.Import;
 using Caffe2Sharp.Onnx.Proto;
 using static Caffe2Sharp.Onnx.Tests.Export.ExportHarness;
-using AttributeType = Caffe2Sharp.Onnx.Proto.AttributeProto.Types.AttributeType;
+using static Caffe2Sharp.Onnx.Tests.Import.OnnxProtos;
 
 namespace Caffe2Sharp.Onnx.Tests.Import;
 
@@ -15,11 +15,9 @@ public class DilatedPoolImportTests
 {
     private static ModelProto Model(long opset, long[] xDims, NodeProto node)
     {
-        var shape = new TensorShapeProto();
-        foreach (var d in xDims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
         var graph = new GraphProto { Name = "g" };
-        graph.Input.Add(new ValueInfoProto { Name = "X", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
-        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        graph.Input.Add(Value("X", 1, xDims));
+        graph.Output.Add(Unshaped("Y", 1));
         graph.Node.Add(node);
         var model = new ModelProto { IrVersion = 8, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
@@ -36,17 +34,6 @@ public class DilatedPoolImportTests
         node.Attribute.AddRange(attributes);
         return node;
     }
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static AttributeProto Int(string name, long value) => new() { Name = name, I = value, Type = AttributeType.Int };
-
-    private static AttributeProto Text(string name, string value) => new() { Name = name, S = Google.Protobuf.ByteString.CopyFromUtf8(value), Type = AttributeType.String };
 
     public static TheoryData<string, string> Cases()
     {

@@ -3,6 +3,7 @@ using Caffe2Sharp.Onnx.Proto;
 using Caffe2Sharp.Runtime;
 using Google.Protobuf;
 using static Caffe2Sharp.Onnx.Tests.Export.ExportHarness;
+using static Caffe2Sharp.Onnx.Tests.Import.OnnxProtos;
 using AttributeType = Caffe2Sharp.Onnx.Proto.AttributeProto.Types.AttributeType;
 using OnnxTensor = Caffe2Sharp.Onnx.Proto.TensorProto;
 
@@ -15,33 +16,13 @@ public class ImportErrorTests
     private static ModelProto Model(long opset, params NodeProto[] nodes)
     {
         var graph = new GraphProto { Name = "g" };
-        graph.Input.Add(Value("X", 2, 3));
+        graph.Input.Add(Value("X", 1, 2, 3));
         graph.Output.Add(new ValueInfoProto { Name = "Y" });
         graph.Node.AddRange(nodes);
         var model = new ModelProto { IrVersion = 8, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         return model;
     }
-
-    private static ValueInfoProto Value(string name, params long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
-    }
-
-    private static NodeProto Node(string type, string[] inputs, string[] outputs, string name = "", params AttributeProto[] attrs)
-    {
-        var n = new NodeProto { OpType = type, Name = name };
-        n.Input.AddRange(inputs);
-        n.Output.AddRange(outputs);
-        n.Attribute.AddRange(attrs);
-        return n;
-    }
-
-    private static AttributeProto IntAttr(string name, long v) => new() { Name = name, I = v, Type = AttributeType.Int };
-
-    private static AttributeProto FloatAttr(string name, float v) => new() { Name = name, F = v, Type = AttributeType.Float };
 
     private static Runtime.Tensor Run(OnnxImportedModel m, Runtime.Tensor x)
     {
@@ -95,13 +76,13 @@ public class ImportErrorTests
     [Fact]
     public void WrongAttributeTypes_UnknownAttributes_AndNonConstantArgumentInputs_AreNamed()
     {
-        var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(13, Node("Concat", ["X", "X"], ["Y"], "", FloatAttr("axis", 1)))));
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(13, Node("Concat", ["X", "X"], ["Y"], "", Float("axis", 1)))));
         Assert.Contains("attribute 'axis' is Float; Int expected", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(13, Node("Relu", ["X"], ["Y"], "", IntAttr("bogus", 1)))));
+        e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(Model(13, Node("Relu", ["X"], ["Y"], "", Int("bogus", 1)))));
         Assert.Contains("attribute(s) 'bogus' not supported", e.Message, StringComparison.Ordinal);
         // Clip-11's min as a graph input (not a constant): Caffe2 needs it as an argument.
         var model = Model(13, Node("Clip", ["X", "lo"], ["Y"]));
-        model.Graph.Input.Add(Value("lo"));
+        model.Graph.Input.Add(Value("lo", 1));
         e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(model));
         Assert.Contains("min ('lo') must be a constant", e.Message, StringComparison.Ordinal);
         // The same value given as known at import folds into the argument.
@@ -121,7 +102,7 @@ public class ImportErrorTests
         var old = OnnxImporter.Import(Model(11, Node("Softmax", ["X"], ["Y"])));
         Assert.Equal(1, Assert.Single(old.Predict.Op).GetSingleArgument("axis", -5));
         // Opset 13, axis 0: transpose, Softmax over the last axis, transpose back.
-        var model = Model(13, Node("Softmax", ["X"], ["Y"], "", IntAttr("axis", 0)));
+        var model = Model(13, Node("Softmax", ["X"], ["Y"], "", Int("axis", 0)));
         var imported = OnnxImporter.Import(model);
         Assert.Equal(["Transpose", "Softmax", "Transpose"], imported.Predict.Op.Select(o => o.Type));
         var y = Run(imported, x).ToArray<float>();
@@ -153,7 +134,7 @@ public class ImportErrorTests
             return (outputs["a"].ToArray<float>(), outputs["b"].ToArray<float>());
         }
         // Opset 11: sizes [1, 2] along axis 1 as an attribute.
-        var (a, b) = RunSplit(WithOutputs(Model(11, SplitNode(IntAttr("axis", 1), new AttributeProto { Name = "split", Ints = { 1, 2 }, Type = AttributeType.Ints }))));
+        var (a, b) = RunSplit(WithOutputs(Model(11, SplitNode(Int("axis", 1), new AttributeProto { Name = "split", Ints = { 1, 2 }, Type = AttributeType.Ints }))));
         Assert.Equal([1f, 4], a);
         Assert.Equal([2f, 3, 5, 6], b);
         // Opset 18, no sizes, default axis 0: equal halves.
@@ -161,7 +142,7 @@ public class ImportErrorTests
         Assert.Equal([1f, 2, 3], a);
         Assert.Equal([4f, 5, 6], b);
         // Opset 18, axis 1 of 3 into 2: ONNX's uneven split, ceil(3 / 2) = 2 then 1.
-        (a, b) = RunSplit(WithOutputs(Model(18, SplitNode(IntAttr("axis", -1), new AttributeProto { Name = "num_outputs", I = 2, Type = AttributeType.Int }))));
+        (a, b) = RunSplit(WithOutputs(Model(18, SplitNode(Int("axis", -1), new AttributeProto { Name = "num_outputs", I = 2, Type = AttributeType.Int }))));
         Assert.Equal([1f, 2, 4, 5], a);
         Assert.Equal([3f, 6], b);
     }
@@ -172,7 +153,7 @@ public class ImportErrorTests
         // Opset-13 Softmax over axis 0 makes intermediates named after the node ("s_transposed",
         // "s_softmax"); a later node already writes "s_transposed".
         var model = Model(13,
-            Node("Softmax", ["X"], ["s"], "", IntAttr("axis", 0)),
+            Node("Softmax", ["X"], ["s"], "", Int("axis", 0)),
             Node("Relu", ["X"], ["s_transposed"]),
             Node("Add", ["s", "s_transposed"], ["Y"]));
         var imported = OnnxImporter.Import(model);
@@ -192,7 +173,7 @@ public class ImportErrorTests
     public void Cast_TakesOnnxTypeNumbers_NotCaffe2s()
     {
         // ONNX 6 is INT32 (Caffe2 2); Caffe2's 6 would be UINT8.
-        var imported = OnnxImporter.Import(Model(13, Node("Cast", ["X"], ["Y"], "", IntAttr("to", 6))));
+        var imported = OnnxImporter.Import(Model(13, Node("Cast", ["X"], ["Y"], "", Int("to", 6))));
         Assert.Equal((long)DataType.Int32, Assert.Single(imported.Predict.Op).GetSingleArgument("to", 0L));
         Assert.Equal(2L, (long)DataType.Int32);
     }
@@ -218,11 +199,11 @@ public class ImportErrorTests
         var f = new FunctionProto { Name = "ScaledElu", Domain = "local" };
         f.Input.Add("x");
         f.Output.Add("y");
-        f.AttributeProto.Add(FloatAttr("a", 2f));
+        f.AttributeProto.Add(Float("a", 2f));
         f.Node.Add(Node("Elu", ["x"], ["t"], "inner", new AttributeProto { Name = "alpha", RefAttrName = "a", Type = AttributeType.Float }));
         f.Node.Add(Node("Neg", ["t"], ["y"]));
         f.Node[1].OpType = "Relu";
-        var call = Node("ScaledElu", ["X"], ["Y"], "call", FloatAttr("a", 0.5f));
+        var call = Node("ScaledElu", ["X"], ["Y"], "call", Float("a", 0.5f));
         call.Domain = "local";
         var model = Model(13, call);
         model.Functions.Add(f);

@@ -2,8 +2,7 @@ using Caffe2Sharp.Onnx.Import;
 using Caffe2Sharp.Onnx.Proto;
 using Caffe2Sharp.Runtime;
 using static Caffe2Sharp.Onnx.Tests.Export.ExportHarness;
-using AttributeType = Caffe2Sharp.Onnx.Proto.AttributeProto.Types.AttributeType;
-using OnnxTensor = Caffe2Sharp.Onnx.Proto.TensorProto;
+using static Caffe2Sharp.Onnx.Tests.Import.OnnxProtos;
 
 namespace Caffe2Sharp.Onnx.Tests.Import;
 
@@ -17,55 +16,21 @@ public class ResizeImportTests
 {
     private static readonly long[] Dims = [1, 2, 5, 7];
 
-    private static AttributeProto Str(string name, string value) =>
-        new() { Name = name, Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
-
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeType.Int, I = value };
-
-    private static AttributeProto Flt(string name, float value) => new() { Name = name, Type = AttributeType.Float, F = value };
-
-    private static ValueInfoProto Value(string name, int elemType, long[]? dims)
-    {
-        var type = new TypeProto.Types.Tensor { ElemType = elemType };
-        if (dims is not null)
-        {
-            type.Shape = new TensorShapeProto();
-            foreach (var d in dims) type.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        }
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = type } };
-    }
-
-    private static OnnxTensor Floats(string name, params float[] values)
-    {
-        var t = new OnnxTensor { Name = name, DataType = 1 };
-        t.Dims.Add(values.Length);
-        t.FloatData.AddRange(values);
-        return t;
-    }
-
-    private static OnnxTensor Int64s(string name, params long[] values)
-    {
-        var t = new OnnxTensor { Name = name, DataType = 7 };
-        t.Dims.Add(values.Length);
-        t.Int64Data.AddRange(values);
-        return t;
-    }
-
     /// <summary>A one-node model Y = Resize(X, roi, scales, sizes) at <paramref name="opset"/>; absent inputs are "".</summary>
     private static ModelProto Model(int opset, float[]? roi, float[]? scales, long[]? sizes, AttributeProto[] attributes, bool scalesFed = false)
     {
         var g = new GraphProto { Name = "resize" };
         g.Input.Add(Value("X", 1, Dims));
-        g.Output.Add(Value("Y", 1, null));
+        g.Output.Add(Unshaped("Y", 1));
         string roiName = "", scalesName = "", sizesName = "";
-        if (roi is not null) g.Initializer.Add(Floats(roiName = "roi", roi));
+        if (roi is not null) g.Initializer.Add(Floats(roiName = "roi", roi, roi.Length));
         if (scales is not null)
         {
             scalesName = "scales";
-            if (scalesFed) g.Input.Add(Value("scales", 1, [scales.Length]));
-            else g.Initializer.Add(Floats("scales", scales));
+            if (scalesFed) g.Input.Add(Value("scales", 1, scales.Length));
+            else g.Initializer.Add(Floats("scales", scales, scales.Length));
         }
-        if (sizes is not null) g.Initializer.Add(Int64s(sizesName = "sizes", sizes));
+        if (sizes is not null) g.Initializer.Add(Int64s(sizesName = "sizes", sizes, sizes.Length));
         var node = new NodeProto { OpType = "Resize", Name = "resize" };
         node.Input.AddRange(new[] { "X", roiName, scalesName, sizesName });
         while (node.Input[^1].Length == 0) node.Input.RemoveAt(node.Input.Count - 1);
@@ -113,7 +78,7 @@ public class ResizeImportTests
     public void Scales_MatchOnnxRuntime(string mode, string coordinates, string nearest, float h, float w)
     {
         var model = Model(19, null, [1f, 1f, h, w], null,
-            [Str("mode", mode), Str("coordinate_transformation_mode", coordinates), Str("nearest_mode", nearest)]);
+            [Text("mode", mode), Text("coordinate_transformation_mode", coordinates), Text("nearest_mode", nearest)]);
         CompareWithOrt(model);
     }
 
@@ -126,7 +91,7 @@ public class ResizeImportTests
     {
         // Down-sampling [5, 7] -> [3, 3] is where antialias and exclude_outside matter.
         var model = Model(19, null, null, [1, 2, 3, 3],
-            [Str("mode", mode), Int("exclude_outside", excludeOutside), Int("antialias", antialias), Flt("cubic_coeff_a", -0.5f)]);
+            [Text("mode", mode), Int("exclude_outside", excludeOutside), Int("antialias", antialias), Float("cubic_coeff_a", -0.5f)]);
         CompareWithOrt(model);
     }
 
@@ -136,7 +101,7 @@ public class ResizeImportTests
     [InlineData("stretch")]
     public void SizesOnAxes_WithAKeepAspectRatioPolicy_MatchOnnxRuntime(string policy)
     {
-        var node = new[] { Str("mode", "linear"), Str("keep_aspect_ratio_policy", policy), new AttributeProto { Name = "axes", Type = AttributeType.Ints, Ints = { 2, 3 } } };
+        var node = new[] { Text("mode", "linear"), Text("keep_aspect_ratio_policy", policy), Ints("axes", 2, 3) };
         var imported = CompareWithOrt(Model(19, null, null, [8, 9], node));
         Assert.Equal("Resize", Assert.Single(imported.Predict.Op).Type);
     }
@@ -149,14 +114,14 @@ public class ResizeImportTests
     {
         // The roi reaches past the input on both sides of W, so some outputs are extrapolated.
         var model = Model(19, [0f, 0f, 0.2f, -0.25f, 1f, 1f, 0.9f, 1.15f], null, [1, 2, 4, 6],
-            [Str("mode", mode), Str("coordinate_transformation_mode", "tf_crop_and_resize"), Flt("extrapolation_value", 7.5f)]);
+            [Text("mode", mode), Text("coordinate_transformation_mode", "tf_crop_and_resize"), Float("extrapolation_value", 7.5f)]);
         CompareWithOrt(model);
     }
 
     [Fact]
     public void ScalesComputedAtRunTime_BecomeResizesSecondInput_AndMatchOnnxRuntime()
     {
-        var model = Model(19, null, [1f, 1f, 2f, 0.5f], null, [Str("mode", "linear")], scalesFed: true);
+        var model = Model(19, null, [1f, 1f, 2f, 0.5f], null, [Text("mode", "linear")], scalesFed: true);
         var imported = CompareWithOrt(model, new() { ["scales"] = Runtime.Tensor.From<float>([1f, 1f, 2f, 0.5f], 4) });
         var op = Assert.Single(imported.Predict.Op);
         Assert.Equal(["X", "scales"], op.Input);
@@ -165,7 +130,7 @@ public class ResizeImportTests
     [Fact]
     public void TfHalfPixelForNn_AtOpset11_MatchesOnnxRuntime()
     {
-        var model = Model(11, [], [1f, 1f, 1.5f, 0.6f], null, [Str("mode", "nearest"), Str("coordinate_transformation_mode", "tf_half_pixel_for_nn")]);
+        var model = Model(11, [], [1f, 1f, 1.5f, 0.6f], null, [Text("mode", "nearest"), Text("coordinate_transformation_mode", "tf_half_pixel_for_nn")]);
         CompareWithOrt(model);
     }
 
@@ -173,7 +138,7 @@ public class ResizeImportTests
     public void NearestOnIntegers_BecomesResize_AndMatchesOnnxRuntime()
     {
         // Caffe2's ResizeNearest moves floats only, so an INT32 label map goes to Resize.
-        var model = Model(13, null, [1f, 1f, 2f, 2f], null, [Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor")]);
+        var model = Model(13, null, [1f, 1f, 2f, 2f], null, [Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor")]);
         model.Graph.Input[0].Type.TensorType.ElemType = 6;
         model.Graph.Output[0].Type.TensorType.ElemType = 6;
         var x = Runtime.Tensor.From<int>([.. Enumerable.Range(0, 70)], Dims);
@@ -186,9 +151,9 @@ public class ResizeImportTests
     [Fact]
     public void NearestThatCaffe2Shares_BecomesResizeNearest_ElseResize()
     {
-        var caffe = OnnxImporter.Import(Model(19, null, [1f, 1f, 2f, 2f], null, [Str("mode", "nearest")]));
+        var caffe = OnnxImporter.Import(Model(19, null, [1f, 1f, 2f, 2f], null, [Text("mode", "nearest")]));
         Assert.Equal("ResizeNearest", Assert.Single(caffe.Predict.Op).Type);
-        var onnx = OnnxImporter.Import(Model(19, null, [1f, 1f, 0.6f, 0.6f], null, [Str("mode", "nearest")]));
+        var onnx = OnnxImporter.Import(Model(19, null, [1f, 1f, 0.6f, 0.6f], null, [Text("mode", "nearest")]));
         Assert.Equal("Resize", Assert.Single(onnx.Predict.Op).Type);
     }
 
@@ -199,10 +164,10 @@ public class ResizeImportTests
     {
         var g = new GraphProto { Name = "upsample" };
         g.Input.Add(Value("X", 1, Dims));
-        g.Output.Add(Value("Y", 1, null));
-        g.Initializer.Add(Floats("scales", 1f, 1f, 2f, 1.5f));
+        g.Output.Add(Unshaped("Y", 1));
+        g.Initializer.Add(Floats("scales", [1f, 1f, 2f, 1.5f], 4));
         var node = new NodeProto { OpType = "Upsample", Input = { "X", "scales" }, Output = { "Y" } };
-        node.Attribute.Add(Str("mode", mode));
+        node.Attribute.Add(Text("mode", mode));
         g.Node.Add(node);
         var model = new ModelProto { IrVersion = 4, Graph = g };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 9 });
@@ -212,7 +177,7 @@ public class ResizeImportTests
     [Fact]
     public void NeitherScalesNorSizes_IsAnErrorNamingTheNode()
     {
-        var model = Model(19, [], null, null, [Str("mode", "linear")]);
+        var model = Model(19, [], null, null, [Text("mode", "linear")]);
         var e = Assert.ThrowsAny<Exception>(() => OnnxImporter.Import(model, source: "r.onnx"));
         Assert.Contains("r.onnx", e.Message);
         Assert.Contains("Resize", e.Message);
@@ -222,7 +187,7 @@ public class ResizeImportTests
     [Fact]
     public void AnUnknownMode_IsAnErrorNamingTheMode()
     {
-        var model = Model(19, null, [1f, 1f, 2f, 2f], null, [Str("mode", "area")]);
+        var model = Model(19, null, [1f, 1f, 2f, 2f], null, [Text("mode", "area")]);
         var e = Assert.ThrowsAny<Exception>(() => OnnxImporter.Import(model));
         Assert.Contains("mode 'area'", e.Message);
     }

@@ -2,8 +2,7 @@ using Caffe2Sharp.Onnx.Import;
 using Caffe2Sharp.Onnx.Proto;
 using Caffe2Sharp.Runtime;
 using static Caffe2Sharp.Onnx.Tests.Export.ExportHarness;
-using AttributeType = Caffe2Sharp.Onnx.Proto.AttributeProto.Types.AttributeType;
-using OnnxTensor = Caffe2Sharp.Onnx.Proto.TensorProto;
+using static Caffe2Sharp.Onnx.Tests.Import.OnnxProtos;
 
 namespace Caffe2Sharp.Onnx.Tests.Import;
 
@@ -14,57 +13,30 @@ namespace Caffe2Sharp.Onnx.Tests.Import;
 /// </summary>
 public class ShapeComputationImportTests
 {
-    private static ValueInfoProto Value(string name, int elemType, params object[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var d in dims)
-            shape.Dim.Add(d is string p ? new TensorShapeProto.Types.Dimension { DimParam = p } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d, System.Globalization.CultureInfo.InvariantCulture) });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elemType, Shape = shape } } };
-    }
-
-    private static NodeProto Node(string type, string[] inputs, string[] outputs, params AttributeProto[] attrs)
-    {
-        var n = new NodeProto { OpType = type };
-        n.Input.AddRange(inputs);
-        n.Output.AddRange(outputs);
-        n.Attribute.AddRange(attrs);
-        return n;
-    }
-
-    private static OnnxTensor Int64s(string name, long[] values, params long[] dims)
-    {
-        var t = new OnnxTensor { Name = name, DataType = 7 };
-        t.Dims.AddRange(dims);
-        t.Int64Data.AddRange(values);
-        return t;
-    }
-
     // Y = Reshape(X, Concat(Unsqueeze(Gather(Shape(X), 0)), [-1])): [N, 3, 4] -> [N, 12]; then
     // Z = Where(Y > 0, Y, Cast(Y < 0) * 0) (ReLU spelt the long way), and M = ReduceMean(Z, [1]).
     private static ModelProto Model(object batch)
     {
         var g = new GraphProto { Name = "flatten_by_shape" };
-        g.Input.Add(Value("X", 1, batch, 3, 4));
-        g.Output.Add(Value("Z", 1, batch, 12));
-        g.Output.Add(Value("M", 1, batch, 1));
+        g.Input.Add(Symbolic("X", 1, batch, 3, 4));
+        g.Output.Add(Symbolic("Z", 1, batch, 12));
+        g.Output.Add(Symbolic("M", 1, batch, 1));
         g.Initializer.Add(Int64s("zero_index", [0]));
         g.Initializer.Add(Int64s("axes0", [0], 1));
         g.Initializer.Add(Int64s("minus_one", [-1], 1));
         g.Initializer.Add(Int64s("axes1", [1], 1));
         g.Node.Add(Node("Shape", ["X"], ["s"]));
-        g.Node.Add(Node("Gather", ["s", "zero_index"], ["n"], new AttributeProto { Name = "axis", I = 0, Type = AttributeType.Int }));
+        g.Node.Add(Node("Gather", ["s", "zero_index"], ["n"], "", Int("axis", 0)));
         g.Node.Add(Node("Unsqueeze", ["n", "axes0"], ["n1"]));
-        g.Node.Add(Node("Concat", ["n1", "minus_one"], ["shape"], new AttributeProto { Name = "axis", I = 0, Type = AttributeType.Int }));
+        g.Node.Add(Node("Concat", ["n1", "minus_one"], ["shape"], "", Int("axis", 0)));
         g.Node.Add(Node("Reshape", ["X", "shape"], ["Y"]));
-        var zeroF = new OnnxTensor { Name = "zero_f", DataType = 1 };
-        zeroF.FloatData.Add(0f);
-        g.Initializer.Add(zeroF);
+        g.Initializer.Add(Floats("zero_f", [0f]));
         g.Node.Add(Node("Greater", ["Y", "zero_f"], ["positive"]));
         g.Node.Add(Node("Less", ["Y", "zero_f"], ["negative"]));
-        g.Node.Add(Node("Cast", ["negative"], ["negative_f"], new AttributeProto { Name = "to", I = 1, Type = AttributeType.Int }));
+        g.Node.Add(Node("Cast", ["negative"], ["negative_f"], "", Int("to", 1)));
         g.Node.Add(Node("Mul", ["negative_f", "zero_f"], ["zeros"]));
         g.Node.Add(Node("Where", ["positive", "Y", "zeros"], ["Z"]));
-        g.Node.Add(Node("ReduceMean", ["Z", "axes1"], ["M"], new AttributeProto { Name = "keepdims", I = 1, Type = AttributeType.Int }));
+        g.Node.Add(Node("ReduceMean", ["Z", "axes1"], ["M"], "", Int("keepdims", 1)));
         var model = new ModelProto { IrVersion = 8, Graph = g };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 18 });
         return model;
